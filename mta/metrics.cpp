@@ -1,0 +1,132 @@
+// mta: Prometheus metric families and the resolver observer.
+#include "metrics.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+
+#include <stdexcept>
+
+#include "resolver/route_report.hpp"
+
+namespace mxrelay::mta {
+
+namespace {
+using prometheus::BuildCounter;
+using prometheus::BuildGauge;
+using prometheus::BuildHistogram;
+
+prometheus::Family<prometheus::Counter>& counter_family(prometheus::Registry& registry,
+                                                        const std::string& name,
+                                                        const std::string& help) {
+  return BuildCounter().Name(name).Help(help).Register(registry);
+}
+
+prometheus::Counter& counter(prometheus::Registry& registry, const std::string& name,
+                             const std::string& help) {
+  return counter_family(registry, name, help).Add({});
+}
+
+std::string status_label(const resolver::RouteResult& result) {
+  return result ? "2.0.0" : result.error().status.str();
+}
+}  // namespace
+
+Metrics::Metrics()
+    : registry_(std::make_shared<prometheus::Registry>()),
+      messages_received_(counter(*registry_, "mxrelay_messages_received_total",
+                                 "Messages accepted from clients and queued durably.")),
+      bytes_received_(counter(*registry_, "mxrelay_received_bytes_total",
+                              "Bytes of message data accepted and queued.")),
+      messages_delivered_(counter(*registry_, "mxrelay_messages_delivered_total",
+                                  "Messages whose every recipient was delivered.")),
+      store_failures_(counter(*registry_, "mxrelay_spool_store_failures_total",
+                              "Messages refused with a 4xx because the spool write failed.")),
+      sessions_(counter_family(*registry_, "mxrelay_smtp_sessions_total",
+                               "SMTP sessions opened, by direction (inbound, outbound).")),
+      recipient_attempts_(counter_family(
+          *registry_, "mxrelay_recipient_attempts_total",
+          "Recipient delivery attempts by result (sent, deferred, bounced).")),
+      queue_messages_(BuildGauge()
+                          .Name("mxrelay_queue_messages")
+                          .Help("Messages currently in the queue.")
+                          .Register(*registry_)
+                          .Add({})),
+      dns_lookups_(counter_family(*registry_, "mxrelay_dns_lookups_total",
+                                  "DNS queries by record type and outcome.")),
+      dns_latency_(BuildHistogram()
+                       .Name("mxrelay_dns_lookup_duration_seconds")
+                       .Help("Time a DNS query took, cache hits included.")
+                       .Register(*registry_)
+                       .Add({}, prometheus::Histogram::BucketBoundaries{
+                                    0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10})),
+      dns_rrset_size_(BuildHistogram()
+                          .Name("mxrelay_dns_rrset_records")
+                          .Help("Records in each successful answer's RRset.")
+                          .Register(*registry_)
+                          .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 5, 10, 20, 50,
+                                                                          100, 200, 500})),
+      route_verdicts_(counter_family(
+          *registry_, "mxrelay_route_verdicts_total",
+          "Next-hop resolutions by verdict (deliver, defer, bounce) and enhanced status code.")),
+      implicit_mx_routes_(counter(*registry_, "mxrelay_implicit_mx_routes_total",
+                                  "Routes that used a domain's own addresses (no MX records).")) {
+  BuildGauge()
+      .Name("mxrelay_build_info")
+      .Help("Build information; the value is always 1.")
+      .Register(*registry_)
+      .Add({{"version", MXRELAY_VERSION}})
+      .Set(1);
+}
+
+void Metrics::expose(const std::string& listen) {
+  try {
+    exposer_ = std::make_unique<prometheus::Exposer>(listen);
+  } catch (const std::exception& e) {
+    throw std::runtime_error("cannot serve metrics on " + listen + ": " + e.what());
+  }
+  exposer_->RegisterCollectable(registry_);
+}
+
+int Metrics::exposed_port() const {
+  return exposer_ ? exposer_->GetListeningPorts().front() : 0;
+}
+
+void Metrics::message_received(std::size_t bytes) {
+  messages_received_.Increment();
+  bytes_received_.Increment(static_cast<double>(bytes));
+}
+
+void Metrics::store_failed() { store_failures_.Increment(); }
+
+void Metrics::session_opened(const char* direction) {
+  sessions_.Add({{"direction", direction}}).Increment();
+}
+
+void Metrics::recipient_attempt(const char* status) {
+  recipient_attempts_.Add({{"status", status}}).Increment();
+}
+
+void Metrics::message_completed() { messages_delivered_.Increment(); }
+
+void Metrics::set_queue_size(double messages) { queue_messages_.Set(messages); }
+
+void Metrics::on_query(const resolver::DnsAnswer& answer, std::chrono::nanoseconds latency) {
+  dns_lookups_
+      .Add({{"type", resolver::to_string(answer.qtype)},
+            {"outcome", resolver::to_string(answer.outcome)}})
+      .Increment();
+  dns_latency_.Observe(std::chrono::duration<double>(latency).count());
+  if (answer.outcome == resolver::DnsOutcome::ok)
+    dns_rrset_size_.Observe(static_cast<double>(answer.mx.size() + answer.addresses.size()));
+}
+
+void Metrics::on_route(const resolver::RouteExplanation& explanation) {
+  route_verdicts_
+      .Add({{"verdict", resolver::verdict_name(explanation.result)},
+            {"status", status_label(explanation.result)}})
+      .Increment();
+  if (explanation.implicit_mx && explanation.result) implicit_mx_routes_.Increment();
+}
+
+}  // namespace mxrelay::mta

@@ -1,0 +1,418 @@
+// mta: the inbound SMTP state machine: command dispatch, transaction state, replies.
+#include "mta/smtp_server_session.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <cstring>
+#include <stdexcept>
+#include <utility>
+
+#include "mta/smtp_line.hpp"
+
+namespace mxrelay::mta {
+
+namespace {
+
+using Status = core::EnhancedStatus;
+
+// Replies are handed to the driver once this many octets are waiting.
+constexpr std::size_t kOutputFlushSize = 16 * 1024;
+// The message buffer reserved up front (SIZE= can raise it up to kMaxReservation), and
+// the capacity above which it is released between transactions.
+constexpr std::size_t kInitialReservation = 16 * 1024;
+constexpr std::size_t kMaxReservation = 4 * 1024 * 1024;
+constexpr std::size_t kMaxIdleCapacity = 1024 * 1024;
+constexpr std::size_t kMaxHeloLength = 255;
+
+// Appends text with any CR, LF or NUL replaced by a space, so a reply stays one line.
+void append_text(std::string& out, std::string_view text) {
+  std::size_t start = out.size();
+  out.append(text);
+  for (std::size_t i = start; i < out.size(); ++i)
+    if (out[i] == '\r' || out[i] == '\n' || out[i] == '\0') out[i] = ' ';
+}
+
+void append_number(std::string& out, std::uint64_t number) {
+  char digits[24];
+  auto result = std::to_chars(digits, digits + sizeof digits, number);
+  out.append(digits, result.ptr);
+}
+
+void append_reply(std::string& out, int code, Status status, std::string_view text) {
+  append_number(out, static_cast<std::uint64_t>(code));
+  out.push_back(' ');
+  append_number(out, static_cast<std::uint64_t>(status.klass));
+  out.push_back('.');
+  append_number(out, static_cast<std::uint64_t>(status.subject));
+  out.push_back('.');
+  append_number(out, static_cast<std::uint64_t>(status.detail));
+  out.push_back(' ');
+  append_text(out, text);
+  out.append("\r\n");
+}
+
+// EHLO/HELO argument: one token of printable ASCII (a domain or an address literal).
+bool is_valid_helo_argument(std::string_view argument) {
+  if (argument.empty() || argument.size() > kMaxHeloLength) return false;
+  return std::all_of(argument.begin(), argument.end(), [](char c) {
+    unsigned char u = static_cast<unsigned char>(c);
+    return u >= 33 && u <= 126;
+  });
+}
+
+std::optional<std::uint64_t> parse_size_value(std::string_view value) {
+  std::uint64_t size = 0;
+  auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), size);
+  if (end != value.data() + value.size()) return std::nullopt;
+  if (error == std::errc::result_out_of_range) return UINT64_MAX;
+  if (error != std::errc{}) return std::nullopt;
+  return size;
+}
+
+}  // namespace
+
+SmtpServerSession::SmtpServerSession(ServerSessionContext context) : context_(std::move(context)) {
+  ehlo_reply_.append("250-");
+  append_text(ehlo_reply_, context_.hostname);
+  ehlo_reply_.append("\r\n250-PIPELINING\r\n250-SIZE ");
+  append_number(ehlo_reply_, context_.limits.max_message_size);
+  ehlo_reply_.append("\r\n250-8BITMIME\r\n250-ENHANCEDSTATUSCODES\r\n250 SMTPUTF8\r\n");
+}
+
+std::string SmtpServerSession::greeting() const {
+  std::string out = "220 ";
+  append_text(out, context_.hostname);
+  out.append(" ESMTP mxrelay\r\n");
+  return out;
+}
+
+void SmtpServerSession::on_input(std::string_view bytes) {
+  if (phase_ == Phase::closing || phase_ == Phase::closed) return;
+  input_.erase(0, input_read_);
+  input_read_ = 0;
+  input_.append(bytes);
+}
+
+void SmtpServerSession::on_eof() {
+  phase_ = Phase::closed;
+  output_.clear();
+}
+
+void SmtpServerSession::on_timeout() {
+  if (phase_ == Phase::closed) return;
+  std::string text = context_.hostname + " Error: timeout exceeded";
+  append_reply(output_, 421, Status{4, 4, 2}, text);
+  phase_ = Phase::closing;
+}
+
+SmtpServerSession::Step SmtpServerSession::next() {
+  if (phase_ == Phase::commands || phase_ == Phase::data) process_input();
+  if (phase_ == Phase::closing) {
+    phase_ = Phase::closed;
+    return {Step::Kind::close, take_output()};
+  }
+  if (phase_ == Phase::closed) return {Step::Kind::close, {}};
+  if (!output_.empty()) return {Step::Kind::send, take_output()};
+  if (phase_ == Phase::storing) return {Step::Kind::store_message, {}};
+  return {Step::Kind::need_input, {}};
+}
+
+const ReceivedMessage& SmtpServerSession::message() const {
+  return message_;
+}
+
+void SmtpServerSession::on_stored(std::string_view queue_id) {
+  if (phase_ == Phase::closing || phase_ == Phase::closed) return reset_transaction();
+  if (phase_ != Phase::storing) throw std::logic_error("on_stored without a pending store");
+  std::string text = "Ok: queued as ";
+  text.append(queue_id);
+  reply({250, Status{2, 0, 0}, text});
+  errors_ = 0;
+  reset_transaction();
+  phase_ = Phase::commands;
+}
+
+void SmtpServerSession::on_store_failed(const core::Failure& failure) {
+  if (phase_ == Phase::closing || phase_ == Phase::closed) return reset_transaction();
+  if (phase_ != Phase::storing) throw std::logic_error("on_store_failed without a pending store");
+  reply({failure.reply_code, failure.status, failure.reason});
+  reset_transaction();
+  phase_ = Phase::commands;
+}
+
+std::string_view SmtpServerSession::unread() const {
+  return std::string_view(input_).substr(input_read_);
+}
+
+void SmtpServerSession::process_input() {
+  while (output_.size() < kOutputFlushSize) {
+    bool progressed = false;
+    if (phase_ == Phase::commands) {
+      progressed = read_command();
+    } else if (phase_ == Phase::data) {
+      progressed = read_data();
+    }
+    if (!progressed) break;
+  }
+}
+
+// Executes the next complete command line; false when none is buffered. A line that
+// grows past the limit without a CRLF is dropped as it arrives and answered at its CRLF.
+bool SmtpServerSession::read_command() {
+  std::string_view pending = unread();
+  std::size_t crlf = find_crlf(pending);
+  if (crlf == std::string_view::npos) {
+    if (pending.size() > context_.limits.max_command_line) {
+      std::size_t keep = pending.back() == '\r' ? 1 : 0;
+      input_read_ += pending.size() - keep;
+      dropping_long_line_ = true;
+    }
+    return false;
+  }
+  input_read_ += crlf + 2;
+  bool too_long =
+      std::exchange(dropping_long_line_, false) || crlf + 2 > context_.limits.max_command_line;
+  if (too_long) {
+    reject({500, Status{5, 5, 2}, "Error: command line too long"});
+  } else {
+    execute(pending.substr(0, crlf));
+  }
+  return true;
+}
+
+bool SmtpServerSession::read_data() {
+  input_read_ += data_reader_.read(unread(), message_.data);
+  if (!data_reader_.finished()) return false;
+  finish_data();
+  return true;
+}
+
+void SmtpServerSession::finish_data() {
+  switch (data_reader_.verdict()) {
+    case DataVerdict::acceptable:
+      phase_ = Phase::storing;
+      return;
+    case DataVerdict::bare_line_ending:
+      reject({550, Status{5, 6, 2}, "Message rejected: bare CR, LF or NUL not allowed"});
+      break;
+    case DataVerdict::line_too_long:
+      reject({552, Status{5, 3, 4}, "Message rejected: text line too long"});
+      break;
+    case DataVerdict::message_too_big:
+      reject({552, Status{5, 3, 4}, "Message size exceeds fixed limit"});
+      break;
+    case DataVerdict::too_many_hops:
+      reject({554, Status{5, 4, 6}, "Too many hops: mail loop detected"});
+      break;
+  }
+  reset_transaction();
+  if (phase_ == Phase::data) phase_ = Phase::commands;
+}
+
+void SmtpServerSession::execute(std::string_view line) {
+  if (std::memchr(line.data(), '\0', line.size()) != nullptr)
+    return reject({501, Status{5, 5, 4}, "Error: NUL not allowed in commands"});
+  if (has_bare_line_ending_or_nul(line))
+    return reject({500, Status{5, 5, 2}, "Error: bare CR or LF not allowed in commands"});
+  execute(parse_command_line(line));
+}
+
+void SmtpServerSession::execute(const CommandLine& command) {
+  switch (command.verb) {
+    case Verb::ehlo:
+      return on_ehlo(command.argument);
+    case Verb::helo:
+      return on_helo(command.argument);
+    case Verb::mail:
+      return on_mail(command.argument);
+    case Verb::rcpt:
+      return on_rcpt(command.argument);
+    case Verb::data:
+      return on_data(command.argument);
+    case Verb::rset:
+      return on_rset(command.argument);
+    case Verb::noop:
+      return reply({250, Status{2, 0, 0}, "Ok"});
+    case Verb::quit:
+      return on_quit(command.argument);
+    case Verb::vrfy:
+      return on_vrfy(command.argument);
+    case Verb::expn:
+      return reject({502, Status{5, 5, 1}, "Error: command not implemented"});
+    case Verb::help:
+      return reply(
+          {214, Status{2, 0, 0}, "Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY"});
+    case Verb::unknown:
+      return reject({500, Status{5, 5, 2}, "Error: command not recognized"});
+  }
+}
+
+void SmtpServerSession::on_ehlo(std::string_view argument) {
+  if (!is_valid_helo_argument(argument))
+    return reject({501, Status{5, 5, 4}, "Syntax: EHLO hostname"});
+  reset_transaction();
+  greeted_ = Greeted::ehlo;
+  message_.helo.assign(argument);
+  output_.append(ehlo_reply_);
+}
+
+void SmtpServerSession::on_helo(std::string_view argument) {
+  if (!is_valid_helo_argument(argument))
+    return reject({501, Status{5, 5, 4}, "Syntax: HELO hostname"});
+  reset_transaction();
+  greeted_ = Greeted::helo;
+  message_.helo.assign(argument);
+  output_.append("250 ");
+  append_text(output_, context_.hostname);
+  output_.append("\r\n");
+}
+
+void SmtpServerSession::on_mail(std::string_view argument) {
+  if (greeted_ == Greeted::no) return reject({503, Status{5, 5, 1}, "Error: send HELO/EHLO first"});
+  if (in_transaction_) return reject({503, Status{5, 5, 1}, "Error: nested MAIL command"});
+  auto parsed = parse_path_argument(argument, "FROM:");
+  if (!parsed) {
+    switch (parsed.error()) {
+      case ArgumentError::syntax:
+        return reject({501, Status{5, 5, 4}, "Syntax: MAIL FROM:<address>"});
+      case ArgumentError::bad_address:
+        return reject({501, Status{5, 1, 7}, "Bad sender address syntax"});
+      case ArgumentError::address_too_long:
+        return reject({501, Status{5, 1, 7}, "Sender address too long"});
+    }
+  }
+  if (auto refusal = apply_mail_parameters(parsed->parameters)) return reject(*refusal);
+  if (parsed->path.utf8 && !message_.smtputf8)
+    return reject({553, Status{5, 6, 7}, "Non-ASCII sender address needs SMTPUTF8"});
+  message_.sender = parsed->path.address();
+  in_transaction_ = true;
+  reply({250, Status{2, 1, 0}, "Ok"});
+}
+
+// Applies SIZE, BODY and SMTPUTF8 (the extensions EHLO announced); any other parameter,
+// or any parameter after HELO, is refused.
+std::optional<SmtpServerSession::Reply> SmtpServerSession::apply_mail_parameters(
+    const std::vector<EsmtpParameter>& parameters) {
+  message_.body = BodyType::unspecified;
+  message_.smtputf8 = false;
+  declared_size_.reset();
+  bool seen_size = false, seen_body = false, seen_smtputf8 = false;
+  auto first_time = [](bool& seen) { return !std::exchange(seen, true); };
+  for (const auto& [keyword, value] : parameters) {
+    if (greeted_ != Greeted::ehlo) return Reply{555, Status{5, 5, 4}, "MAIL parameters need EHLO"};
+    if (equals_ignoring_case(keyword, "SIZE")) {
+      if (!first_time(seen_size)) return Reply{501, Status{5, 5, 4}, "Duplicate SIZE"};
+      auto size = parse_size_value(value);
+      if (!size) return Reply{501, Status{5, 5, 4}, "Bad SIZE value"};
+      if (*size > context_.limits.max_message_size)
+        return Reply{552, Status{5, 3, 4}, "Message size exceeds fixed limit"};
+      declared_size_ = static_cast<std::size_t>(*size);
+    } else if (equals_ignoring_case(keyword, "BODY")) {
+      if (!first_time(seen_body)) return Reply{501, Status{5, 5, 4}, "Duplicate BODY"};
+      if (equals_ignoring_case(value, "7BIT")) {
+        message_.body = BodyType::seven_bit;
+      } else if (equals_ignoring_case(value, "8BITMIME")) {
+        message_.body = BodyType::eight_bit_mime;
+      } else {
+        return Reply{501, Status{5, 5, 4}, "Bad BODY value"};
+      }
+    } else if (equals_ignoring_case(keyword, "SMTPUTF8")) {
+      if (!first_time(seen_smtputf8)) return Reply{501, Status{5, 5, 4}, "Duplicate SMTPUTF8"};
+      if (!value.empty()) return Reply{501, Status{5, 5, 4}, "SMTPUTF8 takes no value"};
+      message_.smtputf8 = true;
+    } else {
+      return Reply{555, Status{5, 5, 4}, "Unsupported MAIL parameter"};
+    }
+  }
+  return std::nullopt;
+}
+
+void SmtpServerSession::on_rcpt(std::string_view argument) {
+  if (!in_transaction_) return reject({503, Status{5, 5, 1}, "Error: need MAIL command"});
+  auto parsed = parse_path_argument(argument, "TO:");
+  if (!parsed) {
+    switch (parsed.error()) {
+      case ArgumentError::syntax:
+        return reject({501, Status{5, 5, 4}, "Syntax: RCPT TO:<address>"});
+      case ArgumentError::bad_address:
+        return reject({501, Status{5, 1, 3}, "Bad recipient address syntax"});
+      case ArgumentError::address_too_long:
+        return reject({501, Status{5, 1, 3}, "Recipient address too long"});
+    }
+  }
+  if (parsed->path.is_null()) return reject({501, Status{5, 1, 3}, "Bad recipient address syntax"});
+  if (!parsed->parameters.empty())
+    return reject({555, Status{5, 5, 4}, "Unsupported RCPT parameter"});
+  if (parsed->path.utf8 && !message_.smtputf8)
+    return reject({553, Status{5, 6, 7}, "Non-ASCII recipient address needs SMTPUTF8"});
+  if (message_.recipients.size() >= context_.limits.max_recipients)
+    return reply({452, Status{4, 5, 3}, "Error: too many recipients"});
+  if (!context_.relay_allowed) return reject({554, Status{5, 7, 1}, "Relay access denied"});
+  message_.recipients.push_back(parsed->path.address());
+  reply({250, Status{2, 1, 5}, "Ok"});
+}
+
+void SmtpServerSession::on_data(std::string_view argument) {
+  if (!argument.empty()) return reject({501, Status{5, 5, 4}, "Syntax: DATA"});
+  if (!in_transaction_) return reject({503, Status{5, 5, 1}, "Error: need MAIL command"});
+  if (message_.recipients.empty())
+    return reject({503, Status{5, 5, 1}, "Error: need RCPT command"});
+  const ServerLimits& limits = context_.limits;
+  data_reader_.start(DataLimits{limits.max_message_size, limits.max_text_line, limits.max_hops});
+  message_.data.clear();
+  std::size_t expected = declared_size_.value_or(kInitialReservation);
+  message_.data.reserve(std::min({expected, limits.max_message_size, kMaxReservation}));
+  output_.append("354 End data with <CR><LF>.<CR><LF>\r\n");
+  phase_ = Phase::data;
+}
+
+void SmtpServerSession::on_rset(std::string_view argument) {
+  if (!argument.empty()) return reject({501, Status{5, 5, 4}, "Syntax: RSET"});
+  reset_transaction();
+  reply({250, Status{2, 0, 0}, "Ok"});
+}
+
+void SmtpServerSession::on_quit(std::string_view argument) {
+  if (!argument.empty()) return reject({501, Status{5, 5, 4}, "Syntax: QUIT"});
+  reply({221, Status{2, 0, 0}, "Bye"});
+  phase_ = Phase::closing;
+}
+
+void SmtpServerSession::on_vrfy(std::string_view argument) {
+  if (argument.empty()) return reject({501, Status{5, 5, 4}, "Syntax: VRFY address"});
+  reply({252, Status{2, 1, 5}, "Cannot VRFY user, but will accept message and attempt delivery"});
+}
+
+void SmtpServerSession::reply(const Reply& reply) {
+  append_reply(output_, reply.code, reply.status, reply.text);
+}
+
+// A refused command: after max_errors of them without a queued message, the session ends.
+void SmtpServerSession::reject(const Reply& refusal) {
+  reply(refusal);
+  if (++errors_ < context_.limits.max_errors) return;
+  std::string text = context_.hostname + " Error: too many errors";
+  append_reply(output_, 421, Status{4, 7, 0}, text);
+  phase_ = Phase::closing;
+}
+
+void SmtpServerSession::reset_transaction() {
+  in_transaction_ = false;
+  declared_size_.reset();
+  message_.sender.clear();
+  message_.recipients.clear();
+  message_.body = BodyType::unspecified;
+  message_.smtputf8 = false;
+  if (message_.data.capacity() > kMaxIdleCapacity) {
+    std::string().swap(message_.data);
+  } else {
+    message_.data.clear();
+  }
+}
+
+std::string SmtpServerSession::take_output() {
+  return std::exchange(output_, {});
+}
+
+}  // namespace mxrelay::mta

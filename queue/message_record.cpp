@@ -1,0 +1,136 @@
+// queue: encoding and decoding of spool records and recipient outcome logs.
+#include "message_record.hpp"
+
+#include <charconv>
+#include <cstdio>
+
+#include "checksum.hpp"
+
+namespace mxrelay::queue {
+
+namespace {
+constexpr std::string_view kMagic = "MXQ1\n";
+constexpr std::string_view kTrailerTag = "END ";
+constexpr std::size_t kTrailerSize = 4 + 8 + 1;  // "END " + hex + "\n"
+
+void add_field(std::string& out, std::string_view key, std::string_view value) {
+  out += key;
+  out += ' ';
+  out += value;
+  out += '\n';
+}
+
+template <typename Int>
+bool parse_int(std::string_view text, Int& value) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return ec == std::errc{} && end == text.data() + text.size();
+}
+
+// Splits "key value" at the first space.
+std::pair<std::string_view, std::string_view> split_field(std::string_view line) {
+  auto space = line.find(' ');
+  if (space == std::string_view::npos) return {line, {}};
+  return {line.substr(0, space), line.substr(space + 1)};
+}
+}  // namespace
+
+std::string encode_record(const Envelope& envelope, std::string_view body) {
+  std::string out;
+  out.reserve(body.size() + 256 + envelope.recipients.size() * 64);
+  out += kMagic;
+  add_field(out, "id", envelope.id);
+  add_field(out, "arrival", std::to_string(envelope.arrival_unix));
+  add_field(out, "client", envelope.client_address);
+  add_field(out, "helo", envelope.helo);
+  add_field(out, "from", envelope.sender);
+  for (const auto& rcpt : envelope.recipients) add_field(out, "rcpt", rcpt);
+  add_field(out, "size", std::to_string(body.size()));
+  out += '\n';
+  out += body;
+  char trailer[kTrailerSize + 1];
+  std::snprintf(trailer, sizeof trailer, "END %08x\n", crc32(out));
+  out.append(trailer, kTrailerSize);
+  return out;
+}
+
+std::expected<DecodedRecord, std::string> decode_record(std::string_view bytes) {
+  if (!bytes.starts_with(kMagic)) return std::unexpected("not a spool record");
+  if (bytes.size() < kMagic.size() + kTrailerSize) return std::unexpected("truncated");
+  auto payload = bytes.substr(0, bytes.size() - kTrailerSize);
+  auto trailer = bytes.substr(payload.size());
+  char expected[kTrailerSize + 1];
+  std::snprintf(expected, sizeof expected, "END %08x\n", crc32(payload));
+  if (!trailer.starts_with(kTrailerTag) || trailer.back() != '\n')
+    return std::unexpected("truncated");
+  if (trailer != std::string_view(expected, kTrailerSize))
+    return std::unexpected("checksum mismatch");
+
+  DecodedRecord out;
+  std::size_t pos = kMagic.size();
+  std::size_t body_size = 0;
+  bool have_size = false;
+  for (;;) {
+    auto eol = payload.find('\n', pos);
+    if (eol == std::string_view::npos) return std::unexpected("unterminated header");
+    auto line = payload.substr(pos, eol - pos);
+    pos = eol + 1;
+    if (line.empty()) break;
+    auto [key, value] = split_field(line);
+    auto& env = out.envelope;
+    if (key == "id") {
+      env.id = value;
+    } else if (key == "arrival") {
+      if (!parse_int(value, env.arrival_unix)) return std::unexpected("bad arrival");
+    } else if (key == "client") {
+      env.client_address = value;
+    } else if (key == "helo") {
+      env.helo = value;
+    } else if (key == "from") {
+      env.sender = value;
+    } else if (key == "rcpt") {
+      env.recipients.emplace_back(value);
+    } else if (key == "size") {
+      if (!parse_int(value, body_size)) return std::unexpected("bad size");
+      have_size = true;
+    } else {
+      return std::unexpected("unknown field " + std::string(key));
+    }
+  }
+  if (!have_size || payload.size() - pos != body_size) return std::unexpected("size mismatch");
+  if (out.envelope.id.empty() || out.envelope.recipients.empty())
+    return std::unexpected("incomplete envelope");
+  out.body = payload.substr(pos);
+  return out;
+}
+
+std::string encode_recipient_outcome(const RecipientOutcome& outcome) {
+  std::string out = std::to_string(outcome.index);
+  out += outcome.state == RecipientState::delivered ? " delivered " : " failed ";
+  for (char c : outcome.detail) out += (c == '\n' || c == '\r' || c == '\0') ? ' ' : c;
+  out += '\n';
+  return out;
+}
+
+std::vector<RecipientOutcome> decode_recipient_outcomes(std::string_view log) {
+  std::vector<RecipientOutcome> out;
+  std::size_t pos = 0;
+  for (auto eol = log.find('\n'); eol != std::string_view::npos; eol = log.find('\n', pos)) {
+    auto line = log.substr(pos, eol - pos);
+    pos = eol + 1;
+    auto [index_text, rest] = split_field(line);
+    auto [state_text, detail] = split_field(rest);
+    RecipientOutcome outcome;
+    if (!parse_int(index_text, outcome.index)) continue;
+    if (state_text == "delivered")
+      outcome.state = RecipientState::delivered;
+    else if (state_text == "failed")
+      outcome.state = RecipientState::failed;
+    else
+      continue;
+    outcome.detail = detail;
+    out.push_back(std::move(outcome));
+  }
+  return out;
+}
+
+}  // namespace mxrelay::queue

@@ -47,8 +47,10 @@ struct DnsAnswer {
   std::string canonical_name;    // after following CNAMEs; equals qname without CNAME
   std::string error_text;        // for outcome error/timeout
 
-  std::vector<MxRecord> mx;               // qtype mx
+  std::vector<MxRecord> mx;                // qtype mx
   std::vector<core::IpAddress> addresses;  // qtype a / aaaa
+
+  std::size_t record_count() const { return mx.size() + addresses.size(); }
 };
 
 }  // namespace mxrelay::resolver

@@ -1,0 +1,246 @@
+// resolver: UnboundClient — ub_ctx set-up, Asio-driven asynchronous queries with a timeout,
+// and the conversion of ub_result into DnsAnswer.
+#include "unbound_client.hpp"
+
+#include <unbound.h>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <span>
+#include <stdexcept>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include "core/domain_name.hpp"
+#include "rdata.hpp"
+
+namespace mxrelay::resolver {
+
+namespace asio = boost::asio;
+
+namespace {
+
+constexpr int kClassIn = 1;
+constexpr int kRcodeNxdomain = 3;
+
+std::string rcode_name(int rcode) {
+  static constexpr const char* kNames[] = {"NOERROR",  "FORMERR", "SERVFAIL",
+                                           "NXDOMAIN", "NOTIMP",  "REFUSED"};
+  if (rcode >= 0 && rcode < static_cast<int>(std::size(kNames))) return kNames[rcode];
+  return "RCODE " + std::to_string(rcode);
+}
+
+void check(int rc, const std::string& what) {
+  if (rc != 0) throw std::runtime_error("libunbound: " + what + ": " + ub_strerror(rc));
+}
+
+bool parse_records(DnsAnswer& answer, const ub_result& result) {
+  for (int i = 0; result.data[i] != nullptr; ++i) {
+    std::span<const std::uint8_t> rdata(reinterpret_cast<const std::uint8_t*>(result.data[i]),
+                                        static_cast<std::size_t>(result.len[i]));
+    if (answer.qtype == RrType::mx) {
+      auto record = parse_mx_rdata(rdata);
+      if (!record) return false;
+      answer.mx.push_back(std::move(*record));
+    } else if (answer.qtype == RrType::a || answer.qtype == RrType::aaaa) {
+      auto address = parse_address_rdata(answer.qtype, rdata);
+      if (!address) return false;
+      answer.addresses.push_back(*address);
+    }
+  }
+  return true;
+}
+
+// Fills answer (qname, qtype, resolver_path already set) from libunbound's result.
+void fill_answer(DnsAnswer& answer, int err, const ub_result* result) {
+  if (err != 0 || result == nullptr) {
+    answer.outcome = DnsOutcome::error;
+    answer.error_text = ub_strerror(err);
+    return;
+  }
+  answer.rcode = result->rcode;
+  answer.ttl = static_cast<std::uint32_t>(std::max(0, result->ttl));
+  answer.secure = result->secure != 0;
+  answer.bogus = result->bogus != 0;
+  if (result->why_bogus != nullptr) answer.why_bogus = result->why_bogus;
+  answer.answer_bytes = static_cast<std::size_t>(std::max(0, result->answer_len));
+  answer.canonical_name =
+      result->canonname != nullptr ? core::canonical_domain(result->canonname) : answer.qname;
+  if (answer.bogus) {
+    answer.outcome = DnsOutcome::bogus;
+  } else if (result->nxdomain != 0 || result->rcode == kRcodeNxdomain) {
+    answer.outcome = DnsOutcome::nxdomain;
+  } else if (result->rcode != 0) {
+    answer.outcome = DnsOutcome::servfail;
+    answer.error_text = rcode_name(result->rcode);
+  } else if (result->havedata == 0) {
+    answer.outcome = DnsOutcome::nodata;
+  } else if (!parse_records(answer, *result)) {
+    answer.outcome = DnsOutcome::error;
+    answer.error_text = "malformed rdata";
+  } else {
+    answer.outcome = answer.record_count() > 0 ? DnsOutcome::ok : DnsOutcome::nodata;
+  }
+}
+
+}  // namespace
+
+std::string resolver_path_for(const conf::DnsConfig& config, std::string_view name) {
+  auto canonical = core::canonical_domain(name);
+  const conf::DnsStub* best = nullptr;
+  for (const auto& stub : config.stubs) {
+    auto zone = core::canonical_domain(stub.zone);
+    bool inside = canonical == zone || canonical.ends_with("." + zone) || zone.empty();
+    if (inside && (best == nullptr || zone.size() > core::canonical_domain(best->zone).size()))
+      best = &stub;
+  }
+  auto join = [](const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+    return out;
+  };
+  if (best != nullptr)
+    return "stub " + core::canonical_domain(best->zone) + " (" + join(best->servers) + ")";
+  if (!config.forwarders.empty()) return "forwarder " + join(config.forwarders);
+  return "recursion";
+}
+
+// Shared by the client and every query and pump coroutine in flight, so the ub_ctx outlives
+// whatever still refers to it.
+class UnboundClient::Context : public std::enable_shared_from_this<Context> {
+ public:
+  Context(asio::any_io_executor executor, const conf::DnsConfig& config)
+      : executor_(std::move(executor)), config_(config), ctx_(ub_ctx_create()), fd_(executor_) {
+    if (ctx_ == nullptr) throw std::runtime_error("libunbound: ub_ctx_create failed");
+    try {
+      configure();
+      fd_.assign(ub_fd(ctx_));
+    } catch (...) {
+      ub_ctx_delete(ctx_);
+      throw;
+    }
+  }
+
+  ~Context() {
+    if (fd_.is_open()) fd_.release();
+    ub_ctx_delete(ctx_);
+  }
+
+  void close() {
+    closed_ = true;
+    boost::system::error_code ignored;
+    fd_.cancel(ignored);
+  }
+
+  static asio::awaitable<DnsAnswer> query(std::shared_ptr<Context> self, std::string name,
+                                          RrType type) {
+    co_return co_await self->run_query(std::move(name), type);
+  }
+
+ private:
+  asio::awaitable<DnsAnswer> run_query(std::string name, RrType type) {
+    auto pending = std::make_shared<Pending>(this, executor_);
+    pending->answer.qname = core::canonical_domain(name);
+    pending->answer.qtype = type;
+    pending->answer.canonical_name = pending->answer.qname;
+    pending->answer.resolver_path = resolver_path_for(config_, name);
+    int rc = ub_resolve_async(ctx_, name.c_str(), static_cast<int>(type), kClassIn, pending.get(),
+                              &Context::on_result, &pending->async_id);
+    if (rc != 0) {
+      pending->answer.error_text = ub_strerror(rc);
+      co_return pending->answer;
+    }
+    in_flight_.emplace(pending.get(), pending);
+    if (!pumping_) {
+      pumping_ = true;
+      asio::co_spawn(executor_, pump(shared_from_this()), asio::detached);
+    }
+    pending->wake.expires_after(config_.query_timeout);
+    co_await pending->wake.async_wait(asio::as_tuple(asio::use_awaitable));
+    if (!pending->done) {
+      if (ub_cancel(ctx_, pending->async_id) == 0) in_flight_.erase(pending.get());
+      pending->answer.outcome = DnsOutcome::timeout;
+      pending->answer.error_text =
+          "no answer within " + std::to_string(config_.query_timeout.count()) + " ms";
+    }
+    co_return pending->answer;
+  }
+
+  struct Pending {
+    Pending(Context* owner_context, const asio::any_io_executor& executor)
+        : owner(owner_context), wake(executor) {}
+    Context* owner;
+    int async_id = 0;
+    bool done = false;
+    DnsAnswer answer;
+    asio::steady_timer wake;  // cancelled when the answer arrives; expiry is the timeout
+  };
+
+  void configure() {
+    check(ub_ctx_async(ctx_, 1), "async");
+    if (config_.dnssec)
+      check(ub_ctx_add_ta_file(ctx_, config_.trust_anchor_file.c_str()),
+            "trust anchor " + config_.trust_anchor_file.string());
+    else
+      set_option("module-config", "iterator");
+    for (const auto& forwarder : config_.forwarders)
+      check(ub_ctx_set_fwd(ctx_, forwarder.c_str()), "forwarder " + forwarder);
+    for (const auto& stub : config_.stubs)
+      for (const auto& server : stub.servers)
+        check(ub_ctx_set_stub(ctx_, stub.zone.c_str(), server.c_str(), 0),
+              "stub " + stub.zone + " " + server);
+    for (const auto& [name, value] : config_.unbound_options) set_option(name, value);
+  }
+
+  void set_option(std::string name, const std::string& value) {
+    if (!name.ends_with(':')) name += ':';
+    check(ub_ctx_set_option(ctx_, name.c_str(), value.c_str()), "option " + name + " " + value);
+  }
+
+  static void on_result(void* data, int err, ub_result* result) {
+    auto* pending = static_cast<Pending*>(data);
+    fill_answer(pending->answer, err, result);
+    if (result != nullptr) ub_resolve_free(result);
+    pending->done = true;
+    pending->wake.cancel();
+    pending->owner->in_flight_.erase(pending);
+  }
+
+  // Runs while queries are in flight: waits for ub_fd to become readable, then lets
+  // libunbound deliver finished queries through on_result.
+  static asio::awaitable<void> pump(std::shared_ptr<Context> self) {
+    while (!self->closed_ && !self->in_flight_.empty()) {
+      auto [ec] = co_await self->fd_.async_wait(asio::posix::descriptor_base::wait_read,
+                                                asio::as_tuple(asio::use_awaitable));
+      if (ec || self->closed_ || ub_process(self->ctx_) != 0) break;
+    }
+    self->pumping_ = false;
+  }
+
+  asio::any_io_executor executor_;
+  conf::DnsConfig config_;
+  ub_ctx* ctx_;
+  asio::posix::stream_descriptor fd_;
+  std::map<Pending*, std::shared_ptr<Pending>> in_flight_;
+  bool pumping_ = false;
+  bool closed_ = false;
+};
+
+UnboundClient::UnboundClient(asio::any_io_executor executor, const conf::DnsConfig& config)
+    : context_(std::make_shared<Context>(std::move(executor), config)) {}
+
+UnboundClient::~UnboundClient() {
+  context_->close();
+}
+
+asio::awaitable<DnsAnswer> UnboundClient::query(std::string name, RrType type) {
+  return Context::query(context_, std::move(name), type);
+}
+
+}  // namespace mxrelay::resolver

@@ -1,1 +1,555 @@
+// Tests for the outbound SMTP client state machine: scripted dialogues against a fake
+// server, the same scripts fed in one chunk and byte by byte, and a lost connection or a
+// timeout injected at every step.
+#include "mta/smtp_client_session.hpp"
+
 #include <gtest/gtest.h>
+
+#include <deque>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mxrelay::mta {
+namespace {
+
+using Kind = SmtpClientSession::Step::Kind;
+using Wait = SmtpClientSession::Wait;
+
+enum class Feed { per_reply, all_at_once, byte_by_byte };
+enum class Fault { eof, timeout };
+
+const ClientSessionContext context{"relay.example", "mx.example[127.0.0.1]"};
+
+// Plays the driver: performs the session's steps against scripted server replies, starts
+// the given messages whenever the session is ready, then quits.
+struct Run {
+  std::string wire;  // everything the client sent
+  std::vector<Wait> input_waits;
+  std::vector<Wait> send_waits;
+  std::vector<MessageResult> results;
+  std::optional<core::Failure> connection_failure;
+  std::string transcript;
+  std::size_t io_steps = 0;  // send and need_input steps
+  bool starved = false;      // the session wanted more input than the script holds
+  bool closed = false;
+};
+
+struct Injection {
+  std::size_t at_io_step;
+  Fault fault;
+};
+
+Run run(const std::vector<std::string>& replies,
+        const std::vector<const OutboundMessage*>& messages, Feed feed = Feed::per_reply,
+        std::optional<Injection> injection = std::nullopt) {
+  SmtpClientSession session(context);
+  Run out;
+  std::deque<std::string> chunks(replies.begin(), replies.end());
+  if (feed != Feed::per_reply) {
+    std::string all;
+    for (const auto& chunk : replies) all += chunk;
+    chunks.clear();
+    if (feed == Feed::all_at_once) {
+      chunks.push_back(all);
+    } else {
+      for (char c : all) chunks.emplace_back(1, c);
+    }
+  }
+  std::size_t next_message = 0;
+  for (int guard = 0; guard < 1'000'000; ++guard) {
+    const auto step = session.next();
+    if (step.kind == Kind::send || step.kind == Kind::need_input) {
+      if (injection && injection->at_io_step == out.io_steps++) {
+        injection->fault == Fault::eof ? session.on_eof() : session.on_timeout();
+        continue;
+      }
+    }
+    switch (step.kind) {
+      case Kind::send:
+        out.wire += step.bytes;
+        out.send_waits.push_back(step.wait);
+        break;
+      case Kind::need_input:
+        out.input_waits.push_back(step.wait);
+        if (chunks.empty()) {
+          out.starved = true;
+          session.on_eof();
+        } else {
+          session.on_input(chunks.front());
+          chunks.pop_front();
+        }
+        break;
+      case Kind::ready:
+        if (next_message < messages.size())
+          session.start_message(*messages[next_message++]);
+        else
+          session.quit();
+        break;
+      case Kind::message_done:
+        out.results.push_back(session.take_result());
+        break;
+      case Kind::closed:
+        out.closed = session.closed();
+        out.connection_failure = session.connection_failure();
+        out.transcript = session.transcript().str();
+        return out;
+    }
+  }
+  ADD_FAILURE() << "session did not finish";
+  return out;
+}
+
+// A one-line summary of a result, for comparing runs.
+std::string summary(const MessageResult& result) {
+  std::string out = "scope=" + std::to_string(static_cast<int>(result.scope));
+  if (result.failure) out += " failure=" + result.failure->str();
+  for (std::size_t i = 0; i < result.recipients.size(); ++i) {
+    out += result.delivered(i) ? " delivered" : " not-delivered";
+    if (result.recipients[i].rejection) out += "(" + result.recipients[i].rejection->str() + ")";
+  }
+  return out;
+}
+
+const std::string body = "Subject: test\r\n\r\n.leading dot\r\nend\r\n";
+const std::string stuffed_body = "Subject: test\r\n\r\n..leading dot\r\nend\r\n.\r\n";
+
+const std::string greeting = "220 mx.example ESMTP\r\n";
+const std::string ehlo_plain = "250-mx.example\r\n250 8BITMIME\r\n";
+const std::string ehlo_pipelining = "250-mx.example\r\n250-PIPELINING\r\n250 SIZE 1000\r\n";
+const std::string mail_ok = "250 2.1.0 Ok\r\n";
+const std::string rcpt_ok = "250 2.1.5 Ok\r\n";
+const std::string data_go = "354 End data with <CR><LF>.<CR><LF>\r\n";
+const std::string queued = "250 2.0.0 Ok: queued as ABC\r\n";
+const std::string bye = "221 2.0.0 Bye\r\n";
+
+OutboundMessage message_to(std::vector<std::string> recipients, const std::string* data = &body) {
+  return {"sender@relay.example", std::move(recipients), data};
+}
+
+TEST(SmtpClientSession, DeliversOneMessageWithoutPipelining) {
+  const auto message = message_to({"a@dest.example"});
+  const auto out = run({greeting, ehlo_plain, mail_ok, rcpt_ok, data_go, queued, bye}, {&message});
+  EXPECT_EQ(out.wire,
+            "EHLO relay.example\r\nMAIL FROM:<sender@relay.example>\r\n"
+            "RCPT TO:<a@dest.example>\r\nDATA\r\n" +
+                stuffed_body + "QUIT\r\n");
+  EXPECT_EQ(out.input_waits, (std::vector<Wait>{Wait::greeting, Wait::ehlo, Wait::mail, Wait::rcpt,
+                                                Wait::data_init, Wait::final_dot, Wait::quit}));
+  EXPECT_EQ(out.send_waits, (std::vector<Wait>{Wait::ehlo, Wait::mail, Wait::rcpt, Wait::data_init,
+                                               Wait::data_block, Wait::quit}));
+  ASSERT_EQ(out.results.size(), 1u);
+  EXPECT_EQ(out.results[0].scope, FailureScope::none);
+  EXPECT_TRUE(out.results[0].delivered(0));
+  EXPECT_EQ(out.results[0].final_reply.str(), "250 2.0.0 Ok: queued as ABC");
+  EXPECT_FALSE(out.starved);
+  EXPECT_TRUE(out.closed);
+  EXPECT_FALSE(out.connection_failure);
+}
+
+TEST(SmtpClientSession, PipelinesMailRcptAndDataInOneSend) {
+  const auto message = message_to({"a@dest.example", "b@dest.example"});
+  SmtpClientSession session(context);
+  ASSERT_EQ(session.next().kind, Kind::need_input);
+  session.on_input(greeting);
+  ASSERT_EQ(session.next().kind, Kind::send);
+  ASSERT_EQ(session.next().kind, Kind::need_input);
+  session.on_input(ehlo_pipelining);
+  ASSERT_EQ(session.next().kind, Kind::ready);
+  EXPECT_TRUE(session.capabilities().pipelining);
+  session.start_message(message);
+  const auto batch = session.next();
+  ASSERT_EQ(batch.kind, Kind::send);
+  EXPECT_EQ(batch.bytes,
+            "MAIL FROM:<sender@relay.example> SIZE=" + std::to_string(body.size()) +
+                "\r\nRCPT TO:<a@dest.example>\r\nRCPT TO:<b@dest.example>\r\nDATA\r\n");
+  EXPECT_EQ(session.next().wait, Wait::mail);
+  session.on_input(mail_ok + rcpt_ok + rcpt_ok + data_go);
+  const auto content = session.next();
+  ASSERT_EQ(content.kind, Kind::send);
+  EXPECT_EQ(content.bytes, stuffed_body);
+  EXPECT_EQ(content.wait, Wait::data_block);
+  EXPECT_EQ(session.next().wait, Wait::final_dot);
+  session.on_input(queued);
+  ASSERT_EQ(session.next().kind, Kind::message_done);
+  const auto result = session.take_result();
+  EXPECT_TRUE(result.delivered(0));
+  EXPECT_TRUE(result.delivered(1));
+  EXPECT_TRUE(session.ready());
+}
+
+TEST(SmtpClientSession, FallsBackToHeloWhenEhloIsRefused) {
+  const auto message = message_to({"a@dest.example"});
+  const auto out = run({greeting, "502 5.5.2 Error: command not recognized\r\n",
+                        "250 mx.example\r\n", mail_ok, rcpt_ok, data_go, queued, bye},
+                       {&message});
+  EXPECT_TRUE(out.wire.starts_with(
+      "EHLO relay.example\r\nHELO relay.example\r\nMAIL FROM:<sender@relay.example>\r\n"));
+  ASSERT_EQ(out.results.size(), 1u);
+  EXPECT_TRUE(out.results[0].delivered(0));
+  EXPECT_FALSE(out.connection_failure);
+}
+
+TEST(SmtpClientSession, FailedHeloIsAConnectionFailure) {
+  const auto out = run({greeting, "500 no\r\n", "550 go away\r\n", bye}, {});
+  ASSERT_TRUE(out.connection_failure);
+  EXPECT_TRUE(out.connection_failure->is_permanent());
+  EXPECT_EQ(out.connection_failure->reason,
+            "host mx.example[127.0.0.1] said: 550 go away (in reply to HELO command)");
+  EXPECT_TRUE(out.wire.ends_with("QUIT\r\n"));
+}
+
+TEST(SmtpClientSession, ReusesTheConnectionForTwoMessagesWithoutRset) {
+  const auto first = message_to({"a@dest.example"});
+  const auto second = message_to({"b@dest.example"});
+  const auto out = run({greeting, ehlo_plain, mail_ok, rcpt_ok, data_go, queued, mail_ok, rcpt_ok,
+                        data_go, queued, bye},
+                       {&first, &second});
+  ASSERT_EQ(out.results.size(), 2u);
+  EXPECT_TRUE(out.results[0].delivered(0));
+  EXPECT_TRUE(out.results[1].delivered(0));
+  EXPECT_EQ(out.wire.find("RSET"), std::string::npos);
+  EXPECT_NE(out.wire.find("RCPT TO:<b@dest.example>"), std::string::npos);
+  // The transcript keeps the greeting and EHLO, then only the latest message.
+  EXPECT_NE(out.transcript.find("S: 220 mx.example ESMTP"), std::string::npos);
+  EXPECT_EQ(out.transcript.find("a@dest.example"), std::string::npos);
+  EXPECT_NE(out.transcript.find("C: RCPT TO:<b@dest.example>"), std::string::npos);
+}
+
+TEST(SmtpClientSession, TranscriptRecordsCommandsAndRepliesButNoContent) {
+  const auto message = message_to({"a@dest.example"});
+  const auto out = run({greeting, ehlo_plain, mail_ok, rcpt_ok, data_go, queued, bye}, {&message});
+  EXPECT_EQ(out.transcript,
+            "S: 220 mx.example ESMTP\nC: EHLO relay.example\nS: 250-mx.example\nS: 250 8BITMIME\n"
+            "C: MAIL FROM:<sender@relay.example>\nS: 250 2.1.0 Ok\nC: RCPT TO:<a@dest.example>\n"
+            "S: 250 2.1.5 Ok\nC: DATA\nS: 354 End data with <CR><LF>.<CR><LF>\n"
+            "C: <message body: " +
+                std::to_string(body.size()) +
+                " bytes>\nC: .\nS: 250 2.0.0 Ok: queued as ABC\nC: QUIT\nS: 221 2.0.0 Bye\n");
+}
+
+const std::string unknown_user = "550 5.1.1 <b@dest.example>: Recipient address rejected\r\n";
+
+TEST(SmtpClientSession, RejectedRecipientDoesNotStopTheOthers) {
+  const auto message = message_to({"a@dest.example", "b@dest.example", "c@dest.example"});
+  for (bool pipelining : {false, true}) {
+    SCOPED_TRACE(pipelining);
+    const auto out = run({greeting, pipelining ? ehlo_pipelining : ehlo_plain, mail_ok, rcpt_ok,
+                          unknown_user, rcpt_ok, data_go, queued, bye},
+                         {&message});
+    ASSERT_EQ(out.results.size(), 1u);
+    const auto& result = out.results[0];
+    EXPECT_EQ(result.scope, FailureScope::recipient);
+    EXPECT_FALSE(result.failure);
+    EXPECT_TRUE(result.delivered(0));
+    EXPECT_FALSE(result.delivered(1));
+    EXPECT_TRUE(result.delivered(2));
+    ASSERT_TRUE(result.recipients[1].rejection);
+    const auto& rejection = *result.recipients[1].rejection;
+    EXPECT_TRUE(rejection.is_permanent());
+    EXPECT_EQ(rejection.reply_code, 550);
+    EXPECT_EQ(rejection.status, (core::EnhancedStatus{5, 1, 1}));
+    EXPECT_EQ(rejection.reason,
+              "host mx.example[127.0.0.1] said: 550 5.1.1 <b@dest.example>: Recipient address "
+              "rejected (in reply to RCPT TO command)");
+    EXPECT_NE(out.wire.find(stuffed_body), std::string::npos);
+  }
+}
+
+TEST(SmtpClientSession, AllRecipientsRejectedSendsNoContent) {
+  const auto message = message_to({"a@dest.example", "b@dest.example"});
+  const auto next = message_to({"c@dest.example"});
+  const std::string rejected = "550 5.1.1 no such user\r\n";
+  // Without pipelining no DATA is sent; the open transaction is reset before the next message.
+  auto out = run({greeting, ehlo_plain, mail_ok, rejected, rejected, "250 2.0.0 Ok\r\n", mail_ok,
+                  rcpt_ok, data_go, queued, bye},
+                 {&message, &next});
+  ASSERT_EQ(out.results.size(), 2u);
+  EXPECT_EQ(out.results[0].scope, FailureScope::recipient);
+  EXPECT_FALSE(out.results[0].delivered(0) || out.results[0].delivered(1));
+  EXPECT_EQ(out.wire.find("DATA\r\nSubject"), out.wire.rfind("DATA\r\nSubject"));
+  EXPECT_NE(out.wire.find("RCPT TO:<b@dest.example>\r\nRSET\r\nMAIL FROM"), std::string::npos);
+  EXPECT_TRUE(out.results[1].delivered(0));
+
+  // With pipelining DATA was sent already: its refusal is expected and no content follows.
+  out = run({greeting, ehlo_pipelining,
+             mail_ok + rejected + rejected + "554 5.5.1 Error: no valid recipients\r\n", bye},
+            {&message});
+  ASSERT_EQ(out.results.size(), 1u);
+  EXPECT_EQ(out.results[0].scope, FailureScope::recipient);
+  EXPECT_FALSE(out.results[0].failure);
+  EXPECT_EQ(out.wire.find("Subject"), std::string::npos);
+}
+
+TEST(SmtpClientSession, SendsOnlyTheEndOfDataWhenAServerWantsDataForNoRecipient) {
+  const auto message = message_to({"a@dest.example"});
+  const auto out = run({greeting, ehlo_pipelining, mail_ok + "550 5.1.1 no\r\n" + data_go,
+                        "554 5.5.1 no valid recipients\r\n", bye},
+                       {&message});
+  ASSERT_EQ(out.results.size(), 1u);
+  EXPECT_FALSE(out.results[0].delivered(0));
+  EXPECT_EQ(out.wire.find("Subject"), std::string::npos);
+  EXPECT_NE(out.wire.find("DATA\r\n.\r\nQUIT\r\n"), std::string::npos);
+}
+
+TEST(SmtpClientSession, GreetingFailures) {
+  auto out = run({"421 4.7.0 mx.example too busy\r\n"}, {});
+  ASSERT_TRUE(out.connection_failure);
+  EXPECT_FALSE(out.connection_failure->is_permanent());
+  EXPECT_EQ(out.connection_failure->str(),
+            "421 4.7.0 host mx.example[127.0.0.1] said: 421 4.7.0 mx.example too busy (in the "
+            "initial greeting)");
+  EXPECT_EQ(out.wire, "");  // 421: the server is closing, nothing more is said
+  EXPECT_TRUE(out.closed);
+
+  out = run({"554 no SMTP service here\r\n", bye}, {});
+  ASSERT_TRUE(out.connection_failure);
+  EXPECT_TRUE(out.connection_failure->is_permanent());
+  EXPECT_EQ(out.connection_failure->status, (core::EnhancedStatus{5, 0, 0}));
+  EXPECT_EQ(out.wire, "QUIT\r\n");
+}
+
+TEST(SmtpClientSession, MailRefusedFailsTheMessageOnly) {
+  const auto message = message_to({"a@dest.example"});
+  const auto next = message_to({"b@dest.example"});
+  const auto out = run({greeting, ehlo_plain, "452 4.3.1 Insufficient system storage\r\n", mail_ok,
+                        rcpt_ok, data_go, queued, bye},
+                       {&message, &next});
+  ASSERT_EQ(out.results.size(), 2u);
+  const auto& result = out.results[0];
+  EXPECT_EQ(result.scope, FailureScope::message);
+  ASSERT_TRUE(result.failure);
+  EXPECT_FALSE(result.failure->is_permanent());
+  EXPECT_EQ(result.failure->status, (core::EnhancedStatus{4, 3, 1}));
+  EXPECT_EQ(result.failure->reason,
+            "host mx.example[127.0.0.1] said: 452 4.3.1 Insufficient system storage (in reply to "
+            "MAIL FROM command)");
+  EXPECT_FALSE(result.delivered(0));
+  EXPECT_EQ(out.wire.find("RCPT TO:<a@dest.example>"), std::string::npos);
+  EXPECT_EQ(out.wire.find("RSET"), std::string::npos);
+  EXPECT_TRUE(out.results[1].delivered(0));
+}
+
+TEST(SmtpClientSession, RefusalAfterTheFinalDotFailsTheMessage) {
+  const auto message = message_to({"a@dest.example", "b@dest.example"});
+  const auto next = message_to({"c@dest.example"});
+  const auto out = run({greeting, ehlo_plain, mail_ok, rcpt_ok, rcpt_ok, data_go,
+                        "554 5.7.1 spam\r\n", mail_ok, rcpt_ok, data_go, queued, bye},
+                       {&message, &next});
+  ASSERT_EQ(out.results.size(), 2u);
+  const auto& result = out.results[0];
+  EXPECT_EQ(result.scope, FailureScope::message);
+  ASSERT_TRUE(result.failure);
+  EXPECT_TRUE(result.failure->is_permanent());
+  EXPECT_EQ(result.failure->reason,
+            "host mx.example[127.0.0.1] said: 554 5.7.1 spam (in reply to end of DATA command)");
+  EXPECT_FALSE(result.delivered(0));
+  EXPECT_FALSE(result.delivered(1));
+  EXPECT_EQ(out.wire.find("RSET"), std::string::npos);
+  EXPECT_TRUE(out.results[1].delivered(0));
+}
+
+TEST(SmtpClientSession, DataRefusedFailsTheMessageAndResetsBeforeTheNext) {
+  const auto message = message_to({"a@dest.example"});
+  const auto out = run({greeting, ehlo_plain, mail_ok, rcpt_ok, "451 4.3.0 try later\r\n",
+                        "250 2.0.0 Ok\r\n", mail_ok, rcpt_ok, data_go, queued, bye},
+                       {&message, &message});
+  ASSERT_EQ(out.results.size(), 2u);
+  EXPECT_EQ(out.results[0].scope, FailureScope::message);
+  EXPECT_FALSE(out.results[0].failure->is_permanent());
+  EXPECT_NE(out.wire.find("DATA\r\nRSET\r\nMAIL"), std::string::npos);
+  EXPECT_TRUE(out.results[1].delivered(0));
+}
+
+TEST(SmtpClientSession, ServiceClosingInATransactionIsASiteFailure) {
+  const auto message = message_to({"a@dest.example", "b@dest.example"});
+  const auto out = run({greeting, ehlo_plain, mail_ok, rcpt_ok,
+                        "421 4.7.0 too many messages, closing connection\r\n"},
+                       {&message});
+  ASSERT_EQ(out.results.size(), 1u);
+  EXPECT_EQ(out.results[0].scope, FailureScope::site);
+  ASSERT_TRUE(out.results[0].failure);
+  EXPECT_FALSE(out.results[0].failure->is_permanent());
+  EXPECT_FALSE(out.results[0].delivered(0));
+  EXPECT_FALSE(out.wire.ends_with("QUIT\r\n"));
+  EXPECT_TRUE(out.closed);
+}
+
+TEST(SmtpClientSession, MissingEnhancedStatusDefaultsFromTheReplyClass) {
+  const auto message = message_to({"a@dest.example", "b@dest.example"});
+  const auto out = run(
+      {greeting, ehlo_plain, mail_ok, "550 no such user\r\n", "450 mailbox busy\r\n"}, {&message});
+  ASSERT_EQ(out.results.size(), 1u);
+  const auto& first = out.results[0].recipients[0].rejection;
+  const auto& second = out.results[0].recipients[1].rejection;
+  ASSERT_TRUE(first && second);
+  EXPECT_EQ(first->status, (core::EnhancedStatus{5, 0, 0}));
+  EXPECT_TRUE(first->is_permanent());
+  EXPECT_EQ(second->status, (core::EnhancedStatus{4, 0, 0}));
+  EXPECT_FALSE(second->is_permanent());
+}
+
+TEST(SmtpClientSession, TooManyRecipients552IsTemporary) {
+  const auto message = message_to({"a@dest.example", "b@dest.example"});
+  const auto out = run({greeting, ehlo_plain, mail_ok, rcpt_ok,
+                        "552 5.5.3 Error: too many recipients\r\n", data_go, queued, bye},
+                       {&message});
+  ASSERT_EQ(out.results.size(), 1u);
+  EXPECT_TRUE(out.results[0].delivered(0));
+  const auto& rejection = out.results[0].recipients[1].rejection;
+  ASSERT_TRUE(rejection);
+  EXPECT_FALSE(rejection->is_permanent());
+  EXPECT_EQ(rejection->reply_code, 452);
+  EXPECT_EQ(rejection->status, (core::EnhancedStatus{4, 5, 3}));
+}
+
+TEST(SmtpClientSession, MessageOverTheAdvertisedSizeIsNotSent) {
+  const std::string big(2000, 'x');
+  const auto message = message_to({"a@dest.example"}, &big);
+  const auto out = run({greeting, ehlo_pipelining, bye}, {&message});
+  ASSERT_EQ(out.results.size(), 1u);
+  const auto& result = out.results[0];
+  EXPECT_EQ(result.scope, FailureScope::message);
+  ASSERT_TRUE(result.failure);
+  EXPECT_EQ(result.failure->str(),
+            "552 5.3.4 message size 2000 exceeds size limit 1000 of host mx.example[127.0.0.1]");
+  EXPECT_EQ(out.wire, "EHLO relay.example\r\nQUIT\r\n");
+}
+
+TEST(SmtpClientSession, EnvelopeWithLineBreaksIsNeverSent) {
+  const auto message = message_to({"a@dest.example>\r\nRCPT TO:<victim@x.example"});
+  const auto out = run({greeting, ehlo_plain, bye}, {&message});
+  ASSERT_EQ(out.results.size(), 1u);
+  ASSERT_TRUE(out.results[0].failure);
+  EXPECT_TRUE(out.results[0].failure->is_permanent());
+  EXPECT_EQ(out.wire, "EHLO relay.example\r\nQUIT\r\n");
+}
+
+TEST(SmtpClientSession, MalformedReplyEndsTheAttemptAsATemporaryFailure) {
+  const auto message = message_to({"a@dest.example"});
+  for (const std::string& garbage : {std::string("250 ok\n"), std::string("HTTP/1.0 200 OK\r\n"),
+                                     std::string("250ok\r\n"), "250 " + std::string(100000, 'x')}) {
+    const auto out = run({greeting, ehlo_plain, mail_ok, garbage}, {&message});
+    ASSERT_EQ(out.results.size(), 1u);
+    ASSERT_TRUE(out.results[0].failure);
+    EXPECT_FALSE(out.results[0].failure->is_permanent());
+    EXPECT_EQ(out.results[0].failure->status, (core::EnhancedStatus{4, 5, 0}));
+    EXPECT_EQ(out.results[0].scope, FailureScope::connection);
+    EXPECT_FALSE(out.results[0].delivered(0));
+    EXPECT_TRUE(out.closed);
+    EXPECT_NE(out.transcript.find("S: <malformed reply:"), std::string::npos);
+  }
+}
+
+TEST(SmtpClientSession, UnexpectedReplyClassEndsTheAttempt) {
+  const auto message = message_to({"a@dest.example"});
+  const auto out = run({greeting, ehlo_plain, mail_ok, rcpt_ok, "250 2.0.0 Ok\r\n"}, {&message});
+  ASSERT_EQ(out.results.size(), 1u);
+  ASSERT_TRUE(out.results[0].failure);
+  EXPECT_EQ(out.results[0].scope, FailureScope::connection);
+  EXPECT_EQ(out.wire.find("Subject"), std::string::npos);
+}
+
+TEST(SmtpClientSession, IdleConnectionClosedByTheServerEndsQuietly) {
+  SmtpClientSession session(context);
+  session.next();
+  session.on_input(greeting);
+  session.next();
+  session.next();
+  session.on_input(ehlo_plain);
+  ASSERT_EQ(session.next().kind, Kind::ready);
+  session.on_eof();
+  EXPECT_FALSE(session.ready());
+  EXPECT_EQ(session.next().kind, Kind::closed);
+  EXPECT_FALSE(session.connection_failure());
+}
+
+struct HappyScript {
+  const char* name;
+  std::vector<std::string> replies;
+};
+
+const OutboundMessage two_recipients = message_to({"a@dest.example", "b@dest.example"});
+
+std::vector<HappyScript> happy_scripts() {
+  return {
+      {"plain", {greeting, ehlo_plain, mail_ok, rcpt_ok, rcpt_ok, data_go, queued, bye}},
+      {"pipelining",
+       {greeting, ehlo_pipelining, mail_ok + rcpt_ok + rcpt_ok + data_go, queued, bye}},
+  };
+}
+
+TEST(SmtpClientSession, FaultAtEveryStepIsACleanTemporaryFailure) {
+  for (const auto& script : happy_scripts()) {
+    const auto happy = run(script.replies, {&two_recipients});
+    ASSERT_EQ(happy.results.size(), 1u);
+    ASSERT_TRUE(happy.results[0].delivered(0));
+    const std::size_t final_reply_step = happy.io_steps - 2;  // then QUIT is sent and answered
+    for (Fault fault : {Fault::eof, Fault::timeout}) {
+      for (std::size_t step = 0; step < happy.io_steps; ++step) {
+        SCOPED_TRACE(std::string(script.name) + (fault == Fault::eof ? " eof" : " timeout") +
+                     " at step " + std::to_string(step));
+        const auto out =
+            run(script.replies, {&two_recipients}, Feed::per_reply, Injection{step, fault});
+        EXPECT_TRUE(out.closed);
+        EXPECT_FALSE(out.starved);
+        if (step >= final_reply_step) {  // the message was delivered before the fault
+          ASSERT_EQ(out.results.size(), 1u);
+          EXPECT_TRUE(out.results[0].delivered(0));
+          EXPECT_FALSE(out.connection_failure);
+          continue;
+        }
+        const core::Failure* failure = nullptr;
+        if (out.results.empty()) {
+          ASSERT_TRUE(out.connection_failure);
+          failure = &*out.connection_failure;
+        } else {
+          ASSERT_EQ(out.results.size(), 1u);
+          EXPECT_EQ(out.results[0].scope, FailureScope::connection);
+          EXPECT_FALSE(out.results[0].delivered(0));
+          EXPECT_FALSE(out.results[0].delivered(1));
+          ASSERT_TRUE(out.results[0].failure);
+          failure = &*out.results[0].failure;
+        }
+        EXPECT_FALSE(failure->is_permanent());
+        EXPECT_EQ(failure->status, (core::EnhancedStatus{4, 4, 2}));
+        EXPECT_NE(failure->reason.find(fault == Fault::eof ? "lost connection" : "timed out"),
+                  std::string::npos)
+            << failure->reason;
+      }
+    }
+  }
+}
+
+std::vector<HappyScript> all_scripts() {
+  auto scripts = happy_scripts();
+  scripts.push_back({"rejected recipient",
+                     {greeting, ehlo_plain, mail_ok, rcpt_ok, unknown_user, data_go, queued, bye}});
+  scripts.push_back({"mail refused", {greeting, ehlo_plain, "452 4.3.1 full\r\n", bye}});
+  scripts.push_back({"greeting refused", {"554 go away\r\n", bye}});
+  scripts.push_back(
+      {"helo fallback",
+       {greeting, "500 what\r\n", "250 ok\r\n", mail_ok, rcpt_ok, rcpt_ok, data_go, queued, bye}});
+  scripts.push_back({"garbage", {greeting, ehlo_plain, "2\r\n"}});
+  return scripts;
+}
+
+TEST(SmtpClientSession, FeedingByteByByteOrInOneChunkGivesTheSameResult) {
+  for (const auto& script : all_scripts()) {
+    SCOPED_TRACE(script.name);
+    const auto reference = run(script.replies, {&two_recipients}, Feed::per_reply);
+    for (Feed feed : {Feed::all_at_once, Feed::byte_by_byte}) {
+      const auto out = run(script.replies, {&two_recipients}, feed);
+      EXPECT_EQ(out.wire, reference.wire);
+      EXPECT_EQ(out.transcript, reference.transcript);
+      ASSERT_EQ(out.results.size(), reference.results.size());
+      for (std::size_t i = 0; i < out.results.size(); ++i)
+        EXPECT_EQ(summary(out.results[i]), summary(reference.results[i]));
+      EXPECT_EQ(out.connection_failure.has_value(), reference.connection_failure.has_value());
+      EXPECT_FALSE(out.starved);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace mxrelay::mta

@@ -1,0 +1,26 @@
+// conf: ConfigDiagnostics and the text form of a ConfigError.
+#include "config_diagnostics.hpp"
+
+#include <algorithm>
+#include <tuple>
+
+namespace mxrelay::conf {
+
+std::string ConfigError::str() const {
+  if (line == 0) return file + ": " + message;
+  return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
+}
+
+void ConfigDiagnostics::report(int line, int column, std::string message) {
+  errors_.push_back(ConfigError{file_, line, column, std::move(message)});
+}
+
+std::vector<ConfigError> ConfigDiagnostics::sorted() const {
+  auto out = errors_;
+  std::stable_sort(out.begin(), out.end(), [](const ConfigError& a, const ConfigError& b) {
+    return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+  });
+  return out;
+}
+
+}  // namespace mxrelay::conf

@@ -1,0 +1,62 @@
+// conf: readers for the configuration's value kinds (durations, sizes, bounded integers,
+// host names, endpoints, networks, resolver servers) on top of TomlSection. Each reader
+// stores a valid value into `out` and reports an invalid one, leaving `out` unchanged.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "config.hpp"
+#include "toml_section.hpp"
+
+namespace mxrelay::conf {
+
+// The longest duration any setting accepts.
+inline constexpr std::chrono::seconds kMaxDuration = std::chrono::days(3650);
+
+// `text` in double quotes for messages, with quotes, backslashes and control characters
+// escaped so a message always stays on one line.
+std::string quoted_value(std::string_view text);
+
+// A duration string, greater than zero and at most kMaxDuration.
+void read_duration(const TomlSection& section, std::string_view key, std::chrono::seconds& out);
+// A non-empty array of durations, each as read_duration requires.
+void read_durations(const TomlSection& section, std::string_view key,
+                    std::vector<std::chrono::seconds>& out);
+// An integer number of bytes, or a size string ("50MiB"); greater than zero.
+void read_byte_size(const TomlSection& section, std::string_view key, std::size_t& out);
+// An integer within [min, max].
+void read_bounded(const TomlSection& section, std::string_view key, std::int64_t min,
+                  std::int64_t max, std::int64_t& out);
+// A valid host name, stored in canonical form; "" also when allow_empty.
+void read_hostname(const TomlSection& section, std::string_view key, bool allow_empty,
+                   std::string& out);
+// An array of valid host names (may be empty), canonical.
+void read_hostnames(const TomlSection& section, std::string_view key,
+                    std::vector<std::string>& out);
+// A non-empty array of distinct listen endpoints.
+void read_listen_endpoints(const TomlSection& section, std::string_view key,
+                           std::vector<ListenEndpoint>& out);
+// A non-empty array of CIDR networks.
+void read_networks(const TomlSection& section, std::string_view key, std::vector<core::Cidr>& out);
+// An array of resolver servers ("addr[@port]"), canonical; empty only when allow_empty.
+void read_resolver_servers(const TomlSection& section, std::string_view key, bool allow_empty,
+                           std::vector<std::string>& out);
+
+template <typename Integer>
+void read_integer(const TomlSection& section, std::string_view key, Integer min, Integer max,
+                  Integer& out) {
+  constexpr std::int64_t kLargest = std::numeric_limits<std::int64_t>::max();
+  std::int64_t value = static_cast<std::int64_t>(out);
+  read_bounded(section, key, static_cast<std::int64_t>(min),
+               std::cmp_less(kLargest, max) ? kLargest : static_cast<std::int64_t>(max), value);
+  out = static_cast<Integer>(value);
+}
+
+}  // namespace mxrelay::conf

@@ -1,0 +1,59 @@
+// mta: the Prometheus metrics of one mxrelay process: the registry, the families every
+// module reports into, and the HTTP exposer on metrics.listen. Also the resolver's
+// observer, so DNS lookups and route verdicts are counted without the resolver knowing
+// about Prometheus. Label values come from small fixed sets only (never addresses or ids).
+#pragma once
+
+#include <prometheus/counter.h>
+#include <prometheus/exposer.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <memory>
+#include <string>
+
+#include "resolver/resolver_observer.hpp"
+
+namespace mxrelay::mta {
+
+class Metrics : public resolver::ResolverObserver {
+ public:
+  Metrics();
+
+  // Serves GET /metrics on "addr:port"; throws std::runtime_error when it cannot bind.
+  void expose(const std::string& listen);
+  // The bound port (after expose), useful with port 0.
+  int exposed_port() const;
+
+  void message_received(std::size_t bytes);
+  void store_failed();
+  void session_opened(const char* direction);
+  // One recipient's delivery attempt ended: status is "sent", "deferred" or "bounced".
+  void recipient_attempt(const char* status);
+  void message_completed();
+  void set_queue_size(double messages);
+
+  void on_query(const resolver::DnsAnswer& answer, std::chrono::nanoseconds latency) override;
+  void on_route(const resolver::RouteExplanation& explanation) override;
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::unique_ptr<prometheus::Exposer> exposer_;
+
+  prometheus::Counter& messages_received_;
+  prometheus::Counter& bytes_received_;
+  prometheus::Counter& messages_delivered_;
+  prometheus::Counter& store_failures_;
+  prometheus::Family<prometheus::Counter>& sessions_;
+  prometheus::Family<prometheus::Counter>& recipient_attempts_;
+  prometheus::Gauge& queue_messages_;
+  prometheus::Family<prometheus::Counter>& dns_lookups_;
+  prometheus::Histogram& dns_latency_;
+  prometheus::Histogram& dns_rrset_size_;
+  prometheus::Family<prometheus::Counter>& route_verdicts_;
+  prometheus::Counter& implicit_mx_routes_;
+};
+
+}  // namespace mxrelay::mta

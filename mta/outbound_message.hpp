@@ -1,0 +1,48 @@
+// mta: one message as the outbound SMTP client sends it, and what became of it: the outcome
+// per recipient and, when the attempt failed, the failure and how far it reaches (its scope).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/smtp_status.hpp"
+#include "mta/smtp_reply.hpp"
+
+namespace mxrelay::mta {
+
+// Owned by the caller and alive until the session reports message_done.
+struct OutboundMessage {
+  std::string sender;                   // reverse path without brackets; "" for <>
+  std::vector<std::string> recipients;  // forward paths without brackets; at least one
+  const std::string* data = nullptr;    // canonical CRLF lines, NOT dot-stuffed
+};
+
+// How widely a failure applies; the delivery engine decides what to do next from it.
+enum class FailureScope {
+  none,        // delivered to every recipient
+  connection,  // this connection/address failed: try the next address
+  site,        // the destination asked us to go away (421 in a transaction): back off
+  message,     // this message only; the connection may carry other messages
+  recipient,   // only the recipients with a rejection; the others were delivered
+};
+
+struct RecipientOutcome {
+  SmtpReply reply;                         // the RCPT reply; code 0 when none was received
+  bool accepted = false;                   // the server accepted the RCPT command
+  std::optional<core::Failure> rejection;  // why the server refused this recipient
+};
+
+struct MessageResult {
+  std::vector<RecipientOutcome> recipients;  // same order as OutboundMessage::recipients
+  std::optional<core::Failure> failure;      // the message as a whole was not delivered
+  FailureScope scope = FailureScope::none;
+  SmtpReply final_reply;  // the reply to the end of data; code 0 when none was received
+
+  // True only when the server took responsibility for the message for this recipient.
+  bool delivered(std::size_t recipient) const {
+    return !failure && recipients[recipient].accepted && final_reply.is_positive();
+  }
+};
+
+}  // namespace mxrelay::mta

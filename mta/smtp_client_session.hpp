@@ -1,0 +1,156 @@
+// mta: the outbound SMTP protocol (RFC 5321 client side) as a pure state machine, with no
+// I/O. A driver performs the steps the session asks for (send bytes, read with a given
+// timeout) and feeds back what happened (bytes, EOF, timeout). The session reads the
+// greeting, says EHLO (HELO when EHLO is refused), and is then ready to send messages one
+// after another over the same connection (MAIL, RCPT, DATA pipelined when the server offers
+// PIPELINING), until quit(). Every outcome is a value: per-recipient replies, a failure with
+// its scope, and a transcript without message content.
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/smtp_status.hpp"
+#include "mta/outbound_message.hpp"
+#include "mta/smtp_capabilities.hpp"
+#include "mta/smtp_reply.hpp"
+#include "mta/smtp_transcript.hpp"
+
+namespace mxrelay::mta {
+
+struct ClientSessionContext {
+  std::string helo_name;    // our name in EHLO/HELO
+  std::string remote_name;  // names the server in failure reasons, e.g. "mx.example[192.0.2.1]"
+};
+
+class SmtpClientSession {
+ public:
+  // Which RFC 5321 4.5.3.2 timeout applies to a step (the driver maps it to DeliveryConfig).
+  enum class Wait { greeting, ehlo, mail, rcpt, data_init, data_block, final_dot, quit };
+
+  struct Step {
+    enum class Kind {
+      send,          // write `bytes` (within the `wait` timeout), then call next()
+      need_input,    // read with the `wait` timeout; call on_input, on_eof or on_timeout
+      ready,         // idle: call start_message() or quit(), then next()
+      message_done,  // call take_result(), then next()
+      closed,        // close the connection; the session is finished
+    };
+    Kind kind = Kind::need_input;
+    std::string_view bytes;  // send only; valid until the next call on the session
+    Wait wait = Wait::greeting;
+  };
+
+  explicit SmtpClientSession(ClientSessionContext context);
+
+  void on_input(std::string_view bytes);
+  // The server closed the connection, or reading or writing failed.
+  void on_eof();
+  // The read (or write) for the current step did not complete within its timeout.
+  void on_timeout();
+  Step next();
+
+  bool ready() const { return phase_ == Phase::ready && !result_pending_ && !eof_; }
+  bool closed() const { return phase_ == Phase::closed; }
+
+  // Only when ready(). The message must stay alive until message_done.
+  void start_message(const OutboundMessage& message);
+  // Only after a message_done step.
+  MessageResult take_result();
+  // Only when ready() or closed(): sends QUIT, waits for its reply, then closes.
+  void quit();
+
+  const PeerCapabilities& capabilities() const { return capabilities_; }
+  // Why the connection failed outside a message (greeting, EHLO/HELO, lost while idle).
+  const std::optional<core::Failure>& connection_failure() const { return connection_failure_; }
+  // The greeting and EHLO, then the dialogue of the latest message (each start_message
+  // drops the previous message's part).
+  const Transcript& transcript() const { return transcript_; }
+
+ private:
+  enum class Phase { greeting, hello, ready, transaction, quitting, closed };
+  enum class Command {
+    greeting,
+    ehlo,
+    helo,
+    rset,
+    mail,
+    rcpt,
+    data,
+    end_of_data,
+    empty_data,
+    quit
+  };
+  struct PendingReply {
+    Command command;
+    std::size_t recipient = 0;
+  };
+  enum class Ending { quit, drop };
+
+  static Wait wait_for(Command command);
+  // "the initial greeting", "reply to RCPT TO command"
+  static std::string_view awaited(Command command);
+
+  void handle(PendingReply pending, SmtpReply reply);
+  void on_greeting(const SmtpReply& reply);
+  void on_ehlo(const SmtpReply& reply);
+  void on_helo(const SmtpReply& reply);
+  void on_rset(const SmtpReply& reply);
+  void on_mail(const SmtpReply& reply);
+  void on_rcpt(std::size_t recipient, SmtpReply reply);
+  void on_data(const SmtpReply& reply);
+  void on_end_of_data(SmtpReply reply);
+  void become_ready();
+
+  void send_hello(Command command);
+  void send_rset();
+  void send_mail();
+  void send_rcpt(std::size_t recipient);
+  void send_data();
+  void send_body();
+  void send_empty_data();
+  void send_quit();
+  void expect(PendingReply pending);
+  void record_command(std::size_t line_start);
+
+  bool awaiting_reply() const { return pending_head_ < pending_.size(); }
+  bool input_ended() const { return eof_ || timed_out_; }
+  void lose_connection();
+  void fail_on_malformed_reply(ReplyError error);
+  // A reply that ends the transaction or the session (421, or an unexpected reply class).
+  bool ends_session(PendingReply pending, const SmtpReply& reply);
+  void fail_session(core::Failure failure, FailureScope scope, Ending ending);
+  void fail_message(core::Failure failure);
+  void finish_message();
+  core::Failure failure_from(const SmtpReply& reply, Command command) const;
+  std::string host_said(const SmtpReply& reply, Command command) const;
+
+  ClientSessionContext context_;
+  Phase phase_ = Phase::greeting;
+  ReplyParser parser_;
+  PeerCapabilities capabilities_;
+  Transcript transcript_;
+  std::size_t setup_transcript_size_ = 0;
+  std::optional<core::Failure> connection_failure_;
+  bool eof_ = false;
+  bool timed_out_ = false;
+  bool interrupted_body_ = false;  // EOF or timeout while the message content was being sent
+
+  std::vector<PendingReply> pending_;
+  std::size_t pending_head_ = 0;
+  std::string out_;
+  Wait out_wait_ = Wait::ehlo;
+  bool out_handed_ = false;
+
+  const OutboundMessage* message_ = nullptr;
+  MessageResult result_;
+  bool result_pending_ = false;
+  std::size_t accepted_recipients_ = 0;
+  bool transaction_may_be_open_ = false;  // MAIL sent, no reply to the end of data yet
+  bool needs_rset_ = false;
+};
+
+}  // namespace mxrelay::mta

@@ -1,0 +1,52 @@
+// queue: the on-disk record of one queued message (envelope + body, checksummed) and
+// the append-only log of per-recipient outcomes kept beside it. Pure encode/decode:
+// no I/O here, so corruption handling is unit-tested with plain strings.
+//
+// Record layout (text header, raw body, checksum trailer):
+//   MXQ1\n  id ID\n  arrival UNIX\n  client IP\n  helo NAME\n  from ADDR\n  rcpt ADDR\n...
+//   size N\n  \n  <N body bytes>  END <crc32 of all preceding bytes, 8 hex>\n
+// Envelope fields never contain CR, LF or NUL (the SMTP server rejects them), so one
+// field per line is unambiguous. A torn write fails the size or checksum test.
+#pragma once
+
+#include <cstdint>
+#include <expected>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mxrelay::queue {
+
+struct Envelope {
+  std::string id;
+  std::int64_t arrival_unix = 0;
+  std::string client_address;
+  std::string helo;
+  std::string sender;  // "" is the null reverse path
+  std::vector<std::string> recipients;
+};
+
+std::string encode_record(const Envelope& envelope, std::string_view body);
+
+struct DecodedRecord {
+  Envelope envelope;
+  std::string_view body;  // points into the decoded buffer
+};
+// Fails with a short reason ("checksum mismatch", "truncated", ...).
+std::expected<DecodedRecord, std::string> decode_record(std::string_view bytes);
+
+// Final state of one recipient, as appended to the recipient log.
+enum class RecipientState { delivered, failed };
+
+struct RecipientOutcome {
+  std::size_t index = 0;  // position in Envelope::recipients
+  RecipientState state = RecipientState::delivered;
+  std::string detail;  // e.g. "250 2.0.0 Ok" or "556 5.1.10 null MX"
+};
+
+std::string encode_recipient_outcome(const RecipientOutcome& outcome);
+// Complete lines only: a torn last line (crash during append) is ignored; malformed
+// lines are skipped. Returned in log order: applied in order, later lines win.
+std::vector<RecipientOutcome> decode_recipient_outcomes(std::string_view log);
+
+}  // namespace mxrelay::queue

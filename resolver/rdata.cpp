@@ -1,0 +1,56 @@
+// resolver: MX, A and AAAA rdata decoding.
+#include "rdata.hpp"
+
+#include <algorithm>
+#include <string>
+
+#include "core/domain_name.hpp"
+
+namespace mxrelay::resolver {
+
+namespace {
+
+// An uncompressed wire-format name filling the whole span -> "a.b.c" ("" for the root).
+std::optional<std::string> parse_wire_name(std::span<const std::uint8_t> wire) {
+  std::string name;
+  std::size_t pos = 0;
+  while (pos < wire.size()) {
+    std::size_t length = wire[pos++];
+    if (length == 0) {
+      if (pos != wire.size()) return std::nullopt;
+      return core::canonical_domain(name);
+    }
+    if (length > 63 || pos + length > wire.size()) return std::nullopt;
+    if (!name.empty()) name += '.';
+    name.append(reinterpret_cast<const char*>(wire.data() + pos), length);
+    pos += length;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<MxRecord> parse_mx_rdata(std::span<const std::uint8_t> rdata) {
+  if (rdata.size() < 3) return std::nullopt;
+  auto exchange = parse_wire_name(rdata.subspan(2));
+  if (!exchange) return std::nullopt;
+  auto preference = static_cast<std::uint16_t>((rdata[0] << 8) | rdata[1]);
+  return MxRecord{preference, std::move(*exchange)};
+}
+
+std::optional<core::IpAddress> parse_address_rdata(RrType type,
+                                                   std::span<const std::uint8_t> rdata) {
+  if (type == RrType::a && rdata.size() == 4) {
+    std::array<std::uint8_t, 4> bytes{};
+    std::ranges::copy(rdata, bytes.begin());
+    return core::IpAddress::v4(bytes);
+  }
+  if (type == RrType::aaaa && rdata.size() == 16) {
+    std::array<std::uint8_t, 16> bytes{};
+    std::ranges::copy(rdata, bytes.begin());
+    return core::IpAddress::v6(bytes);
+  }
+  return std::nullopt;
+}
+
+}  // namespace mxrelay::resolver

@@ -1,0 +1,38 @@
+// resolver: the libunbound glue. Owns one ub_ctx configured from conf::DnsConfig and runs
+// its queries asynchronously on an Asio executor (ub_fd watched by a stream_descriptor,
+// ub_process on readiness), with a per-query timeout. Every answer comes back as a DnsAnswer
+// value; only construction failures throw (std::runtime_error: a start-up error).
+// Use it from one thread (one io_context thread or one strand).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+
+#include "conf/config.hpp"
+#include "dns_answer.hpp"
+
+namespace mxrelay::resolver {
+
+class UnboundClient {
+ public:
+  UnboundClient(boost::asio::any_io_executor executor, const conf::DnsConfig& config);
+  ~UnboundClient();
+  UnboundClient(const UnboundClient&) = delete;
+  UnboundClient& operator=(const UnboundClient&) = delete;
+
+  // Never throws for DNS trouble: failures are outcomes in the answer.
+  boost::asio::awaitable<DnsAnswer> query(std::string name, RrType type);
+
+ private:
+  class Context;
+  std::shared_ptr<Context> context_;
+};
+
+// The path a query for name takes under config: "stub ZONE (servers)", "forwarder ...",
+// or "recursion". Pure; shown in `route`.
+std::string resolver_path_for(const conf::DnsConfig& config, std::string_view name);
+
+}  // namespace mxrelay::resolver

@@ -1,0 +1,772 @@
+"""e2e: fixtures that run mxrelay against real peers on loopback, for the end-to-end tests.
+
+Each test gets its own random 127.A.B.0/24 block (AddressBlock), so tests never share an
+address and can run in parallel. Every peer runs as a child process with its output in the
+test's work directory, is ready-checked against a deadline (a real DNS query, a "listening"
+record or an accepting port; never a fixed sleep), and is always stopped: start peers with
+E2eTestCase.start(), which registers the stop as a cleanup. When a test fails, the logs of
+all its peers are printed and its work directory is kept.
+
+Peers: Nsd (authoritative DNS from zone templates in tests/fixtures/zones), FlakyDns
+(flaky_dns.py: SERVFAIL for MX, or silence), SmtpSink (sink.py: aiosmtpd, records every
+connection and message as JSON lines), PostfixSmtpSink (Postfix's smtp-sink, for load) and
+Mxrelay (the program under test, $MXRELAY_BIN). Senders: send_swaks, send_smtplib.
+Run with /usr/bin/python3 (Debian's aiosmtpd and dnslib).
+"""
+
+import ctypes
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.request
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+
+from dnslib import QTYPE, RCODE, DNSRecord, EDNS0
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+ZONES = REPO / "tests" / "fixtures" / "zones"
+PYTHON = "/usr/bin/python3"
+POLL_INTERVAL = 0.02
+START_TIMEOUT = 20.0
+
+
+# ---- waiting --------------------------------------------------------------------------
+
+
+def wait_until(condition, timeout, what):
+    """Polls condition() every POLL_INTERVAL until it returns a truthy value (returned) or
+    `timeout` seconds pass (TimeoutError naming `what`)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise TimeoutError(f"timed out after {timeout:g}s waiting for {what}")
+        time.sleep(POLL_INTERVAL)
+
+
+# ---- addresses and ports --------------------------------------------------------------
+
+
+class AddressBlock:
+    """A random 127.A.B.0/24 block for one test: host(n) is 127.A.B.n. A is kept away from
+    127.0.x.x, which people use by hand."""
+
+    def __init__(self, prefix):
+        self.prefix = prefix
+
+    @classmethod
+    def random(cls):
+        rng = random.SystemRandom()
+        return cls(f"127.{rng.randint(64, 254)}.{rng.randint(0, 255)}")
+
+    def host(self, n):
+        return f"{self.prefix}.{n}"
+
+    def hosts(self, first, last):
+        return [self.host(n) for n in range(first, last + 1)]
+
+
+def free_port(address, udp_too=False):
+    """A TCP port (free for UDP as well with udp_too) that the kernel considers free on
+    `address` right now."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+            tcp.bind((address, 0))
+            port = tcp.getsockname()[1]
+            if not udp_too:
+                return port
+            try:
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+                    udp.bind((address, port))
+                return port
+            except OSError:
+                continue
+    raise RuntimeError(f"no free port on {address}")
+
+
+def port_accepts(address, port):
+    try:
+        with socket.create_connection((address, port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+# ---- child processes ------------------------------------------------------------------
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent():
+    """Runs in the child before exec: SIGTERM it if the test process dies (e.g. a ctest
+    timeout), so no peer outlives its test."""
+    _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+class Process:
+    """One child process whose stdout and stderr go to `log_path`."""
+
+    def __init__(self, name, argv, log_path, env=None):
+        self.name = name
+        self.argv = [str(a) for a in argv]
+        self.log_path = Path(log_path)
+        self.env = env
+        self.popen = None
+
+    def start(self):
+        with open(self.log_path, "ab") as log:
+            self.popen = subprocess.Popen(
+                self.argv,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=self.env,
+                preexec_fn=_die_with_parent,
+            )
+
+    @property
+    def running(self):
+        return self.popen is not None and self.popen.poll() is None
+
+    def check_running(self):
+        if self.popen is None:
+            raise AssertionError(f"{self.name} was never started")
+        code = self.popen.poll()
+        if code is not None:
+            raise AssertionError(
+                f"{self.name} exited with status {code}: {' '.join(self.argv)}\n"
+                + tail(self.log_path)
+            )
+
+    def terminate(self, timeout=10.0):
+        """SIGTERM, then wait; SIGKILL after `timeout`. Returns (exit status, stopped in time)."""
+        if self.popen is None:
+            return None, True
+        if self.popen.poll() is None:
+            self.popen.send_signal(signal.SIGTERM)
+        try:
+            return self.popen.wait(timeout), True
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            return self.popen.wait(), False
+
+    def kill(self):
+        if self.popen is not None and self.popen.poll() is None:
+            self.popen.kill()
+            self.popen.wait()
+
+
+def tail(path, lines=200):
+    try:
+        text = Path(path).read_text(errors="replace").splitlines()
+    except FileNotFoundError:
+        return f"({path} does not exist)"
+    return "\n".join(text[-lines:])
+
+
+def read_json_lines(path):
+    """Complete JSON lines of a file another process appends to."""
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        return []
+    complete = data[: data.rfind(b"\n") + 1]
+    return [json.loads(line) for line in complete.splitlines() if line.strip()]
+
+
+class Fixture:
+    """A peer of a test: start() returns once it is ready, stop() always works, logs()
+    lists the files worth printing when the test fails."""
+
+    name = "fixture"
+
+    def start(self):
+        raise NotImplementedError
+
+    def stop(self):
+        raise NotImplementedError
+
+    def logs(self):
+        return []
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+# ---- DNS ------------------------------------------------------------------------------
+
+
+def render_zone(template, **values):
+    """Zone text from tests/fixtures/zones/TEMPLATE.zone with each {{KEY}} replaced by
+    values[KEY]; a placeholder without a value is an error."""
+    text = (ZONES / f"{template}.zone").read_text()
+
+    def substitute(match):
+        key = match.group(1)
+        if key not in values:
+            raise KeyError(f"zone template {template}: no value for {{{{{key}}}}}")
+        return str(values[key])
+
+    return re.sub(r"\{\{(\w+)\}\}", substitute, text)
+
+
+def dns_query(address, port, name, qtype, tcp=False, bufsize=None, timeout=1.0):
+    """One query (UDP with optional EDNS buffer size, or TCP); returns the parsed reply."""
+    question = DNSRecord.question(name, qtype)
+    if bufsize:
+        question.add_ar(EDNS0(udp_len=bufsize))
+    return DNSRecord.parse(question.send(address, port, tcp=tcp, timeout=timeout))
+
+
+class Nsd(Fixture):
+    """NSD in the foreground serving `zones` (zone name -> zone text) on address@port.
+    edns_size is ipv4-edns-size: 512 makes large answers truncate over UDP."""
+
+    name = "nsd"
+
+    def __init__(self, workdir, address, zones, edns_size=512, port=None):
+        self.dir = Path(workdir) / f"nsd-{address}"
+        self.address = address
+        self.port = port or free_port(address, udp_too=True)
+        self.zones = dict(zones)
+        self.edns_size = edns_size
+        self.process = Process(
+            self.name, ["nsd", "-d", "-c", self.dir / "nsd.conf"], self.dir / "nsd.stderr"
+        )
+
+    def server(self):
+        """libunbound's addr@port syntax."""
+        return f"{self.address}@{self.port}"
+
+    def stubs(self):
+        """[[dns.stub]] entries sending every zone of this server here."""
+        return [{"zone": zone, "servers": [self.server()]} for zone in self.zones]
+
+    def _write_config(self):
+        zonesdir = self.dir / "zones"
+        zonesdir.mkdir(parents=True, exist_ok=True)
+        lines = [
+            "server:",
+            f"    ip-address: {self.address}@{self.port}",
+            f"    port: {self.port}",
+            "    do-ip6: no",
+            '    username: ""',
+            '    chroot: ""',
+            '    database: ""',
+            f'    zonesdir: "{zonesdir}"',
+            f'    zonelistfile: "{self.dir / "zone.list"}"',
+            f'    xfrdfile: "{self.dir / "xfrd.state"}"',
+            f'    xfrdir: "{self.dir}"',
+            f'    pidfile: "{self.dir / "nsd.pid"}"',
+            f'    logfile: "{self.dir / "nsd.log"}"',
+            "    server-count: 1",
+            "    verbosity: 1",
+            f"    ipv4-edns-size: {self.edns_size}",
+            "remote-control:",
+            "    control-enable: no",
+        ]
+        for zone, text in self.zones.items():
+            (zonesdir / f"{zone}.zone").write_text(text)
+            lines += ["zone:", f'    name: "{zone}"', f'    zonefile: "{zone}.zone"']
+        (self.dir / "nsd.conf").write_text("\n".join(lines) + "\n")
+
+    def _answers_soa(self, zone):
+        self.process.check_running()
+        try:
+            reply = dns_query(self.address, self.port, zone, "SOA", timeout=0.2)
+        except OSError:
+            return False
+        return reply.header.rcode == RCODE.NOERROR and any(
+            rr.rtype == QTYPE.SOA for rr in reply.rr
+        )
+
+    def start(self):
+        self._write_config()
+        self.process.start()
+        for zone in self.zones:
+            wait_until(lambda: self._answers_soa(zone), START_TIMEOUT, f"NSD to serve {zone} SOA")
+
+    def stop(self):
+        self.process.terminate()
+
+    def logs(self):
+        return [self.process.log_path, self.dir / "nsd.log"]
+
+
+class FlakyDns(Fixture):
+    """flaky_dns.py serving zone `zone` from `zone_text` but failing on purpose:
+    behaviour servfail-mx (SERVFAIL for MX, real answers for A), servfail, silent or normal."""
+
+    name = "flaky-dns"
+
+    def __init__(self, workdir, address, zone, zone_text, behaviour, port=None):
+        self.dir = Path(workdir) / f"flaky-dns-{address}"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.address = address
+        self.port = port or free_port(address, udp_too=True)
+        self.zone = zone
+        self.zone_file = self.dir / f"{zone}.zone"
+        self.zone_file.write_text(zone_text)
+        self.record_path = self.dir / "queries.jsonl"
+        self.process = Process(
+            self.name,
+            [
+                PYTHON,
+                HERE / "flaky_dns.py",
+                "--address", address,
+                "--port", self.port,
+                "--zone-file", self.zone_file,
+                "--behaviour", behaviour,
+                "--record", self.record_path,
+            ],
+            self.dir / "flaky-dns.log",
+        )
+
+    def server(self):
+        return f"{self.address}@{self.port}"
+
+    def stubs(self):
+        return [{"zone": self.zone, "servers": [self.server()]}]
+
+    def queries(self):
+        return [r for r in read_json_lines(self.record_path) if r["event"] == "query"]
+
+    def _listening(self):
+        self.process.check_running()
+        return any(r["event"] == "listening" for r in read_json_lines(self.record_path))
+
+    def start(self):
+        self.process.start()
+        wait_until(self._listening, START_TIMEOUT, "flaky DNS server to listen")
+
+    def stop(self):
+        self.process.terminate()
+
+    def logs(self):
+        return [self.process.log_path, self.record_path]
+
+
+# ---- SMTP sinks -----------------------------------------------------------------------
+
+
+class SmtpSink(Fixture):
+    """sink.py (aiosmtpd) on every address of `addresses`, all on `port`. `replies` maps a
+    stage (greeting, mail, rcpt, data) to the reply to give there instead of accepting,
+    e.g. {"mail": "530 5.7.57 Client not authenticated to send mail"}."""
+
+    def __init__(self, workdir, name, addresses, port, replies=None):
+        self.name = name
+        self.dir = Path(workdir) / f"sink-{name}"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.addresses = [addresses] if isinstance(addresses, str) else list(addresses)
+        self.port = port
+        self.record_path = self.dir / "events.jsonl"
+        argv = [PYTHON, HERE / "sink.py", "--port", port, "--record", self.record_path]
+        for address in self.addresses:
+            argv += ["--listen", address]
+        for stage, reply in (replies or {}).items():
+            argv += ["--reply", f"{stage}={reply}"]
+        self.process = Process(name, argv, self.dir / "sink.log")
+
+    def events(self, kind):
+        return [r for r in read_json_lines(self.record_path) if r["event"] == kind]
+
+    def connections(self):
+        return self.events("connect")
+
+    def messages(self):
+        return self.events("message")
+
+    def wait_for_messages(self, count, timeout=20.0):
+        """Blocks until the sink has recorded at least `count` messages; returns them all."""
+
+        def enough():
+            self.process.check_running()
+            messages = self.messages()
+            return messages if len(messages) >= count else None
+
+        return wait_until(enough, timeout, f"{count} message(s) at sink {self.name}")
+
+    def wait_for_connections(self, count, timeout=20.0):
+        def enough():
+            self.process.check_running()
+            connections = self.connections()
+            return connections if len(connections) >= count else None
+
+        return wait_until(enough, timeout, f"{count} connection(s) at sink {self.name}")
+
+    def _listening(self):
+        self.process.check_running()
+        return bool(self.events("listening"))
+
+    def start(self):
+        self.process.start()
+        wait_until(self._listening, START_TIMEOUT, f"sink {self.name} to listen")
+
+    def stop(self):
+        self.process.terminate()
+
+    def logs(self):
+        return [self.process.log_path, self.record_path]
+
+
+class PostfixSmtpSink(Fixture):
+    """Postfix's smtp-sink on address:port, for load: fast, counts messages, keeps none."""
+
+    def __init__(self, workdir, name, address, port, extra_args=()):
+        self.name = name
+        self.dir = Path(workdir) / f"smtp-sink-{name}"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.address = address
+        self.port = port
+        user = ["-u", "nobody"] if os.geteuid() == 0 else []
+        self.process = Process(
+            name,
+            ["smtp-sink", *user, "-c", *extra_args, f"{address}:{port}", "1024"],
+            self.dir / "smtp-sink.log",
+        )
+
+    def message_count(self):
+        """smtp-sink -c prints "sess=N quit=N mesg=N" counters separated by CR."""
+        counts = re.findall(rb"mesg=(\d+)", self.process.log_path.read_bytes())
+        return int(counts[-1]) if counts else 0
+
+    def wait_for_messages(self, count, timeout=60.0):
+        def enough():
+            self.process.check_running()
+            return self.message_count() >= count
+
+        wait_until(enough, timeout, f"{count} message(s) at smtp-sink {self.name}")
+
+    def start(self):
+        self.process.start()
+
+        def ready():
+            self.process.check_running()
+            return port_accepts(self.address, self.port)
+
+        wait_until(ready, START_TIMEOUT, f"smtp-sink {self.name} to accept connections")
+
+    def stop(self):
+        self.process.terminate()
+
+    def logs(self):
+        return [self.process.log_path]
+
+
+# ---- mxrelay --------------------------------------------------------------------------
+
+
+def mxrelay_bin():
+    """$MXRELAY_BIN (set by ctest), else the binary of the default build directory."""
+    return os.environ.get("MXRELAY_BIN") or str(REPO / "build" / "mta" / "mxrelay")
+
+
+def toml_value(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    raise TypeError(f"no TOML form for {value!r}")
+
+
+def to_toml(table, prefix=""):
+    """TOML text for nested dicts: scalars and arrays as keys, dicts as [tables], lists of
+    dicts as [[arrays of tables]]."""
+    scalars, tables, arrays = [], [], []
+    for key, value in table.items():
+        path = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict):
+            tables.append((path, value))
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            arrays.append((path, value))
+        else:
+            scalars.append(f"{key} = {toml_value(value)}")
+    out = "\n".join(scalars) + ("\n" if scalars else "")
+    for path, value in tables:
+        out += f"\n[{path}]\n" + to_toml(value, path)
+    for path, items in arrays:
+        for item in items:
+            out += f"\n[[{path}]]\n" + to_toml(item, path)
+    return out
+
+
+def merge(base, overrides):
+    """`base` updated with `overrides`, recursively for nested dicts."""
+    merged = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+_LOG_PAIR = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\S*)')
+
+
+def parse_log_line(line):
+    """The key=value pairs of one mxrelay log line ("TIMESTAMP mxrelay[PID]: event=..."),
+    with quoted values unescaped; {} for lines without an event."""
+    start = line.find("event=")
+    if start < 0:
+        return {}
+    fields = {}
+    for key, value in _LOG_PAIR.findall(line[start:]):
+        if value.startswith('"'):
+            value = re.sub(
+                r"\\x([0-9a-fA-F]{2})|\\(.)",
+                lambda m: chr(int(m.group(1), 16)) if m.group(1) else m.group(2),
+                value[1:-1],
+            )
+        fields[key] = value
+    return fields
+
+
+def parse_metrics(text):
+    """Prometheus text exposition -> {family name: value summed over label sets}."""
+    values = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        match = re.match(r"([a-zA-Z_:][\w:]*)(\{.*\})?\s+(\S+)", line)
+        if match:
+            name, value = match.group(1), float(match.group(3))
+            values[name] = values.get(name, 0.0) + value
+    return values
+
+
+class Mxrelay(Fixture):
+    """`mxrelay serve -c FILE` with a config written from defaults for this test's address
+    block merged with `overrides` (nested dicts, as in the TOML). Its stderr is the log."""
+
+    name = "mxrelay"
+
+    def __init__(self, workdir, block, overrides=None):
+        self.dir = Path(workdir) / "mxrelay"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.address = block.host(1)
+        self.port = free_port(self.address)
+        self.metrics_port = free_port(self.address)
+        defaults = {
+            "server": {
+                "listen": [f"{self.address}:{self.port}"],
+                "hostname": "relay.mxrelay.example",
+                "relay_networks": ["127.0.0.0/8"],
+            },
+            "queue": {"dir": str(self.dir / "spool"), "retry_intervals": ["1s"]},
+            "dns": {"forwarders": [], "dnssec": False, "query_timeout": "2s"},
+            "delivery": {"port": 25},
+            "metrics": {"listen": f"{self.address}:{self.metrics_port}"},
+        }
+        self.config = merge(defaults, overrides or {})
+        self.config_path = self.dir / "mxrelay.toml"
+        self.config_path.write_text(to_toml(self.config))
+        self.process = Process(
+            self.name, [mxrelay_bin(), "serve", "-c", self.config_path], self.dir / "mxrelay.log"
+        )
+
+    @property
+    def smtp_server(self):
+        return self.address, self.port
+
+    def start(self):
+        self.process.start()
+
+        def ready():
+            self.process.check_running()
+            return port_accepts(self.address, self.port)
+
+        wait_until(ready, START_TIMEOUT, f"mxrelay to accept on {self.address}:{self.port}")
+
+    def stop(self, timeout=10.0):
+        """SIGTERM; the relay must exit 0 within `timeout` (AssertionError otherwise)."""
+        if not self.process.running:
+            return
+        code, in_time = self.process.terminate(timeout)
+        if not in_time:
+            raise AssertionError(f"mxrelay did not stop within {timeout:g}s of SIGTERM")
+        if code != 0:
+            raise AssertionError(f"mxrelay exited with status {code} after SIGTERM")
+
+    def kill(self):
+        self.process.kill()
+
+    def logs(self):
+        return [self.config_path, self.process.log_path]
+
+    def log_events(self, pattern=None, **fields):
+        """Parsed log lines whose raw text matches regex `pattern` (if given) and whose
+        fields equal `fields` (event="delivery", status="sent", ...)."""
+        try:
+            text = self.process.log_path.read_text(errors="replace")
+        except FileNotFoundError:
+            return []
+        complete = text[: text.rfind("\n") + 1]
+        matches = []
+        for line in complete.splitlines():
+            parsed = parse_log_line(line)
+            if not parsed or (pattern and not re.search(pattern, line)):
+                continue
+            if all(parsed.get(k) == v for k, v in fields.items()):
+                parsed["_line"] = line
+                matches.append(parsed)
+        return matches
+
+    def wait_for_logs(self, count, pattern=None, timeout=20.0, **fields):
+        """Blocks until at least `count` log lines match (see log_events); returns them.
+        Fails at once if the relay exits."""
+
+        def enough():
+            matches = self.log_events(pattern, **fields)
+            if len(matches) >= count:
+                return matches
+            self.process.check_running()
+            return None
+
+        what = f"{count} log line(s) matching {pattern or ''} {fields}"
+        return wait_until(enough, timeout, what)
+
+    def wait_for_log(self, pattern=None, timeout=20.0, **fields):
+        return self.wait_for_logs(1, pattern, timeout, **fields)[0]
+
+    def metrics(self):
+        url = f"http://{self.address}:{self.metrics_port}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return parse_metrics(response.read().decode())
+
+    def wait_for_metric(self, name, value, timeout=10.0):
+        """Blocks until metric family `name` (summed over labels) equals `value`."""
+        return wait_until(
+            lambda: self.metrics().get(name) == value, timeout, f"metric {name} == {value}"
+        )
+
+    def run_command(self, *args, timeout=30.0):
+        """`mxrelay ARGS...` -> CompletedProcess (text stdout/stderr)."""
+        return subprocess.run(
+            [mxrelay_bin(), *map(str, args)], capture_output=True, text=True, timeout=timeout
+        )
+
+    def route(self, domain, json_output=True):
+        """`mxrelay route -c FILE DOMAIN [--json]` -> (parsed JSON or stdout text, exit code)."""
+        args = ["route", "-c", self.config_path, domain] + (["--json"] if json_output else [])
+        done = self.run_command(*args)
+        if not json_output:
+            return done.stdout, done.returncode
+        try:
+            return json.loads(done.stdout), done.returncode
+        except json.JSONDecodeError as error:
+            raise AssertionError(
+                f"mxrelay route --json printed no JSON ({error}), exit {done.returncode}\n"
+                f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+            ) from None
+
+
+# ---- senders --------------------------------------------------------------------------
+
+
+@dataclass
+class SwaksResult:
+    returncode: int
+    transcript: str
+
+
+def send_swaks(server, mail_from, rcpt_to, *, local_interface=None, extra_args=(),
+               expect_success=True, timeout=30.0):
+    """Sends one test message with swaks to server=(address, port); returns its exit status
+    and transcript. With expect_success, a non-zero exit is an AssertionError."""
+    argv = [
+        "swaks",
+        "--server", f"{server[0]}:{server[1]}",
+        "--from", mail_from,
+        "--to", rcpt_to,
+        "--helo", "client.mxrelay-test.example",
+        "--timeout", "15",
+    ]
+    if local_interface:
+        argv += ["--local-interface", local_interface]
+    argv += list(extra_args)
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+    result = SwaksResult(done.returncode, done.stdout + done.stderr)
+    if expect_success and done.returncode != 0:
+        raise AssertionError(f"swaks exited {done.returncode}:\n{result.transcript}")
+    return result
+
+
+def send_smtplib(server, mail_from, rcpt_to, *, subject="mxrelay e2e", body="Hello.\n",
+                 source_address=None, timeout=15.0):
+    """Sends one message with smtplib; returns sendmail()'s refused-recipients dict.
+    SMTP errors propagate as smtplib exceptions."""
+    message = EmailMessage()
+    message["From"] = mail_from
+    message["To"] = rcpt_to
+    message["Subject"] = subject
+    message.set_content(body)
+    source = (source_address, 0) if source_address else None
+    with smtplib.SMTP(server[0], server[1], timeout=timeout, source_address=source) as smtp:
+        smtp.ehlo("client.mxrelay-test.example")
+        return smtp.send_message(message, mail_from, [rcpt_to])
+
+
+# ---- test case base -------------------------------------------------------------------
+
+
+class E2eTestCase(unittest.TestCase):
+    """A test with its own address block and work directory. start(fixture) starts a peer
+    and registers its stop. On failure the peers' logs are printed and the work directory
+    is kept (also kept when MXRELAY_E2E_KEEP is set)."""
+
+    def setUp(self):
+        self.workdir = Path(tempfile.mkdtemp(prefix=f"mxrelay-e2e-{self._testMethodName}-"))
+        self.block = AddressBlock.random()
+        self.fixtures = []
+
+    def start(self, fixture):
+        self.fixtures.append(fixture)
+        self.addCleanup(fixture.stop)
+        fixture.start()
+        return fixture
+
+    def run(self, result=None):
+        result = result if result is not None else self.defaultTestResult()
+        problems_before = len(result.failures) + len(result.errors)
+        super().run(result)
+        failed = len(result.failures) + len(result.errors) > problems_before
+        self._report(failed)
+        return result
+
+    def _report(self, failed):
+        workdir = getattr(self, "workdir", None)
+        if workdir is None:
+            return
+        if failed:
+            for fixture in getattr(self, "fixtures", []):
+                for path in fixture.logs():
+                    sys.stderr.write(f"\n----- {fixture.name}: {path} -----\n{tail(path)}\n")
+            sys.stderr.write(f"\n(work directory kept: {workdir})\n")
+        elif not os.environ.get("MXRELAY_E2E_KEEP"):
+            shutil.rmtree(workdir, ignore_errors=True)
