@@ -7,10 +7,14 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
 #include "core/ip_address.hpp"
+#include "tls_policy.hpp"
+#include "transport_map.hpp"
 
 namespace mxrelay::conf {
 
@@ -22,11 +26,12 @@ struct ListenEndpoint {
 };
 
 struct ServerConfig {
-  std::vector<ListenEndpoint> listen;  // default 127.0.0.1:2525
-  std::string hostname;                // default: the machine's host name
+  std::vector<ListenEndpoint> listen;      // default 127.0.0.1:2525
+  std::string hostname;                    // default: the machine's host name
   std::vector<core::Cidr> relay_networks;  // default 127.0.0.0/8, ::1/128
   std::size_t max_message_size = 50 * 1024 * 1024;
   std::size_t max_recipients = 1000;
+  unsigned max_hops = 50;  // more Received headers than this: 554 5.4.6 loop (1..500)
 };
 
 struct QueueConfig {
@@ -59,8 +64,9 @@ enum class IpVersion { any, ipv4, ipv6, prefer_ipv4, prefer_ipv6 };
 struct DeliveryConfig {
   std::uint16_t port = 25;
   IpVersion ip_version = IpVersion::any;
-  unsigned max_addresses = 5;  // addresses tried per attempt across all MX hosts
-  std::string helo_name;       // empty: server.hostname
+  unsigned max_addresses = 5;      // addresses tried per attempt across all MX hosts
+  TlsPolicy tls = TlsPolicy::may;  // for routes whose transport entry sets no tls
+  std::string helo_name;           // empty: server.hostname
   std::chrono::seconds connect_timeout{30};
   std::chrono::seconds greeting_timeout{300};
   std::chrono::seconds command_timeout{300};
@@ -73,6 +79,13 @@ struct MetricsConfig {
   std::string listen = "127.0.0.1:9464";  // empty: no metrics endpoint
 };
 
+// An [auth.NAME] table: SMTP AUTH credentials that transport entries name with auth = "NAME".
+struct AuthCredentials {
+  std::string username;
+  std::string password;                 // the first line of password_file, without its newline
+  std::filesystem::path password_file;  // a relative one is joined to the config file's folder
+};
+
 struct Config {
   std::filesystem::path source;  // the file it was read from
   ServerConfig server;
@@ -80,6 +93,10 @@ struct Config {
   DnsConfig dns;
   DeliveryConfig delivery;
   MetricsConfig metrics;
+  // "" when none; a relative transport_file is joined to the config file's folder here.
+  std::filesystem::path transport_file;
+  TransportMap transport;                                    // [transport] of both files
+  std::map<std::string, AuthCredentials, std::less<>> auth;  // [auth.NAME] by NAME
 };
 
 }  // namespace mxrelay::conf

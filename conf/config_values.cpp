@@ -112,6 +112,22 @@ std::string range_text(std::int64_t min, std::int64_t max) {
 
 }  // namespace
 
+std::optional<std::size_t> read_choice(const TomlSection& section, std::string_view key,
+                                       std::span<const std::string_view> names) {
+  auto item = section.string(key);
+  if (!item) return std::nullopt;
+  auto found = std::ranges::find(names, item->value);
+  if (found != names.end()) return static_cast<std::size_t>(found - names.begin());
+  std::string hint;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) hint += i + 1 == names.size() ? " or " : ", ";
+    hint += names[i];
+  }
+  section.report(item->node->source(), key,
+                 "invalid value " + quoted_value(item->value) + " (use " + hint + ")");
+  return std::nullopt;
+}
+
 void read_duration(const TomlSection& section, std::string_view key, std::chrono::seconds& out) {
   auto item = section.string(key);
   if (!item) return;

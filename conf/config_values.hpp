@@ -3,10 +3,13 @@
 // stores a valid value into `out` and reports an invalid one, leaving `out` unchanged.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -48,6 +51,18 @@ void read_networks(const TomlSection& section, std::string_view key, std::vector
 // An array of resolver servers ("addr[@port]"), canonical; empty only when allow_empty.
 void read_resolver_servers(const TomlSection& section, std::string_view key, bool allow_empty,
                            std::vector<std::string>& out);
+
+// The position in `names` of the string at `key`; any other string is reported as
+// `invalid value "x" (use a, b or c)`.
+std::optional<std::size_t> read_choice(const TomlSection& section, std::string_view key,
+                                       std::span<const std::string_view> names);
+
+// An enumerator named by a string, where names[i] names static_cast<Enum>(i).
+template <typename Enum, std::size_t N>
+void read_enum(const TomlSection& section, std::string_view key,
+               const std::array<std::string_view, N>& names, Enum& out) {
+  if (auto index = read_choice(section, key, names)) out = static_cast<Enum>(*index);
+}
 
 template <typename Integer>
 void read_integer(const TomlSection& section, std::string_view key, Integer min, Integer max,

@@ -1,23 +1,24 @@
-// conf: load_config() and parse_config(): TOML text to a validated Config. The file is
-// read here (the only I/O); each [section] is mapped to its Config part by one reader,
-// and every problem is collected with its position before anything is returned.
+// conf: load_config() and parse_config(): TOML text to a validated Config. Each [section]
+// is mapped to its Config part by one reader, and every problem is collected with its
+// position before anything is returned. Files are read here (the main file), in
+// auth_tables (password files) and in transport_entries (the transport file), nowhere else.
 #include "load_config.hpp"
 
 #include <toml++/toml.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
+#include <array>
 #include <limits>
 #include <map>
-#include <memory>
 
+#include "auth_tables.hpp"
 #include "config_diagnostics.hpp"
 #include "config_values.hpp"
 #include "default_config.hpp"
 #include "listen_endpoint.hpp"
+#include "text_file.hpp"
 #include "toml_section.hpp"
+#include "transport_entries.hpp"
 
 namespace mxrelay::conf {
 
@@ -25,7 +26,7 @@ namespace {
 
 void read_server(const TomlSection& server, ServerConfig& out) {
   server.reject_unknown_keys(
-      {"listen", "hostname", "relay_networks", "max_message_size", "max_recipients"});
+      {"listen", "hostname", "relay_networks", "max_message_size", "max_recipients", "max_hops"});
   read_listen_endpoints(server, "listen", out.listen);
   read_hostname(server, "hostname", false, out.hostname);
   if (!server.find("hostname") && out.hostname.empty())
@@ -35,6 +36,7 @@ void read_server(const TomlSection& server, ServerConfig& out) {
   read_byte_size(server, "max_message_size", out.max_message_size);
   read_integer<std::size_t>(server, "max_recipients", 1, std::numeric_limits<std::size_t>::max(),
                             out.max_recipients);
+  read_integer<unsigned>(server, "max_hops", 1, 500, out.max_hops);
 }
 
 void read_queue(const TomlSection& queue, QueueConfig& out) {
@@ -124,33 +126,19 @@ void read_dns(const TomlSection& dns, DnsConfig& out) {
     read_unbound_options(*options, out.unbound_options);
 }
 
-void read_ip_version(const TomlSection& delivery, IpVersion& out) {
-  static const std::map<std::string, IpVersion, std::less<>> kNames{
-      {"any", IpVersion::any},
-      {"ipv4", IpVersion::ipv4},
-      {"ipv6", IpVersion::ipv6},
-      {"prefer-ipv4", IpVersion::prefer_ipv4},
-      {"prefer-ipv6", IpVersion::prefer_ipv6}};
-  auto item = delivery.string("ip_version");
-  if (!item) return;
-  auto found = kNames.find(item->value);
-  if (found == kNames.end()) {
-    delivery.report(item->node->source(), "ip_version",
-                    "invalid value " + quoted_value(item->value) +
-                        " (use any, ipv4, ipv6, prefer-ipv4 or prefer-ipv6)");
-    return;
-  }
-  out = found->second;
-}
+// Indexed by IpVersion's values.
+constexpr std::array<std::string_view, 5> kIpVersionNames{"any", "ipv4", "ipv6", "prefer-ipv4",
+                                                          "prefer-ipv6"};
 
 void read_delivery(const TomlSection& delivery, DeliveryConfig& out) {
-  delivery.reject_unknown_keys({"port", "ip_version", "max_addresses", "helo_name",
+  delivery.reject_unknown_keys({"port", "ip_version", "max_addresses", "tls", "helo_name",
                                 "connect_timeout", "greeting_timeout", "command_timeout",
                                 "data_timeout", "data_block_timeout", "final_dot_timeout"});
   read_integer<std::uint16_t>(delivery, "port", 1, 65535, out.port);
-  read_ip_version(delivery, out.ip_version);
+  read_enum(delivery, "ip_version", kIpVersionNames, out.ip_version);
   read_integer<unsigned>(delivery, "max_addresses", 1, std::numeric_limits<unsigned>::max(),
                          out.max_addresses);
+  read_enum(delivery, "tls", kTlsPolicyNames, out.tls);
   read_hostname(delivery, "helo_name", true, out.helo_name);
   read_duration(delivery, "connect_timeout", out.connect_timeout);
   read_duration(delivery, "greeting_timeout", out.greeting_timeout);
@@ -175,53 +163,42 @@ void read_metrics(const TomlSection& metrics, MetricsConfig& out) {
   }
 }
 
-void read_document(const TomlSection& root, Config& out) {
-  root.reject_unknown_keys({"server", "queue", "dns", "delivery", "metrics"});
+// Everything but the transport map; auth password files are relative to base_dir.
+void read_document(const TomlSection& root, const std::filesystem::path& base_dir, Config& out) {
+  root.reject_unknown_keys(
+      {"server", "queue", "dns", "delivery", "metrics", "auth", "transport", "transport_file"});
   read_server(root.section("server"), out.server);
   read_queue(root.section("queue"), out.queue);
   read_dns(root.section("dns"), out.dns);
   read_delivery(root.section("delivery"), out.delivery);
   read_metrics(root.section("metrics"), out.metrics);
+  read_auth_tables(root.section("auth"), base_dir, out.auth);
 }
 
 }  // namespace
 
 ConfigResult parse_config(std::string_view toml_text, const std::string& source_name) {
   ConfigDiagnostics diagnostics(source_name);
-  toml::table document;
-  try {
-    document = toml::parse(toml_text, source_name);
-  } catch (const toml::parse_error& error) {
-    diagnostics.report(static_cast<int>(error.source().begin.line),
-                       static_cast<int>(error.source().begin.column),
-                       std::string(error.description()));
-    return std::unexpected(diagnostics.sorted());
-  }
+  auto document = parse_toml_document(toml_text, source_name, diagnostics);
+  if (!document) return std::unexpected(diagnostics.sorted());
+  const auto base_dir = std::filesystem::path(source_name).parent_path();
   Config config = default_config();
   config.source = source_name;
-  read_document(TomlSection(document, "", diagnostics), config);
-  if (!diagnostics.empty()) return std::unexpected(diagnostics.sorted());
-  return config;
+  TomlSection root(*document, "", diagnostics);
+  read_document(root, base_dir, config);
+  auto transport_file_errors = read_transport_sources(root, source_name, base_dir, config);
+  if (diagnostics.empty() && transport_file_errors.empty()) return config;
+  auto errors = diagnostics.sorted();
+  errors.insert(errors.end(), transport_file_errors.begin(), transport_file_errors.end());
+  return std::unexpected(std::move(errors));
 }
 
 ConfigResult load_config(const std::filesystem::path& file) {
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> stream(std::fopen(file.c_str(), "rb"),
-                                                         &std::fclose);
-  std::string text;
-  int read_errno = 0;
-  if (!stream) {
-    read_errno = errno;
-  } else {
-    char buffer[8192];
-    std::size_t count = 0;
-    while ((count = std::fread(buffer, 1, sizeof buffer, stream.get())) > 0)
-      text.append(buffer, count);
-    if (std::ferror(stream.get())) read_errno = errno;
-  }
-  if (read_errno != 0)
-    return std::unexpected(std::vector<ConfigError>{ConfigError{
-        file.string(), 0, 0, std::string("cannot read: ") + std::strerror(read_errno)}});
-  auto config = parse_config(text, file.string());
+  auto text = read_text_file(file);
+  if (!text)
+    return std::unexpected(
+        std::vector<ConfigError>{ConfigError{file.string(), 0, 0, "cannot read: " + text.error()}});
+  auto config = parse_config(*text, file.string());
   if (config) config->source = file;
   return config;
 }

@@ -25,7 +25,9 @@ struct ConfigError {
 using ConfigResult = std::expected<Config, std::vector<ConfigError>>;
 
 ConfigResult load_config(const std::filesystem::path& file);
-// Parses TOML text; source_name is used in error messages and as Config::source.
+// Parses TOML text; source_name is used in error messages and as Config::source. The
+// transport_file and auth password files it names are read relative to source_name's
+// folder. Errors of the main text come first, then those inside the transport file.
 ConfigResult parse_config(std::string_view toml_text, const std::string& source_name);
 
 }  // namespace mxrelay::conf

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "config_values.hpp"
+
 namespace mxrelay::conf {
 
 namespace {
@@ -33,11 +35,33 @@ std::string_view type_name(toml::node_type type) {
   return "nothing";
 }
 
+// A key as written in a dotted TOML path: bare when it may be bare, quoted otherwise.
+std::string path_component(std::string_view key) {
+  bool bare = !key.empty() && std::ranges::all_of(key, [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
+  });
+  return bare ? std::string(key) : quoted_value(key);
+}
+
 }  // namespace
 
+std::optional<toml::table> parse_toml_document(std::string_view text,
+                                               const std::string& source_name,
+                                               ConfigDiagnostics& diagnostics) {
+  try {
+    return toml::parse(text, source_name);
+  } catch (const toml::parse_error& error) {
+    diagnostics.report(static_cast<int>(error.source().begin.line),
+                       static_cast<int>(error.source().begin.column),
+                       std::string(error.description()));
+    return std::nullopt;
+  }
+}
+
 std::string TomlSection::path(std::string_view key) const {
-  if (name_.empty()) return std::string(key);
-  return name_ + "." + std::string(key);
+  if (name_.empty()) return path_component(key);
+  return name_ + "." + path_component(key);
 }
 
 void TomlSection::reject_unknown_keys(std::initializer_list<std::string_view> known) const {

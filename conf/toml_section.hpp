@@ -23,6 +23,12 @@ struct TomlString {
   const toml::node* node = nullptr;
 };
 
+// Parses a whole TOML document; a syntax error is reported to `diagnostics` with its
+// position and gives std::nullopt. source_name names the document in node positions.
+std::optional<toml::table> parse_toml_document(std::string_view text,
+                                               const std::string& source_name,
+                                               ConfigDiagnostics& diagnostics);
+
 class TomlSection {
  public:
   // name is the dotted path of the table ("" for the document root).
@@ -30,7 +36,8 @@ class TomlSection {
       : table_(&table), name_(std::move(name)), diagnostics_(&diagnostics) {}
 
   const toml::table& table() const { return *table_; }
-  // The dotted name of `key` in this table: "server.listen".
+  // The dotted name of `key` in this table: "server.listen"; keys that are not bare TOML
+  // keys are quoted: transport."outlook.com".
   std::string path(std::string_view key) const;
 
   // Reports every key of the table that is not in `known`.

@@ -2,7 +2,8 @@
 // stay on disk), decides when each is due, and runs attempts: group the pending recipients
 // by domain, resolve each domain's next hop, deliver, record every recipient's outcome in
 // the spool, then remove the message or schedule its retry. One log line per recipient
-// attempt, Postfix style.
+// attempt, Postfix style. Also the operator's view of the queue (list, show) and the
+// operator's levers (flush, hold, release, delete, bounce).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -10,7 +11,9 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <chrono>
+#include <expected>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -24,28 +27,78 @@
 
 namespace mxrelay::mta {
 
+// What an operator sees of one queued message.
+struct QueueEntryView {
+  enum class RecipientState { pending, delivered, failed };
+  struct Recipient {
+    std::string address;
+    RecipientState state = RecipientState::pending;
+  };
+  std::string id;
+  std::int64_t arrival_unix = 0;
+  std::uint64_t size = 0;
+  std::string sender;
+  std::vector<Recipient> recipients;
+  std::size_t attempts = 0;
+  std::int64_t next_attempt_unix = 0;
+  std::string last_error;
+  bool held = false;
+  bool in_flight = false;
+};
+const char* to_string(QueueEntryView::RecipientState state);
+
+// `queue show`: the view plus what is on disk.
+struct QueueEntryDetail {
+  QueueEntryView view;
+  std::string client_address;
+  std::string helo;
+  std::string headers;     // the message header section as stored
+  std::string transcript;  // of the latest failed attempt
+};
+
 class DeliveryEngine {
  public:
   DeliveryEngine(boost::asio::io_context& io, std::shared_ptr<const conf::Config> config,
-                 queue::Spool& spool, resolver::NextHopResolver& resolver, Metrics& metrics,
-                 boost::asio::thread_pool& disk);
+                 queue::Spool& spool, std::shared_ptr<resolver::NextHopResolver> resolver,
+                 Metrics& metrics, boost::asio::thread_pool& disk);
+
+  // A reloaded configuration: new attempts use it, attempts in flight finish with the old
+  // one; schedules and queue contents are kept.
+  void reconfigure(std::shared_ptr<const conf::Config> config,
+                   std::shared_ptr<resolver::NextHopResolver> resolver);
 
   // Crash recovery: loads every spooled message; each becomes due now.
   void recover();
-  // A message the listener has just stored durably; due now.
-  void enqueue(queue::Envelope envelope);
+  // A message the listener has just stored durably (record_bytes on disk); due now.
+  void enqueue(queue::Envelope envelope, std::uint64_t record_bytes);
   void start();
   void stop();
 
+  // Queue management. Errors are short texts for the operator.
+  std::vector<QueueEntryView> list() const;
+  boost::asio::awaitable<std::expected<QueueEntryDetail, std::string>> show(std::string id);
+  // Makes matching messages due now (all when both are empty); returns how many.
+  std::size_t flush(std::optional<std::string> id, std::optional<std::string> domain);
+  boost::asio::awaitable<std::expected<void, std::string>> hold(std::string id, bool held);
+  boost::asio::awaitable<std::expected<void, std::string>> remove(std::string id);
+  // Fails every pending recipient now (5.0.0, "bounced by the administrator").
+  boost::asio::awaitable<std::expected<void, std::string>> bounce(std::string id);
+
  private:
   using Clock = std::chrono::system_clock;
+  using RecipientState = QueueEntryView::RecipientState;
   struct Entry {
     queue::Envelope envelope;
-    std::vector<bool> done;  // per recipient: delivered or failed for good
-    bool any_failed = false;  // some recipient failed for good
+    std::vector<RecipientState> recipients;
+    std::uint64_t size = 0;
+    Clock::time_point arrival;  // sub-second for messages accepted by this process
     std::size_t failed_attempts = 0;
     Clock::time_point next_attempt;
+    std::string last_error;
+    bool held = false;
     bool in_flight = false;
+
+    bool complete() const;
   };
 
   boost::asio::awaitable<void> schedule_loop();
@@ -53,12 +106,16 @@ class DeliveryEngine {
   boost::asio::awaitable<void> record(Entry& entry, const RecipientResult& result,
                                       const std::string& relay);
   boost::asio::awaitable<void> finish(Entry& entry);
-  void add(queue::Envelope envelope, std::vector<bool> done, bool any_failed);
+  void add(Entry entry);
+  QueueEntryView view(const Entry& entry) const;
+  // The entry an operator command may change now, or why not.
+  std::expected<Entry*, std::string> idle_entry(const std::string& id);
+  boost::asio::awaitable<void> remove_from_spool(Entry& entry);
 
   boost::asio::io_context& io_;
   std::shared_ptr<const conf::Config> config_;
   queue::Spool& spool_;
-  resolver::NextHopResolver& resolver_;
+  std::shared_ptr<resolver::NextHopResolver> resolver_;
   Metrics& metrics_;
   boost::asio::thread_pool& disk_;
   boost::asio::steady_timer wakeup_;

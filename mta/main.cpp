@@ -1,9 +1,7 @@
-// mta: the mxrelay program: command-line parsing and the serve, check, route and version
-// commands. Start-up failures (bad config, port in use) end with a message and exit 1.
+// mta: the mxrelay program: command-line parsing and the serve, check, route, queue, reload
+// and version commands. Start-up failures (bad config, port in use) end with a message and exit 1.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/signal_set.hpp>
-#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_future.hpp>
 #include <csignal>
 #include <cstdio>
@@ -18,13 +16,12 @@
 #include "conf/load_config.hpp"
 #include "core/domain_name.hpp"
 #include "core/log_line.hpp"
-#include "delivery_engine.hpp"
-#include "metrics.hpp"
-#include "queue/spool.hpp"
+#include "queue_control.hpp"
+#include "queue_report.hpp"
+#include "relay.hpp"
 #include "resolver/next_hop_resolver.hpp"
 #include "resolver/route_report.hpp"
 #include "resolver/unbound_client.hpp"
-#include "smtp_listener.hpp"
 
 namespace {
 
@@ -37,12 +34,18 @@ constexpr const char* kUsage =
     "usage: mxrelay serve [-c FILE]             run the relay in the foreground\n"
     "       mxrelay check [-c FILE]             validate a configuration\n"
     "       mxrelay route [-c FILE] DOMAIN [--json]  explain how mail to DOMAIN is routed\n"
+    "       mxrelay queue [-c FILE] list [--json]     show the queue (like mailq)\n"
+    "       mxrelay queue [-c FILE] show ID [--json]  envelope, state, headers, last transcript\n"
+    "       mxrelay queue [-c FILE] flush [ID | --domain DOMAIN]\n"
+    "       mxrelay queue [-c FILE] hold|release|delete|bounce ID\n"
+    "       mxrelay reload [-c FILE]            re-read the configuration of the running relay\n"
     "       mxrelay version\n";
 
 struct Arguments {
   std::string command;
   std::string config = kDefaultConfig;
   std::vector<std::string> positional;
+  std::optional<std::string> domain;
   bool json = false;
 };
 
@@ -56,6 +59,8 @@ std::optional<Arguments> parse_arguments(int argc, char** argv) {
       args.config = argv[++i];
     else if (arg == "--json")
       args.json = true;
+    else if (arg == "--domain" && i + 1 < argc)
+      args.domain = argv[++i];
     else if (arg.starts_with("-"))
       return std::nullopt;
     else
@@ -101,41 +106,63 @@ int route(const Arguments& args) {
   return explanation.result.error().is_permanent() ? 1 : 75;
 }
 
+// Sends one request to the running relay's control socket; prints errors and returns nothing
+// when it failed.
+std::optional<boost::json::object> control(const conf::Config& config,
+                                           const boost::json::object& request) {
+  auto reply = mta::control_request(mta::control_socket_path(config.queue.dir), request);
+  if (!reply) {
+    std::cerr << "mxrelay: " << reply.error() << "\n";
+    return std::nullopt;
+  }
+  if (auto ok = reply->if_contains("ok"); ok && ok->is_bool() && ok->as_bool()) return *reply;
+  auto error = reply->if_contains("error");
+  std::cerr << "mxrelay: "
+            << (error && error->is_string() ? std::string(error->as_string()) : "failed") << "\n";
+  if (auto errors = reply->if_contains("errors"); errors && errors->is_array())
+    for (const auto& line : errors->as_array())
+      if (line.is_string()) std::cerr << line.as_string() << "\n";
+  return std::nullopt;
+}
+
+int reload(const Arguments& args) {
+  auto config = load_or_report(args.config);
+  if (!config) return 1;
+  if (!control(*config, {{"command", "reload"}})) return 1;
+  std::cout << "configuration reloaded\n";
+  return 0;
+}
+
+int queue_command(const Arguments& args) {
+  if (args.positional.empty() || args.positional.size() > 2) {
+    std::cerr << kUsage;
+    return 2;
+  }
+  auto config = load_or_report(args.config);
+  if (!config) return 1;
+  const auto& action = args.positional[0];
+  boost::json::object request{{"command", action}};
+  if (args.positional.size() == 2) request["id"] = args.positional[1];
+  if (args.domain) request["domain"] = *args.domain;
+  auto reply = control(*config, request);
+  if (!reply) return 1;
+  if (args.json) {
+    std::cout << boost::json::serialize(*reply) << "\n";
+  } else if (action == "list") {
+    std::cout << mta::render_queue_list(reply->at("entries").as_array());
+  } else if (action == "show") {
+    std::cout << mta::render_queue_entry(reply->at("entry").as_object());
+  } else if (action == "flush") {
+    std::cout << "flushed " << reply->at("count").as_int64() << " message(s)\n";
+  }
+  return 0;
+}
+
 int serve(const Arguments& args) {
-  auto loaded = load_or_report(args.config);
-  if (!loaded) return 1;
-  auto config = std::make_shared<const conf::Config>(std::move(*loaded));
-
-  asio::io_context io(1);
-  asio::thread_pool disk(2);
-  mta::Metrics metrics;
-  if (!config->metrics.listen.empty()) metrics.expose(config->metrics.listen);
-  queue::Spool spool(config->queue.dir);
-  resolver::UnboundClient dns(io.get_executor(), config->dns);
-  resolver::NextHopResolver next_hop(dns, resolver::PolicyContext::from_config(*config), &metrics);
-  mta::DeliveryEngine engine(io, config, spool, next_hop, metrics, disk);
-  engine.recover();
-  mta::SmtpListener listener(io, config, spool, disk, metrics,
-                             [&](queue::Envelope envelope) { engine.enqueue(std::move(envelope)); });
-  listener.start();
-  engine.start();
-
-  asio::signal_set signals(io, SIGTERM, SIGINT);
-  signals.async_wait([&](const boost::system::error_code& error, int signal) {
-    if (error) return;
-    core::LogLine("stopping").kv("signal", signal).emit();
-    listener.stop();
-    engine.stop();
-    io.stop();
-  });
-  core::LogLine("started")
-      .kv("version", MXRELAY_VERSION)
-      .kv("config", args.config)
-      .kv("spool", config->queue.dir.string())
-      .emit();
-  io.run();
-  disk.join();
-  core::LogLine("stopped").emit();
+  auto config = load_or_report(args.config);
+  if (!config) return 1;
+  mta::Relay relay(args.config, std::move(*config));
+  relay.run();
   return 0;
 }
 
@@ -152,6 +179,8 @@ int main(int argc, char** argv) {
     if (args->command == "serve") return serve(*args);
     if (args->command == "check") return check(*args);
     if (args->command == "route") return route(*args);
+    if (args->command == "queue") return queue_command(*args);
+    if (args->command == "reload") return reload(*args);
     if (args->command == "version") {
       std::cout << "mxrelay " << MXRELAY_VERSION << "\n";
       return 0;

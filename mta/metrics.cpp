@@ -70,7 +70,15 @@ Metrics::Metrics()
           *registry_, "mxrelay_route_verdicts_total",
           "Next-hop resolutions by verdict (deliver, defer, bounce) and enhanced status code.")),
       implicit_mx_routes_(counter(*registry_, "mxrelay_implicit_mx_routes_total",
-                                  "Routes that used a domain's own addresses (no MX records).")) {
+                                  "Routes that used a domain's own addresses (no MX records).")),
+      config_reloads_(counter_family(*registry_, "mxrelay_config_reloads_total",
+                                     "Configuration reloads by result (ok, rejected).")),
+      config_last_reload_ok_(BuildGauge()
+                                 .Name("mxrelay_config_last_reload_successful")
+                                 .Help("1 if the last configuration reload succeeded, else 0.")
+                                 .Register(*registry_)
+                                 .Add({})) {
+  config_last_reload_ok_.Set(1);
   BuildGauge()
       .Name("mxrelay_build_info")
       .Help("Build information; the value is always 1.")
@@ -110,6 +118,11 @@ void Metrics::recipient_attempt(const char* status) {
 void Metrics::message_completed() { messages_delivered_.Increment(); }
 
 void Metrics::set_queue_size(double messages) { queue_messages_.Set(messages); }
+
+void Metrics::config_reloaded(bool ok) {
+  config_reloads_.Add({{"result", ok ? "ok" : "rejected"}}).Increment();
+  config_last_reload_ok_.Set(ok ? 1 : 0);
+}
 
 void Metrics::on_query(const resolver::DnsAnswer& answer, std::chrono::nanoseconds latency) {
   dns_lookups_

@@ -34,6 +34,7 @@ class Metrics : public resolver::ResolverObserver {
   void recipient_attempt(const char* status);
   void message_completed();
   void set_queue_size(double messages);
+  void config_reloaded(bool ok);
 
   void on_query(const resolver::DnsAnswer& answer, std::chrono::nanoseconds latency) override;
   void on_route(const resolver::RouteExplanation& explanation) override;
@@ -54,6 +55,8 @@ class Metrics : public resolver::ResolverObserver {
   prometheus::Histogram& dns_rrset_size_;
   prometheus::Family<prometheus::Counter>& route_verdicts_;
   prometheus::Counter& implicit_mx_routes_;
+  prometheus::Family<prometheus::Counter>& config_reloads_;
+  prometheus::Gauge& config_last_reload_ok_;
 };
 
 }  // namespace mxrelay::mta

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/smtp_status.hpp"
+#include "mta/dsn_parameters.hpp"
 #include "mta/smtp_reply.hpp"
 
 namespace mxrelay::mta {
@@ -16,6 +17,10 @@ struct OutboundMessage {
   std::string sender;                   // reverse path without brackets; "" for <>
   std::vector<std::string> recipients;  // forward paths without brackets; at least one
   const std::string* data = nullptr;    // canonical CRLF lines, NOT dot-stuffed
+  // RFC 3461 parameters, passed on when the next hop offers DSN.
+  MessageDsn dsn;                           // RET and ENVID
+  std::vector<RecipientDsn> recipient_dsn;  // NOTIFY and ORCPT: empty, or one per recipient
+  bool smtputf8 = false;  // received with SMTPUTF8 (non-ASCII addresses also imply it)
 };
 
 // How widely a failure applies; the delivery engine decides what to do next from it.

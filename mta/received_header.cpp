@@ -27,7 +27,13 @@ std::string received_header(const ReceivedTrace& trace) {
   out += trace.helo.empty() ? std::string_view("unknown") : trace.helo;
   out += " ([";
   out += trace.client_ip;
-  out += "])\r\n\tby ";
+  out += "])\r\n\t";
+  if (!trace.tls.empty()) {
+    out += "(using ";
+    out += trace.tls;
+    out += ")\r\n\t";
+  }
+  out += "by ";
   out += trace.our_hostname;
   out += " (mxrelay) with ";
   out += trace.protocol;

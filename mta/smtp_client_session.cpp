@@ -6,6 +6,8 @@
 #include <utility>
 
 #include "mta/dot_stuffing.hpp"
+#include "mta/dsn_passthrough.hpp"
+#include "mta/eight_bit_downgrade.hpp"
 
 namespace mxrelay::mta {
 
@@ -25,6 +27,13 @@ bool envelope_is_clean(const OutboundMessage& message) {
   return true;
 }
 
+bool needs_smtputf8(const OutboundMessage& message) {
+  if (message.smtputf8 || has_eight_bit(message.sender)) return true;
+  for (const auto& recipient : message.recipients)
+    if (has_eight_bit(recipient)) return true;
+  return false;
+}
+
 std::string host(const ClientSessionContext& context) {
   return context.remote_name.empty() ? std::string("host") : "host " + context.remote_name;
 }
@@ -41,6 +50,7 @@ SmtpClientSession::Wait SmtpClientSession::wait_for(Command command) {
       return Wait::greeting;
     case Command::ehlo:
     case Command::helo:
+    case Command::starttls:
       return Wait::ehlo;
     case Command::rset:
     case Command::mail:
@@ -66,6 +76,8 @@ std::string_view SmtpClientSession::awaited(Command command) {
       return "reply to EHLO command";
     case Command::helo:
       return "reply to HELO command";
+    case Command::starttls:
+      return "reply to STARTTLS command";
     case Command::rset:
       return "reply to RSET command";
     case Command::mail:
@@ -131,6 +143,8 @@ SmtpClientSession::Step SmtpClientSession::next() {
       handle(pending, std::move(**parsed));
       continue;
     }
+    if (phase_ == Phase::starting_tls && !input_ended())
+      return {Step::Kind::start_tls, {}, Wait::ehlo};
     if (phase_ == Phase::ready && !eof_) return {Step::Kind::ready, {}, Wait::mail};
     phase_ = Phase::closed;
     return {Step::Kind::closed, {}, Wait::quit};
@@ -148,6 +162,9 @@ void SmtpClientSession::handle(PendingReply pending, SmtpReply reply) {
       break;
     case Command::helo:
       on_helo(reply);
+      break;
+    case Command::starttls:
+      on_starttls(reply);
       break;
     case Command::rset:
       on_rset(reply);
@@ -204,7 +221,9 @@ void SmtpClientSession::on_greeting(const SmtpReply& reply) {
 void SmtpClientSession::on_ehlo(const SmtpReply& reply) {
   if (reply.is_positive()) {
     capabilities_ = PeerCapabilities::from_ehlo_reply(reply);
-    return become_ready();
+    if (tls_active_) return become_ready();
+    return apply_tls_decision(
+        decide_tls(context_.tls_policy, capabilities_.starttls, context_.remote_name));
   }
   if (reply.is_permanent()) return send_hello(Command::helo);
   fail_session(failure_from(reply, Command::ehlo), FailureScope::connection, Ending::quit);
@@ -214,7 +233,59 @@ void SmtpClientSession::on_helo(const SmtpReply& reply) {
   if (!reply.is_positive())
     return fail_session(failure_from(reply, Command::helo), FailureScope::connection, Ending::quit);
   capabilities_ = PeerCapabilities{};
-  become_ready();
+  if (tls_active_) return become_ready();
+  apply_tls_decision(decide_tls(context_.tls_policy, false, context_.remote_name));
+}
+
+void SmtpClientSession::apply_tls_decision(const TlsDecision& decision) {
+  switch (decision.action) {
+    case TlsAction::start_tls:
+      return send_starttls();
+    case TlsAction::plaintext:
+      return become_ready();
+    case TlsAction::refuse:
+      return fail_session(*decision.failure, FailureScope::connection, Ending::quit);
+  }
+}
+
+void SmtpClientSession::on_starttls(const SmtpReply& reply) {
+  if (!reply.is_positive())
+    return apply_tls_decision(
+        decide_after_refused_starttls(context_.tls_policy, context_.remote_name, reply.str()));
+  if (parser_.buffered_bytes() > 0)
+    return fail_session(tls_injection_failure(context_.remote_name), FailureScope::connection,
+                        Ending::drop);
+  phase_ = Phase::starting_tls;
+}
+
+bool SmtpClientSession::begin_tls(std::size_t bytes_waiting) {
+  if (phase_ != Phase::starting_tls)
+    throw std::logic_error("SmtpClientSession::begin_tls without a start_tls step");
+  if (bytes_waiting == 0) return true;
+  transcript_.add(Transcript::Direction::server, "<data before the TLS handshake>");
+  fail_session(tls_injection_failure(context_.remote_name), FailureScope::connection, Ending::drop);
+  return false;
+}
+
+void SmtpClientSession::on_tls_established(std::string_view description) {
+  if (phase_ != Phase::starting_tls)
+    throw std::logic_error("SmtpClientSession::on_tls_established without a start_tls step");
+  transcript_.add(Transcript::Direction::client, "<TLS " + std::string(description) + ">");
+  tls_active_ = true;
+  parser_ = ReplyParser{};
+  capabilities_ = PeerCapabilities{};
+  phase_ = Phase::hello;
+  send_hello(Command::ehlo);
+}
+
+void SmtpClientSession::on_tls_failed(std::string_view reason) {
+  if (phase_ != Phase::starting_tls)
+    throw std::logic_error("SmtpClientSession::on_tls_failed without a start_tls step");
+  transcript_.add(Transcript::Direction::client,
+                  "<TLS handshake failed: " + std::string(reason) + ">");
+  tls_failed_ = true;
+  fail_session(tls_handshake_failure(context_.remote_name, reason), FailureScope::connection,
+               Ending::drop);
 }
 
 void SmtpClientSession::become_ready() {
@@ -238,10 +309,11 @@ void SmtpClientSession::start_message(const OutboundMessage& message) {
     result_pending_ = true;
     return;
   }
-  if (!capabilities_.accepts_size(message.data->size())) {
+  if (!prepare_content(message)) return;
+  if (!capabilities_.accepts_size(content_->size())) {
     result_.failure = core::Failure::permanent(
         552, {5, 3, 4},
-        "message size " + std::to_string(message.data->size()) + " exceeds size limit " +
+        "message size " + std::to_string(content_->size()) + " exceeds size limit " +
             std::to_string(capabilities_.size_limit) + " of " + host(context_));
     result_.scope = FailureScope::message;
     result_pending_ = true;
@@ -258,6 +330,33 @@ void SmtpClientSession::start_message(const OutboundMessage& message) {
   if (!capabilities_.pipelining) return;
   for (std::size_t i = 0; i < message.recipients.size(); ++i) send_rcpt(i);
   send_data();
+}
+
+bool SmtpClientSession::prepare_content(const OutboundMessage& message) {
+  smtputf8_ = needs_smtputf8(message);
+  eight_bit_ = has_eight_bit(*message.data);
+  content_ = message.data;
+  converted_.clear();
+  std::optional<core::Failure> failure;
+  if (smtputf8_ && !capabilities_.smtputf8) {
+    failure = core::Failure::permanent(
+        550, {5, 6, 7},
+        "message needs SMTPUTF8 (RFC 6531), which " + host(context_) + " does not offer");
+  } else if (eight_bit_ && !capabilities_.eight_bit_mime) {
+    auto converted = downgrade_to_seven_bit(*message.data);
+    if (converted) {
+      converted_ = std::move(*converted);
+      content_ = &converted_;
+      eight_bit_ = false;
+    } else {
+      failure = std::move(converted.error());
+    }
+  }
+  if (!failure) return true;
+  result_.failure = std::move(failure);
+  result_.scope = FailureScope::message;
+  result_pending_ = true;
+  return false;
 }
 
 void SmtpClientSession::on_rset(const SmtpReply& reply) {
@@ -310,6 +409,8 @@ void SmtpClientSession::finish_message() {
   needs_rset_ = transaction_may_be_open_;
   transaction_may_be_open_ = false;
   message_ = nullptr;
+  content_ = nullptr;
+  converted_.clear();
   result_pending_ = true;
   phase_ = Phase::ready;
 }
@@ -420,6 +521,13 @@ void SmtpClientSession::send_hello(Command command) {
   expect({command});
 }
 
+void SmtpClientSession::send_starttls() {
+  const std::size_t start = out_.size();
+  out_ += "STARTTLS";
+  record_command(start);
+  expect({Command::starttls});
+}
+
 void SmtpClientSession::send_rset() {
   const std::size_t start = out_.size();
   out_ += "RSET";
@@ -434,8 +542,11 @@ void SmtpClientSession::send_mail() {
   out_ += '>';
   if (capabilities_.size_offered) {
     out_ += " SIZE=";
-    out_ += std::to_string(message_->data->size());
+    out_ += std::to_string(content_->size());
   }
+  if (eight_bit_) out_ += " BODY=8BITMIME";
+  if (smtputf8_) out_ += " SMTPUTF8";
+  if (capabilities_.dsn) out_ += mail_dsn_parameters(message_->dsn);
   record_command(start);
   expect({Command::mail});
   transaction_may_be_open_ = true;
@@ -446,6 +557,8 @@ void SmtpClientSession::send_rcpt(std::size_t recipient) {
   out_ += "RCPT TO:<";
   out_ += message_->recipients[recipient];
   out_ += '>';
+  if (capabilities_.dsn && recipient < message_->recipient_dsn.size())
+    out_ += rcpt_dsn_parameters(message_->recipient_dsn[recipient]);
   record_command(start);
   expect({Command::rcpt, recipient});
 }
@@ -458,9 +571,9 @@ void SmtpClientSession::send_data() {
 }
 
 void SmtpClientSession::send_body() {
-  append_dot_stuffed(out_, *message_->data);
+  append_dot_stuffed(out_, *content_);
   transcript_.add(Transcript::Direction::client,
-                  "<message body: " + std::to_string(message_->data->size()) + " bytes>");
+                  "<message body: " + std::to_string(content_->size()) + " bytes>");
   transcript_.add(Transcript::Direction::client, ".");
   expect({Command::end_of_data});
   out_wait_ = Wait::data_block;

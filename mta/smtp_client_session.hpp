@@ -1,10 +1,13 @@
 // mta: the outbound SMTP protocol (RFC 5321 client side) as a pure state machine, with no
 // I/O. A driver performs the steps the session asks for (send bytes, read with a given
-// timeout) and feeds back what happened (bytes, EOF, timeout). The session reads the
-// greeting, says EHLO (HELO when EHLO is refused), and is then ready to send messages one
-// after another over the same connection (MAIL, RCPT, DATA pipelined when the server offers
-// PIPELINING), until quit(). Every outcome is a value: per-recipient replies, a failure with
-// its scope, and a transcript without message content.
+// timeout, TLS handshake) and feeds back what happened (bytes, EOF, timeout, handshake
+// result). The session reads the greeting, says EHLO (HELO when EHLO is refused), starts TLS
+// when the TLS policy asks for it (RFC 3207: then EHLO again), and is then ready to send
+// messages one after another over the same connection (MAIL, RCPT, DATA pipelined when the
+// server offers PIPELINING), until quit(). Per message it adds DSN parameters when offered
+// (RFC 3461), BODY=8BITMIME or a 7-bit conversion (RFC 6152), and refuses SMTPUTF8 content
+// to a server without SMTPUTF8 (RFC 6531). Every outcome is a value: per-recipient replies, a
+// failure with its scope, and a transcript without message content.
 #pragma once
 
 #include <cstddef>
@@ -18,12 +21,14 @@
 #include "mta/smtp_capabilities.hpp"
 #include "mta/smtp_reply.hpp"
 #include "mta/smtp_transcript.hpp"
+#include "mta/tls_policy.hpp"
 
 namespace mxrelay::mta {
 
 struct ClientSessionContext {
   std::string helo_name;    // our name in EHLO/HELO
   std::string remote_name;  // names the server in failure reasons, e.g. "mx.example[192.0.2.1]"
+  TlsPolicy tls_policy = TlsPolicy::none;
 };
 
 class SmtpClientSession {
@@ -37,6 +42,7 @@ class SmtpClientSession {
       need_input,    // read with the `wait` timeout; call on_input, on_eof or on_timeout
       ready,         // idle: call start_message() or quit(), then next()
       message_done,  // call take_result(), then next()
+      start_tls,     // call begin_tls(), handshake, then on_tls_established or on_tls_failed
       closed,        // close the connection; the session is finished
     };
     Kind kind = Kind::need_input;
@@ -51,10 +57,20 @@ class SmtpClientSession {
   void on_eof();
   // The read (or write) for the current step did not complete within its timeout.
   void on_timeout();
+  // At a start_tls step, before the handshake: bytes_waiting is what the driver has received
+  // but not passed on (e.g. the socket's available()). Any such byte was sent after the 220
+  // and before the handshake, so the session fails (CVE-2011-0411 class) and returns false.
+  bool begin_tls(std::size_t bytes_waiting);
+  // description goes into the transcript, e.g. "TLSv1.3 TLS_AES_256_GCM_SHA384 verified".
+  void on_tls_established(std::string_view description);
+  void on_tls_failed(std::string_view reason);
   Step next();
 
   bool ready() const { return phase_ == Phase::ready && !result_pending_ && !eof_; }
   bool closed() const { return phase_ == Phase::closed; }
+  bool tls_active() const { return tls_active_; }
+  // The connection ended because the TLS handshake failed (RFC 7435 plaintext retry).
+  bool tls_failed() const { return tls_failed_; }
 
   // Only when ready(). The message must stay alive until message_done.
   void start_message(const OutboundMessage& message);
@@ -71,11 +87,12 @@ class SmtpClientSession {
   const Transcript& transcript() const { return transcript_; }
 
  private:
-  enum class Phase { greeting, hello, ready, transaction, quitting, closed };
+  enum class Phase { greeting, hello, starting_tls, ready, transaction, quitting, closed };
   enum class Command {
     greeting,
     ehlo,
     helo,
+    starttls,
     rset,
     mail,
     rcpt,
@@ -98,6 +115,10 @@ class SmtpClientSession {
   void on_greeting(const SmtpReply& reply);
   void on_ehlo(const SmtpReply& reply);
   void on_helo(const SmtpReply& reply);
+  void on_starttls(const SmtpReply& reply);
+  void apply_tls_decision(const TlsDecision& decision);
+  // Chooses the body to send (as is or converted to 7 bit); false when the message fails.
+  bool prepare_content(const OutboundMessage& message);
   void on_rset(const SmtpReply& reply);
   void on_mail(const SmtpReply& reply);
   void on_rcpt(std::size_t recipient, SmtpReply reply);
@@ -106,6 +127,7 @@ class SmtpClientSession {
   void become_ready();
 
   void send_hello(Command command);
+  void send_starttls();
   void send_rset();
   void send_mail();
   void send_rcpt(std::size_t recipient);
@@ -138,6 +160,8 @@ class SmtpClientSession {
   bool eof_ = false;
   bool timed_out_ = false;
   bool interrupted_body_ = false;  // EOF or timeout while the message content was being sent
+  bool tls_active_ = false;
+  bool tls_failed_ = false;
 
   std::vector<PendingReply> pending_;
   std::size_t pending_head_ = 0;
@@ -146,6 +170,10 @@ class SmtpClientSession {
   bool out_handed_ = false;
 
   const OutboundMessage* message_ = nullptr;
+  const std::string* content_ = nullptr;  // message_->data, or converted_
+  std::string converted_;                 // the 7-bit conversion when one was needed
+  bool eight_bit_ = false;                // content_ holds 8-bit octets: BODY=8BITMIME
+  bool smtputf8_ = false;                 // the message needs SMTPUTF8
   MessageResult result_;
   bool result_pending_ = false;
   std::size_t accepted_recipients_ = 0;

@@ -2,6 +2,7 @@
 #include "mta/smtp_command.hpp"
 
 #include <array>
+#include <charconv>
 #include <utility>
 
 namespace mxrelay::mta {
@@ -70,18 +71,21 @@ bool equals_ignoring_case(std::string_view a, std::string_view b) {
 }
 
 CommandLine parse_command_line(std::string_view line) {
-  static constexpr std::array<std::pair<std::string_view, Verb>, 11> kVerbs{{
+  static constexpr std::array<std::pair<std::string_view, Verb>, 14> kVerbs{{
       {"EHLO", Verb::ehlo},
       {"HELO", Verb::helo},
       {"MAIL", Verb::mail},
       {"RCPT", Verb::rcpt},
       {"DATA", Verb::data},
+      {"BDAT", Verb::bdat},
       {"RSET", Verb::rset},
       {"NOOP", Verb::noop},
       {"QUIT", Verb::quit},
       {"VRFY", Verb::vrfy},
       {"EXPN", Verb::expn},
       {"HELP", Verb::help},
+      {"STARTTLS", Verb::starttls},
+      {"AUTH", Verb::auth},
   }};
   std::size_t space = line.find(' ');
   std::string_view word = line.substr(0, space);
@@ -109,6 +113,19 @@ std::expected<PathArgument, ArgumentError> parse_path_argument(std::string_view 
   auto parameters = parse_parameters(rest);
   if (!parameters) return std::unexpected(parameters.error());
   return PathArgument{std::move(parsed->path), std::move(*parameters)};
+}
+
+std::optional<ChunkArgument> parse_chunk_argument(std::string_view argument) {
+  std::size_t space = argument.find(' ');
+  std::string_view digits = argument.substr(0, space);
+  ChunkArgument chunk;
+  if (space != std::string_view::npos) {
+    if (!equals_ignoring_case(argument.substr(space + 1), "LAST")) return std::nullopt;
+    chunk.last = true;
+  }
+  auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), chunk.size);
+  if (error != std::errc{} || end != digits.data() + digits.size()) return std::nullopt;
+  return chunk;
 }
 
 }  // namespace mxrelay::mta

@@ -3,7 +3,9 @@
 // Pure parsing over the caller's line: results hold views into it.
 #pragma once
 
+#include <cstdint>
 #include <expected>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -11,7 +13,23 @@
 
 namespace mxrelay::mta {
 
-enum class Verb { ehlo, helo, mail, rcpt, data, rset, noop, quit, vrfy, expn, help, unknown };
+enum class Verb {
+  ehlo,
+  helo,
+  mail,
+  rcpt,
+  data,
+  bdat,
+  rset,
+  noop,
+  quit,
+  vrfy,
+  expn,
+  help,
+  starttls,
+  auth,
+  unknown
+};
 
 struct CommandLine {
   Verb verb = Verb::unknown;
@@ -42,6 +60,14 @@ enum class ArgumentError {
 // case). Spaces between the keyword and the path are tolerated.
 std::expected<PathArgument, ArgumentError> parse_path_argument(std::string_view argument,
                                                                std::string_view keyword);
+
+// The argument of BDAT (RFC 3030 2): chunk-size [SP "LAST"].
+struct ChunkArgument {
+  std::uint64_t size = 0;
+  bool last = false;
+};
+// nullopt when the argument is malformed or the size does not fit in 64 bits.
+std::optional<ChunkArgument> parse_chunk_argument(std::string_view argument);
 
 // True when a and b are equal ignoring ASCII case.
 bool equals_ignoring_case(std::string_view a, std::string_view b);

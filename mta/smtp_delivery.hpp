@@ -1,17 +1,24 @@
 // mta: one delivery attempt of one message to one destination over SMTP. Tries the
-// resolver's candidates in order: connects with a timeout, drives an SmtpClientSession,
-// and moves to the next address when the failure is the connection's (refused, timeout,
-// 4xx/5xx greeting, dropped). Reports each recipient's outcome and what was said.
+// resolver's candidates in order, skipping addresses whose circuit breaker is open (unless
+// all are: then the least recently failed one is tried), connects with a timeout, starts TLS
+// per the TLS policy (with `may`, a failed handshake is retried once in plaintext on the
+// same address, RFC 7435), drives an SmtpClientSession, and moves to the next address when
+// the failure is the connection's (refused, timeout, TLS, 4xx/5xx greeting, dropped).
+// Reports each recipient's outcome, what was said, and the TLS used.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <cstddef>
+#include <filesystem>
 #include <span>
 #include <string>
 #include <vector>
 
 #include "conf/config.hpp"
+#include "mta/address_health.hpp"
+#include "mta/client_tls.hpp"
+#include "mta/tls_policy.hpp"
 #include "queue/message_record.hpp"
 #include "resolver/route.hpp"
 
@@ -27,17 +34,66 @@ struct RecipientResult {
   std::string reply;  // the remote reply or our reason
 };
 
+// The TLS of the session that produced the report's outcome.
+struct DeliveryTls {
+  TlsPolicy policy = TlsPolicy::none;
+  bool used = false;         // the message went over TLS
+  bool fell_back = false;    // `may`: the handshake failed, then plaintext was used
+  std::string version;       // "TLSv1.3"; "" without TLS
+  std::string cipher;        // "TLS_AES_256_GCM_SHA384"
+  std::string verification;  // "verified" or "unverified (reason)"; "" without TLS
+};
+
 struct DeliveryReport {
   std::string relay = "none";  // "host[ip]:port" of the last address talked to
   std::vector<RecipientResult> recipients;
   std::vector<std::string> transcript;  // of the last failed session, without content
+  DeliveryTls tls;
+  std::vector<std::string> skipped;  // "ip: reason" of addresses skipped as unhealthy
 };
 
 struct DeliveryRequest {
   const queue::Envelope& envelope;
   std::span<const std::size_t> recipients;  // indexes of the recipients for this destination
   std::string_view body;                    // canonical CRLF message, Received: included
+  std::string_view destination = {};        // health key; "" = the first recipient's domain
 };
+
+// Client settings not (yet) in conf::DeliveryConfig.
+struct DeliverySettings {
+  TlsPolicy tls = TlsPolicy::may;  // delivery.tls, overridable per transport entry
+  std::filesystem::path ca_file;   // CA bundle for `verify`; empty = the system's CAs
+  AddressHealthSettings health;
+};
+
+// State shared by all deliveries of a running instance (one per io_context thread): the
+// per-address health and the TLS context.
+class DeliveryContext {
+ public:
+  explicit DeliveryContext(DeliverySettings settings = {})
+      : settings_(std::move(settings)),
+        health_(settings_.health),
+        tls_contexts_(settings_.ca_file) {}
+
+  const DeliverySettings& settings() const { return settings_; }
+  AddressHealth& health() { return health_; }
+  const AddressHealth& health() const { return health_; }
+  ClientTlsContexts& tls_contexts() { return tls_contexts_; }
+
+ private:
+  DeliverySettings settings_;
+  AddressHealth health_;
+  ClientTlsContexts tls_contexts_;
+};
+
+boost::asio::awaitable<DeliveryReport> deliver(boost::asio::any_io_executor executor,
+                                               const std::vector<resolver::Candidate>& candidates,
+                                               DeliveryRequest request,
+                                               const conf::DeliveryConfig& config,
+                                               const std::string& helo_name,
+                                               DeliveryContext& context, TlsPolicy tls_policy);
+
+// Without shared state: default settings, no health memory between calls.
 
 boost::asio::awaitable<DeliveryReport> deliver(boost::asio::any_io_executor executor,
                                                const std::vector<resolver::Candidate>& candidates,

@@ -5,7 +5,6 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 
 #include <algorithm>
 #include <array>
@@ -13,6 +12,7 @@
 
 #include "asio_helpers.hpp"
 #include "core/log_line.hpp"
+#include "mta/server_connection.hpp"
 #include "queue/queue_id.hpp"
 #include "received_header.hpp"
 #include "smtp_server_session.hpp"
@@ -23,16 +23,12 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 namespace {
-// RFC 5321 4.5.3.2.7: the server waits at least five minutes for the next command.
-constexpr auto kServerTimeout = std::chrono::minutes(5);
+// A TLS close_notify exchange may take this long before the socket is simply closed.
+constexpr auto kTlsCloseTimeout = std::chrono::seconds(2);
 
 bool relay_allowed(const conf::Config& config, const core::IpAddress& peer) {
   return std::ranges::any_of(config.server.relay_networks,
                              [&](const core::Cidr& network) { return network.contains(peer); });
-}
-
-asio::awaitable<bool> write_all(tcp::socket& socket, const std::string& bytes) {
-  co_return co_await write_for(socket, bytes, kServerTimeout) == IoStatus::ok;
 }
 
 queue::Envelope make_envelope(const ReceivedMessage& message, const core::IpAddress& peer) {
@@ -45,21 +41,71 @@ queue::Envelope make_envelope(const ReceivedMessage& message, const core::IpAddr
   envelope.helo = message.helo;
   envelope.sender = message.sender;
   envelope.recipients = message.recipients;
+  envelope.ret = message.dsn.ret == DsnReturn::full      ? queue::DsnRet::full
+                 : message.dsn.ret == DsnReturn::headers ? queue::DsnRet::headers
+                                                         : queue::DsnRet::unspecified;
+  envelope.envid = message.dsn.envid;
+  if (std::ranges::any_of(message.recipient_dsn,
+                          [](const RecipientDsn& dsn) { return dsn != RecipientDsn{}; })) {
+    for (const auto& dsn : message.recipient_dsn) {
+      queue::RecipientDsn& kept = envelope.recipient_dsn.emplace_back();
+      if (dsn.notify)
+        kept.notify = queue::DsnNotify{dsn.notify->never, dsn.notify->success, dsn.notify->failure,
+                                       dsn.notify->delay};
+      if (!dsn.orcpt_type.empty())
+        kept.orcpt = queue::OriginalRecipient{dsn.orcpt_type, dsn.orcpt_address};
+    }
+  }
   return envelope;
+}
+
+// RFC 3848 protocol names.
+std::string_view received_protocol(const SmtpServerSession& session) {
+  if (!session.tls_active()) return "ESMTP";
+  return session.authenticated_user().empty() ? "ESMTPS" : "ESMTPSA";
+}
+
+// Answers a connection over the limits and closes it, without a session.
+asio::awaitable<void> refuse(ServerConnection& connection, const std::string& hostname,
+                             std::chrono::seconds timeout) {
+  co_await connection.write("421 4.7.0 " + hostname + " Error: too many connections\r\n", timeout);
+  co_await connection.close(timeout);
 }
 }  // namespace
 
 SmtpListener::SmtpListener(asio::io_context& io, std::shared_ptr<const conf::Config> config,
                            queue::Spool& spool, asio::thread_pool& disk, Metrics& metrics,
-                           MessageQueued on_queued)
+                           MessageQueued on_queued, ListenerSettings settings)
     : io_(io),
       config_(std::move(config)),
       spool_(spool),
       disk_(disk),
       metrics_(metrics),
-      on_queued_(std::move(on_queued)) {}
+      on_queued_(std::move(on_queued)),
+      settings_(std::move(settings)),
+      auth_failures_(settings_.auth_max_failures, settings_.auth_failure_window),
+      connections_(settings_.max_connections, settings_.max_connections_per_client) {}
+
+void SmtpListener::load_tls_and_credentials() {
+  if (settings_.tls) tls_context_ = make_server_tls_context(*settings_.tls);
+  if (!settings_.credentials_file.empty()) {
+    auto store = load_credentials(settings_.credentials_file);
+    if (!store) throw std::runtime_error(store.error());
+    credentials_ = std::make_shared<const CredentialStore>(std::move(*store));
+  }
+}
+
+void SmtpListener::reconfigure(std::shared_ptr<const conf::Config> config) {
+  config_ = std::move(config);
+  try {
+    load_tls_and_credentials();
+  } catch (const std::runtime_error& error) {
+    core::LogLine("reload_warning").kv("detail", error.what()).emit();
+  }
+}
 
 void SmtpListener::start() {
+  load_tls_and_credentials();
   for (const auto& endpoint : config_->server.listen) {
     auto acceptor = std::make_unique<tcp::acceptor>(io_);
     tcp::endpoint where(to_asio(endpoint.address), endpoint.port);
@@ -83,6 +129,16 @@ void SmtpListener::stop() {
   }
 }
 
+std::vector<tcp::endpoint> SmtpListener::local_endpoints() const {
+  std::vector<tcp::endpoint> endpoints;
+  for (const auto& acceptor : acceptors_) {
+    boost::system::error_code error;
+    auto endpoint = acceptor->local_endpoint(error);
+    if (!error) endpoints.push_back(endpoint);
+  }
+  return endpoints;
+}
+
 asio::awaitable<void> SmtpListener::accept_loop(tcp::acceptor& acceptor) {
   while (acceptor.is_open()) {
     auto [error, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
@@ -101,29 +157,52 @@ asio::awaitable<void> SmtpListener::serve(tcp::socket socket) {
   auto remote = socket.remote_endpoint(error);
   if (error) co_return;
   auto peer = from_asio(remote.address());
-  auto client = "[" + peer.str() + "]";
-  metrics_.session_opened("inbound");
+  auto address = peer.str();
+  auto client = "[" + address + "]";
+  ServerConnection connection(std::move(socket));
   core::LogLine("connect").kv("client", client).emit();
+  if (!connections_.try_open(address)) {
+    core::LogLine("connection_refused")
+        .kv("client", client)
+        .kv("reason", "too many connections")
+        .emit();
+    co_await refuse(connection, config->server.hostname, settings_.timeout);
+    co_return;
+  }
+  metrics_.session_opened("inbound");
 
   ServerSessionContext context;
   context.hostname = config->server.hostname;
   context.peer = peer;
   context.relay_allowed = relay_allowed(*config, peer);
+  context.tls_available = tls_context_ != nullptr;
+  context.require_tls = settings_.require_tls && tls_context_ != nullptr;
+  context.auth_available = credentials_ != nullptr && tls_context_ != nullptr;
   context.limits.max_message_size = config->server.max_message_size;
   context.limits.max_recipients = config->server.max_recipients;
+  context.limits.max_hops = config->server.max_hops;
   SmtpServerSession session(std::move(context));
+  co_await run_session(connection, session, *config, peer);
+  connections_.close(address);
+  core::LogLine("disconnect").kv("client", client).emit();
+}
 
+asio::awaitable<void> SmtpListener::run_session(ServerConnection& connection,
+                                                SmtpServerSession& session,
+                                                const conf::Config& config,
+                                                const core::IpAddress& peer) {
+  const auto timeout = settings_.timeout;
+  const auto client = "[" + peer.str() + "]";
   std::array<char, 64 * 1024> buffer;
-  bool connected = co_await write_all(socket, session.greeting());
-  if (!connected) session.on_eof();
+  if (co_await connection.write(session.greeting(), timeout) != IoStatus::ok) session.on_eof();
   for (;;) {
     auto step = session.next();
     switch (step.kind) {
       case SmtpServerSession::Step::Kind::send:
-        if (!co_await write_all(socket, step.bytes)) session.on_eof();
+        if (co_await connection.write(step.bytes, timeout) != IoStatus::ok) session.on_eof();
         break;
       case SmtpServerSession::Step::Kind::need_input: {
-        auto read = co_await read_some_for(socket, buffer, kServerTimeout);
+        auto read = co_await connection.read_some(buffer, timeout);
         if (read.status == IoStatus::ok)
           session.on_input(std::string_view(buffer.data(), read.bytes));
         else if (read.status == IoStatus::timeout)
@@ -132,49 +211,93 @@ asio::awaitable<void> SmtpListener::serve(tcp::socket socket) {
           session.on_eof();
         break;
       }
-      case SmtpServerSession::Step::Kind::store_message: {
-        const auto& message = session.message();
-        auto envelope = make_envelope(message, peer);
-        auto body = received_header({.helo = message.helo,
-                                     .client_ip = envelope.client_address,
-                                     .our_hostname = config->server.hostname,
-                                     .protocol = "ESMTP",
-                                     .queue_id = envelope.id,
-                                     .recipient = message.recipients.size() == 1
-                                                      ? std::string_view(message.recipients[0])
-                                                      : std::string_view(),
-                                     .when = std::chrono::system_clock::now()});
-        body += message.data;
-        auto stored = co_await run_blocking(disk_, [&] { return spool_.store(envelope, body); });
-        if (stored) {
-          metrics_.message_received(body.size());
-          core::LogLine("accepted")
-              .kv("queue_id", envelope.id)
-              .kv("from", "<" + envelope.sender + ">")
-              .kv("nrcpt", static_cast<long long>(envelope.recipients.size()))
-              .kv("size", static_cast<long long>(body.size()))
-              .kv("client", client)
-              .emit();
-          session.on_stored(envelope.id);
-          on_queued_(std::move(envelope));
+      case SmtpServerSession::Step::Kind::start_tls:
+        if (co_await connection.write(step.bytes, timeout) == IoStatus::ok &&
+            co_await connection.start_tls(*tls_context_, timeout) == IoStatus::ok) {
+          session.on_tls_started();
         } else {
-          metrics_.store_failed();
-          core::LogLine("store_failed")
-              .kv("queue_id", envelope.id)
-              .kv("client", client)
-              .kv("dsn", stored.error().status.str())
-              .kv("reason", stored.error().reason)
-              .emit();
-          session.on_store_failed(stored.error());
+          core::LogLine("tls_failed").kv("client", client).emit();
+          session.on_eof();
         }
         break;
-      }
+      case SmtpServerSession::Step::Kind::verify_credentials:
+        co_await verify(session, peer.str());
+        break;
+      case SmtpServerSession::Step::Kind::store_message:
+        co_await store(connection, session, config, peer);
+        break;
       case SmtpServerSession::Step::Kind::close:
-        if (!step.bytes.empty()) co_await write_all(socket, step.bytes);
-        socket.shutdown(tcp::socket::shutdown_both, error);
-        core::LogLine("disconnect").kv("client", client).emit();
+        if (!step.bytes.empty()) co_await connection.write(step.bytes, timeout);
+        co_await connection.close(kTlsCloseTimeout);
         co_return;
     }
+  }
+}
+
+// Rate limiting first, then the slow hash on the disk pool, off the event loop.
+asio::awaitable<void> SmtpListener::verify(SmtpServerSession& session, const std::string& address) {
+  const auto& credentials = session.credentials();
+  auto log = core::LogLine("auth");
+  log.kv("client", "[" + address + "]").kv("sasl_username", credentials.username);
+  if (auth_failures_.locked_out(address, AuthFailureLimiter::Clock::now())) {
+    log.kv("result", "locked_out").emit();
+    session.on_credentials_checked(CredentialCheck::locked_out);
+    co_return;
+  }
+  auto store = credentials_;
+  bool valid = co_await run_blocking(
+      disk_, [&] { return store->verify(credentials.username, credentials.password); });
+  if (valid) {
+    auth_failures_.record_success(address);
+  } else {
+    auth_failures_.record_failure(address, AuthFailureLimiter::Clock::now());
+  }
+  log.kv("result", valid ? "success" : "failure").emit();
+  session.on_credentials_checked(valid ? CredentialCheck::accepted : CredentialCheck::rejected);
+}
+
+asio::awaitable<void> SmtpListener::store(ServerConnection& connection, SmtpServerSession& session,
+                                          const conf::Config& config, const core::IpAddress& peer) {
+  const auto client = "[" + peer.str() + "]";
+  const auto& message = session.message();
+  const std::string tls = connection.tls() ? connection.tls()->description() : std::string();
+  auto envelope = make_envelope(message, peer);
+  auto body = received_header({.helo = message.helo,
+                               .client_ip = envelope.client_address,
+                               .our_hostname = config.server.hostname,
+                               .protocol = received_protocol(session),
+                               .queue_id = envelope.id,
+                               .recipient = message.recipients.size() == 1
+                                                ? std::string_view(message.recipients[0])
+                                                : std::string_view(),
+                               .when = std::chrono::system_clock::now(),
+                               .tls = tls});
+  body += message.data;
+  auto stored = co_await run_blocking(disk_, [&] { return spool_.store(envelope, body); });
+  if (stored) {
+    metrics_.message_received(body.size());
+    auto log = core::LogLine("accepted");
+    log.kv("queue_id", envelope.id)
+        .kv("from", "<" + envelope.sender + ">")
+        .kv("nrcpt", static_cast<long long>(envelope.recipients.size()))
+        .kv("size", static_cast<long long>(body.size()))
+        .kv("client", client);
+    if (connection.tls())
+      log.kv("tls", connection.tls()->version).kv("cipher", connection.tls()->cipher);
+    if (!session.authenticated_user().empty())
+      log.kv("sasl_username", session.authenticated_user());
+    log.emit();
+    session.on_stored(envelope.id);
+    on_queued_(std::move(envelope), body.size());
+  } else {
+    metrics_.store_failed();
+    core::LogLine("store_failed")
+        .kv("queue_id", envelope.id)
+        .kv("client", client)
+        .kv("dsn", stored.error().status.str())
+        .kv("reason", stored.error().reason)
+        .emit();
+    session.on_store_failed(stored.error());
   }
 }
 

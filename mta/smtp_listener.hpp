@@ -1,40 +1,80 @@
 // mta: the inbound SMTP listener. Accepts connections on server.listen and drives one
 // SmtpServerSession per connection in its own coroutine: reads with the server timeout,
-// writes the replies, and makes each accepted message durable in the spool (on the disk
-// thread pool, off the event loop) before the session may answer 250.
+// writes the replies, switches the connection to TLS on STARTTLS, verifies AUTH
+// credentials against the credentials file (off the event loop, with failures rate-limited
+// per client address), limits connections in total and per client address, and makes each
+// accepted message durable in the spool (on the disk thread pool, off the event loop)
+// before the session may answer 250.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "conf/config.hpp"
 #include "metrics.hpp"
+#include "mta/auth_failure_limiter.hpp"
+#include "mta/connection_limiter.hpp"
+#include "mta/credentials.hpp"
+#include "mta/server_tls.hpp"
 #include "queue/spool.hpp"
 
 namespace mxrelay::mta {
 
+class ServerConnection;
+class SmtpServerSession;
+
+// The listener's settings that conf::Config does not carry yet (see the report of issue 6).
+struct ListenerSettings {
+  std::optional<ServerTlsSettings> tls;    // none: STARTTLS not offered
+  bool require_tls = false;                // MAIL refused before STARTTLS
+  std::filesystem::path credentials_file;  // empty: AUTH not offered
+  std::size_t auth_max_failures = 5;       // failed AUTH per client address within...
+  std::chrono::seconds auth_failure_window{std::chrono::minutes(15)};  // ...this window
+  std::size_t max_connections = 1000;                     // concurrent inbound connections in total
+  std::size_t max_connections_per_client = 100;           // ... and per client address
+  std::chrono::seconds timeout{std::chrono::minutes(5)};  // RFC 5321 4.5.3.2.7
+};
+
 class SmtpListener {
  public:
-  // Called on the event loop for every message the spool has stored.
-  using MessageQueued = std::function<void(queue::Envelope)>;
+  // Called on the event loop for every message the spool has stored, with its size.
+  using MessageQueued = std::function<void(queue::Envelope, std::uint64_t record_bytes)>;
 
   SmtpListener(boost::asio::io_context& io, std::shared_ptr<const conf::Config> config,
                queue::Spool& spool, boost::asio::thread_pool& disk, Metrics& metrics,
-               MessageQueued on_queued);
+               MessageQueued on_queued, ListenerSettings settings = {});
 
-  // Binds every server.listen endpoint; throws std::runtime_error when one cannot be bound.
+  // Loads the TLS certificate and the credentials file, then binds every server.listen
+  // endpoint; throws std::runtime_error when one of them fails.
   void start();
   // Stops accepting; sessions in flight run to their end.
   void stop();
+  // New sessions use this configuration (sessions in flight keep theirs); the TLS
+  // certificate and the credentials file are read again, and kept as they were when that
+  // fails (logged as reload_warning).
+  void reconfigure(std::shared_ptr<const conf::Config> config);
+  // The bound endpoints (useful with port 0 in tests).
+  std::vector<boost::asio::ip::tcp::endpoint> local_endpoints() const;
 
  private:
   boost::asio::awaitable<void> accept_loop(boost::asio::ip::tcp::acceptor& acceptor);
   boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
+  boost::asio::awaitable<void> run_session(ServerConnection& connection, SmtpServerSession& session,
+                                           const conf::Config& config, const core::IpAddress& peer);
+  boost::asio::awaitable<void> store(ServerConnection& connection, SmtpServerSession& session,
+                                     const conf::Config& config, const core::IpAddress& peer);
+  void load_tls_and_credentials();
+  boost::asio::awaitable<void> verify(SmtpServerSession& session, const std::string& client);
 
   boost::asio::io_context& io_;
   std::shared_ptr<const conf::Config> config_;
@@ -42,6 +82,11 @@ class SmtpListener {
   boost::asio::thread_pool& disk_;
   Metrics& metrics_;
   MessageQueued on_queued_;
+  ListenerSettings settings_;
+  std::shared_ptr<boost::asio::ssl::context> tls_context_;
+  std::shared_ptr<const CredentialStore> credentials_;
+  AuthFailureLimiter auth_failures_;
+  ConnectionLimiter connections_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
 };
 

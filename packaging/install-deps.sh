@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Installs everything mxrelay needs to build, run and test on Debian 12, as root,
-# non-interactively and idempotently. Usage: packaging/install-deps.sh [--runtime-only]
+# non-interactively and idempotently. Usage: packaging/install-deps.sh [--build-only]
+# (--build-only: what building and running needs, without the test peers).
 set -euo pipefail
 
 build_packages=(
   g++ cmake make pkg-config ccache git ca-certificates
   libboost1.81-dev libssl-dev libunbound-dev libevent-dev
   libtomlplusplus-dev prometheus-cpp-dev libgtest-dev libgmock-dev
-  dns-root-data
+  dns-root-data libidn2-dev
 )
 test_packages=(
   nsd bind9-dnsutils postfix swaks libnet-ssleay-perl prometheus
@@ -15,7 +16,7 @@ test_packages=(
 )
 
 packages=("${build_packages[@]}")
-[[ "${1:-}" == "--runtime-only" ]] || packages+=("${test_packages[@]}")
+[[ "${1:-}" == "--build-only" ]] || packages+=("${test_packages[@]}")
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,6 +1,7 @@
 // queue: encoding and decoding of spool records and recipient outcome logs.
 #include "message_record.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 
@@ -26,6 +27,51 @@ bool parse_int(std::string_view text, Int& value) {
   return ec == std::errc{} && end == text.data() + text.size();
 }
 
+std::string_view ret_keyword(DsnRet ret) {
+  return ret == DsnRet::full ? "full" : "hdrs";
+}
+
+std::string notify_keywords(const DsnNotify& notify) {
+  if (notify.never) return "never";
+  std::string out;
+  for (auto [wanted, word] : {std::pair{notify.success, "success"},
+                              {notify.failure, "failure"},
+                              {notify.delay, "delay"}}) {
+    if (!wanted) continue;
+    if (!out.empty()) out += ',';
+    out += word;
+  }
+  return out;
+}
+
+bool* notify_flag(DsnNotify& notify, std::string_view word) {
+  if (word == "success") return &notify.success;
+  if (word == "failure") return &notify.failure;
+  if (word == "delay") return &notify.delay;
+  return nullptr;
+}
+
+std::optional<DsnNotify> parse_notify(std::string_view text) {
+  if (text == "never") return DsnNotify{.never = true};
+  DsnNotify notify;
+  for (;;) {
+    auto comma = text.find(',');
+    bool* flag = notify_flag(notify, text.substr(0, comma));
+    if (flag == nullptr || *flag) return std::nullopt;
+    *flag = true;
+    if (comma == std::string_view::npos) return notify;
+    text = text.substr(comma + 1);
+  }
+}
+
+// An empty NOTIFY set is invalid in SMTP; it is kept as "not given" so the record stays
+// decodable.
+void add_recipient_dsn(std::string& out, const RecipientDsn& dsn) {
+  if (dsn.notify && *dsn.notify != DsnNotify{})
+    add_field(out, "notify", notify_keywords(*dsn.notify));
+  if (dsn.orcpt) add_field(out, "orcpt", dsn.orcpt->addr_type + ';' + dsn.orcpt->address);
+}
+
 // Splits "key value" at the first space.
 std::pair<std::string_view, std::string_view> split_field(std::string_view line) {
   auto space = line.find(' ');
@@ -33,6 +79,11 @@ std::pair<std::string_view, std::string_view> split_field(std::string_view line)
   return {line.substr(0, space), line.substr(space + 1)};
 }
 }  // namespace
+
+RecipientDsn recipient_dsn_of(const Envelope& envelope, std::size_t index) {
+  if (index < envelope.recipient_dsn.size()) return envelope.recipient_dsn[index];
+  return {};
+}
 
 std::string encode_record(const Envelope& envelope, std::string_view body) {
   std::string out;
@@ -43,7 +94,12 @@ std::string encode_record(const Envelope& envelope, std::string_view body) {
   add_field(out, "client", envelope.client_address);
   add_field(out, "helo", envelope.helo);
   add_field(out, "from", envelope.sender);
-  for (const auto& rcpt : envelope.recipients) add_field(out, "rcpt", rcpt);
+  if (envelope.ret != DsnRet::unspecified) add_field(out, "ret", ret_keyword(envelope.ret));
+  if (!envelope.envid.empty()) add_field(out, "envid", envelope.envid);
+  for (std::size_t i = 0; i < envelope.recipients.size(); ++i) {
+    add_field(out, "rcpt", envelope.recipients[i]);
+    add_recipient_dsn(out, recipient_dsn_of(envelope, i));
+  }
   add_field(out, "size", std::to_string(body.size()));
   out += '\n';
   out += body;
@@ -66,6 +122,7 @@ std::expected<DecodedRecord, std::string> decode_record(std::string_view bytes) 
     return std::unexpected("checksum mismatch");
 
   DecodedRecord out;
+  std::vector<RecipientDsn> recipient_dsn;
   std::size_t pos = kMagic.size();
   std::size_t body_size = 0;
   bool have_size = false;
@@ -87,8 +144,26 @@ std::expected<DecodedRecord, std::string> decode_record(std::string_view bytes) 
       env.helo = value;
     } else if (key == "from") {
       env.sender = value;
+    } else if (key == "ret") {
+      if (value != "full" && value != "hdrs") return std::unexpected("bad ret");
+      env.ret = value == "full" ? DsnRet::full : DsnRet::headers;
+    } else if (key == "envid") {
+      env.envid = value;
     } else if (key == "rcpt") {
       env.recipients.emplace_back(value);
+      recipient_dsn.emplace_back();
+    } else if (key == "notify") {
+      auto notify = parse_notify(value);
+      if (recipient_dsn.empty() || recipient_dsn.back().notify || !notify)
+        return std::unexpected("bad notify");
+      recipient_dsn.back().notify = notify;
+    } else if (key == "orcpt") {
+      auto semicolon = value.find(';');
+      if (recipient_dsn.empty() || recipient_dsn.back().orcpt || semicolon == 0 ||
+          semicolon == std::string_view::npos)
+        return std::unexpected("bad orcpt");
+      recipient_dsn.back().orcpt = OriginalRecipient{std::string(value.substr(0, semicolon)),
+                                                     std::string(value.substr(semicolon + 1))};
     } else if (key == "size") {
       if (!parse_int(value, body_size)) return std::unexpected("bad size");
       have_size = true;
@@ -99,6 +174,8 @@ std::expected<DecodedRecord, std::string> decode_record(std::string_view bytes) 
   if (!have_size || payload.size() - pos != body_size) return std::unexpected("size mismatch");
   if (out.envelope.id.empty() || out.envelope.recipients.empty())
     return std::unexpected("incomplete envelope");
+  if (std::ranges::any_of(recipient_dsn, [](const auto& dsn) { return dsn != RecipientDsn{}; }))
+    out.envelope.recipient_dsn = std::move(recipient_dsn);
   out.body = payload.substr(pos);
   return out;
 }

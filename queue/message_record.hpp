@@ -5,6 +5,10 @@
 // Record layout (text header, raw body, checksum trailer):
 //   MXQ1\n  id ID\n  arrival UNIX\n  client IP\n  helo NAME\n  from ADDR\n  rcpt ADDR\n...
 //   size N\n  \n  <N body bytes>  END <crc32 of all preceding bytes, 8 hex>\n
+// RFC 3461 DSN fields are written only when given, so records without them keep the
+// original layout: "ret full|hdrs" and "envid TEXT" after "from"; "notify never" or
+// "notify success,failure,delay" (any non-empty subset) and "orcpt TYPE;ADDRESS" right
+// after the "rcpt" line they belong to.
 // Envelope fields never contain CR, LF or NUL (the SMTP server rejects them), so one
 // field per line is unambiguous. A torn write fails the size or checksum test.
 #pragma once
@@ -15,6 +19,8 @@
 #include <string_view>
 #include <vector>
 
+#include "dsn_parameters.hpp"
+
 namespace mxrelay::queue {
 
 struct Envelope {
@@ -24,7 +30,17 @@ struct Envelope {
   std::string helo;
   std::string sender;  // "" is the null reverse path
   std::vector<std::string> recipients;
+  DsnRet ret = DsnRet::unspecified;
+  std::string envid;  // ENVID, xtext-decoded printable ASCII; "" when not given
+  // Empty when no recipient had DSN parameters, else one entry per recipient, in order.
+  std::vector<RecipientDsn> recipient_dsn;
+
+  // A message from the null reverse path is itself a notification: never bounce it.
+  bool is_bounce() const { return sender.empty(); }
 };
+
+// The DSN parameters of recipient `index` (defaults when none were given).
+RecipientDsn recipient_dsn_of(const Envelope& envelope, std::size_t index);
 
 std::string encode_record(const Envelope& envelope, std::string_view body);
 

@@ -95,8 +95,16 @@ Spool::Spool(fs::path dir)
   for (const auto& d : {dir_, incoming_, queue_, corrupt_}) make_directory(d);
 }
 
+namespace {
+// Side files that belong to the record of the same id.
+constexpr std::string_view kSideSuffixes[] = {".rcpt", ".hold", ".log"};
+}  // namespace
+
 fs::path Spool::record_path(const std::string& id) const { return queue_ / id; }
-fs::path Spool::outcome_path(const std::string& id) const { return queue_ / (id + ".rcpt"); }
+fs::path Spool::side_path(const std::string& id, std::string_view suffix) const {
+  return queue_ / (id + std::string(suffix));
+}
+fs::path Spool::outcome_path(const std::string& id) const { return side_path(id, ".rcpt"); }
 
 std::expected<void, core::Failure> Spool::store(const Envelope& envelope, std::string_view body) {
   auto record = encode_record(envelope, body);
@@ -138,8 +146,33 @@ std::expected<void, core::Failure> Spool::remove(const std::string& id) {
   // The record goes first: an outcome log without a record is cleaned up by recover().
   if (::unlink(record_path(id).c_str()) != 0 && errno != ENOENT)
     return std::unexpected(io_failure("remove " + id, errno));
-  ::unlink(outcome_path(id).c_str());
+  for (auto suffix : kSideSuffixes) ::unlink(side_path(id, suffix).c_str());
   return {};
+}
+
+std::expected<void, core::Failure> Spool::set_held(const std::string& id, bool held) {
+  auto marker = side_path(id, ".hold");
+  if (held) {
+    FileDescriptor fd(::open(marker.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, S_IRUSR | S_IWUSR));
+    if (fd.get() < 0) return std::unexpected(io_failure("hold " + id, errno));
+  } else if (::unlink(marker.c_str()) != 0 && errno != ENOENT) {
+    return std::unexpected(io_failure("release " + id, errno));
+  }
+  if (int error = fsync_directory(queue_); error != 0)
+    return std::unexpected(io_failure("hold " + id, error));
+  return {};
+}
+
+void Spool::write_transcript(const std::string& id, std::string_view text) {
+  auto temp = incoming_ / (id + ".log");
+  FileDescriptor fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, S_IRUSR | S_IWUSR));
+  if (fd.get() < 0 || write_all(fd.get(), text) != 0) return;
+  ::rename(temp.c_str(), side_path(id, ".log").c_str());
+}
+
+std::string Spool::read_transcript(const std::string& id) const {
+  auto text = read_file(side_path(id, ".log"));
+  return text ? std::move(*text) : std::string();
 }
 
 RecoveryReport Spool::recover() {
@@ -152,8 +185,10 @@ RecoveryReport Spool::recover() {
   for (const auto& entry : fs::directory_iterator(queue_, ec)) entries.push_back(entry.path());
   for (const auto& path : entries) {
     auto name = path.filename().string();
-    if (name.ends_with(".rcpt")) {
-      if (!fs::exists(record_path(name.substr(0, name.size() - 5)))) fs::remove(path, ec);
+    auto suffix = path.extension().string();
+    if (!suffix.empty()) {
+      // A side file whose record is gone (crash during remove) is cleaned up.
+      if (!fs::exists(record_path(path.stem().string()))) fs::remove(path, ec);
       continue;
     }
     auto bytes = read_file(path);
@@ -169,6 +204,7 @@ RecoveryReport Spool::recover() {
     message.envelope = std::move(decoded->envelope);
     message.record_bytes = bytes->size();
     if (auto log = read_file(outcome_path(name))) message.outcomes = decode_recipient_outcomes(*log);
+    message.held = fs::exists(side_path(name, ".hold"), ec);
     report.messages.push_back(std::move(message));
   }
   return report;

@@ -1,7 +1,8 @@
 // queue: the durable spool on disk. One file per message under DIR/queue/, written to
 // DIR/incoming/ first, fsynced, renamed into place and the directory fsynced, so a record
 // that store() reported stored survives a crash. Per-recipient outcomes are appended
-// (and fsynced) to DIR/queue/ID.rcpt. Unreadable or torn records found on start are moved
+// (and fsynced) to DIR/queue/ID.rcpt. An operator's hold is the marker file ID.hold; the
+// SMTP transcript of the latest failed attempt is kept in ID.log for `queue show`. Unreadable or torn records found on start are moved
 // to DIR/corrupt/ and reported, never silently dropped and never fatal.
 // Thread-safe: calls for different ids may run concurrently.
 #pragma once
@@ -22,6 +23,7 @@ struct SpooledMessage {
   Envelope envelope;
   std::vector<RecipientOutcome> outcomes;  // in the order recorded; later ones win
   std::uintmax_t record_bytes = 0;
+  bool held = false;
 };
 
 struct RecoveryReport {
@@ -44,12 +46,19 @@ class Spool {
   std::expected<std::string, core::Failure> read_record(const std::string& id) const;
   std::expected<void, core::Failure> remove(const std::string& id);
 
+  // Durable hold marker: a held message is not delivered until released, across restarts.
+  std::expected<void, core::Failure> set_held(const std::string& id, bool held);
+  // The latest failed attempt's transcript; diagnostic only, so not fsynced.
+  void write_transcript(const std::string& id, std::string_view text);
+  std::string read_transcript(const std::string& id) const;
+
   // Scans the spool after a start or crash: every stored message, with its outcomes.
   RecoveryReport recover();
 
  private:
   std::filesystem::path record_path(const std::string& id) const;
   std::filesystem::path outcome_path(const std::string& id) const;
+  std::filesystem::path side_path(const std::string& id, std::string_view suffix) const;
 
   std::filesystem::path dir_;
   std::filesystem::path incoming_;

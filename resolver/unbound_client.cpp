@@ -5,6 +5,7 @@
 #include <unbound.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <span>
@@ -165,6 +166,8 @@ class UnboundClient::Context : public std::enable_shared_from_this<Context> {
     co_await pending->wake.async_wait(asio::as_tuple(asio::use_awaitable));
     if (!pending->done) {
       if (ub_cancel(ctx_, pending->async_id) == 0) in_flight_.erase(pending.get());
+      boost::system::error_code ignored;
+      if (in_flight_.empty()) fd_.cancel(ignored);  // the pump re-checks and ends
       pending->answer.outcome = DnsOutcome::timeout;
       pending->answer.error_text =
           "no answer within " + std::to_string(config_.query_timeout.count()) + " ms";
@@ -184,6 +187,9 @@ class UnboundClient::Context : public std::enable_shared_from_this<Context> {
 
   void configure() {
     check(ub_ctx_async(ctx_, 1), "async");
+    if (config_.dnssec && !std::filesystem::is_regular_file(config_.trust_anchor_file))
+      throw std::runtime_error("DNSSEC trust anchor file " + config_.trust_anchor_file.string() +
+                               " is missing (install dns-root-data, or set dns.dnssec = false)");
     if (config_.dnssec)
       check(ub_ctx_add_ta_file(ctx_, config_.trust_anchor_file.c_str()),
             "trust anchor " + config_.trust_anchor_file.string());
@@ -218,7 +224,8 @@ class UnboundClient::Context : public std::enable_shared_from_this<Context> {
     while (!self->closed_ && !self->in_flight_.empty()) {
       auto [ec] = co_await self->fd_.async_wait(asio::posix::descriptor_base::wait_read,
                                                 asio::as_tuple(asio::use_awaitable));
-      if (ec || self->closed_ || ub_process(self->ctx_) != 0) break;
+      if (ec == asio::error::operation_aborted) continue;  // woken to re-check in_flight_
+      if (ec || ub_process(self->ctx_) != 0) break;
     }
     self->pumping_ = false;
   }

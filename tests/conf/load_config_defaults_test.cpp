@@ -34,6 +34,7 @@ void expect_defaults(const Config& config) {
             (std::vector<std::string>{"127.0.0.0/8", "::1/128"}));
   EXPECT_EQ(config.server.max_message_size, 50u * 1024 * 1024);
   EXPECT_EQ(config.server.max_recipients, 1000u);
+  EXPECT_EQ(config.server.max_hops, 50u);
 
   EXPECT_EQ(config.queue.dir, "var/spool");
   EXPECT_EQ(
@@ -54,6 +55,7 @@ void expect_defaults(const Config& config) {
   EXPECT_EQ(config.delivery.port, 25);
   EXPECT_EQ(config.delivery.ip_version, IpVersion::any);
   EXPECT_EQ(config.delivery.max_addresses, 5u);
+  EXPECT_EQ(config.delivery.tls, TlsPolicy::may);
   EXPECT_EQ(config.delivery.helo_name, "");
   EXPECT_EQ(config.delivery.connect_timeout, seconds(30));
   EXPECT_EQ(config.delivery.greeting_timeout, minutes(5));
@@ -63,6 +65,11 @@ void expect_defaults(const Config& config) {
   EXPECT_EQ(config.delivery.final_dot_timeout, minutes(10));
 
   EXPECT_EQ(config.metrics.listen, "127.0.0.1:9464");
+
+  EXPECT_EQ(config.transport_file, "");
+  EXPECT_TRUE(config.transport.empty());
+  EXPECT_EQ(config.transport.match("example.com"), nullptr);
+  EXPECT_TRUE(config.auth.empty());
 }
 
 TEST(ConfigDefaults, EmptyFileGivesEveryDefault) {

@@ -42,9 +42,7 @@ TEST(ConfigErrors, TomlSyntax) {
 
 TEST(ConfigErrors, UnknownKeysAndTables) {
   check({
-      {"unknown table",
-       "[transport]\n\"a.example\" = {}\n",
-       {"t.toml:1:2: transport: unknown table"}},
+      {"unknown table", "[routing]\n\"a.example\" = {}\n", {"t.toml:1:2: routing: unknown table"}},
       {"unknown top-level key", "port = 25\n", {"t.toml:1:1: port: unknown key"}},
       {"unknown key in section",
        "[server]\nlisten_on = []\n",
@@ -53,8 +51,8 @@ TEST(ConfigErrors, UnknownKeysAndTables) {
        "[[dns.stub]]\nzone = \"a.example\"\nservers = [\"127.0.0.1\"]\nport = 53\n",
        {"t.toml:4:1: dns.stub.port: unknown key"}},
       {"unknown subtable",
-       "[delivery.tls]\nmode = \"may\"\n",
-       {"t.toml:1:11: delivery.tls: unknown table"}},
+       "[delivery.retry]\nmode = \"may\"\n",
+       {"t.toml:1:11: delivery.retry: unknown table"}},
   });
 }
 
@@ -158,7 +156,7 @@ TEST(ConfigErrors, BadValues) {
        {"t.toml:2:21: dns.trust_anchor_file: must not be empty when dns.dnssec is true"}},
       {"unbound option name",
        "[dns.unbound_options]\n\"edns-buffer-size:\" = \"1232\"\n",
-       {"t.toml:2:1: dns.unbound_options.edns-buffer-size:: invalid unbound option name (use "
+       {"t.toml:2:1: dns.unbound_options.\"edns-buffer-size:\": invalid unbound option name (use "
         "lower-case letters, digits and hyphens)"}},
       {"control characters are escaped",
        "[queue]\nmax_age = \"5\\td\"\n",

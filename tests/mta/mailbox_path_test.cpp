@@ -115,8 +115,22 @@ TEST(SmtpCommand, SplitsVerbAndArgument) {
   EXPECT_EQ(parse_command_line("QUIT").verb, Verb::quit);
   EXPECT_EQ(parse_command_line("QUIT").argument, "");
   EXPECT_EQ(parse_command_line("QUITX").verb, Verb::unknown);
-  EXPECT_EQ(parse_command_line("STARTTLS").verb, Verb::unknown);
+  EXPECT_EQ(parse_command_line("STARTTLSX").verb, Verb::unknown);
+  EXPECT_EQ(parse_command_line("starttls").verb, Verb::starttls);
+  EXPECT_EQ(parse_command_line("BDAT 10 LAST").verb, Verb::bdat);
+  EXPECT_EQ(parse_command_line("AUTH PLAIN").argument, "PLAIN");
   EXPECT_EQ(parse_command_line("").verb, Verb::unknown);
+}
+
+TEST(SmtpCommand, ParsesChunkArguments) {
+  EXPECT_EQ(parse_chunk_argument("0")->size, 0u);
+  EXPECT_FALSE(parse_chunk_argument("0")->last);
+  EXPECT_EQ(parse_chunk_argument("1024 last")->size, 1024u);
+  EXPECT_TRUE(parse_chunk_argument("1024 LAST")->last);
+  EXPECT_EQ(parse_chunk_argument("18446744073709551615")->size, UINT64_MAX);
+  for (std::string_view bad : {"", "LAST", "-1", "+1", "1x", "1 LASTX", "1  LAST", " 1",
+                               "18446744073709551616", "0x10", "1 FIRST"})
+    EXPECT_FALSE(parse_chunk_argument(bad)) << bad;
 }
 
 TEST(SmtpCommand, ParsesPathArgumentsWithParameters) {

@@ -89,6 +89,10 @@ Run run(const std::vector<std::string>& replies,
       case Kind::message_done:
         out.results.push_back(session.take_result());
         break;
+      case Kind::start_tls:
+        ADD_FAILURE() << "STARTTLS without a TLS policy";
+        session.on_tls_failed("unexpected");
+        break;
       case Kind::closed:
         out.closed = session.closed();
         out.connection_failure = session.connection_failure();
@@ -124,7 +128,11 @@ const std::string queued = "250 2.0.0 Ok: queued as ABC\r\n";
 const std::string bye = "221 2.0.0 Bye\r\n";
 
 OutboundMessage message_to(std::vector<std::string> recipients, const std::string* data = &body) {
-  return {"sender@relay.example", std::move(recipients), data};
+  OutboundMessage message;
+  message.sender = "sender@relay.example";
+  message.recipients = std::move(recipients);
+  message.data = data;
+  return message;
 }
 
 TEST(SmtpClientSession, DeliversOneMessageWithoutPipelining) {

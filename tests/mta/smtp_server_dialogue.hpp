@@ -7,6 +7,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "mta/smtp_server_session.hpp"
@@ -31,7 +32,7 @@ inline std::string crlf_lines(std::initializer_list<std::string_view> lines) {
 inline const std::string kBanner = "220 mx.test ESMTP mxrelay\r\n";
 inline const std::string kEhloReply =
     crlf_lines({"250-mx.test", "250-PIPELINING", "250-SIZE 52428800", "250-8BITMIME",
-                "250-ENHANCEDSTATUSCODES", "250 SMTPUTF8"});
+                "250-ENHANCEDSTATUSCODES", "250-SMTPUTF8", "250-CHUNKING", "250 DSN"});
 
 class Dialogue {
  public:
@@ -39,11 +40,20 @@ class Dialogue {
 
   // What the session wrote after the banner.
   const std::string& output() const { return output_; }
+  // What the session wrote since the last call (or the banner).
+  std::string take_output() { return std::exchange(output_, {}); }
   // Every message the session asked to store (including stores made to fail).
   const std::vector<ReceivedMessage>& stored() const { return stored_; }
   bool closed() const { return closed_; }
   std::size_t send_steps() const { return send_steps_; }
   SmtpServerSession& session() { return session_; }
+
+  // Octets the session still held when each TLS handshake began (must be 0).
+  const std::vector<std::size_t>& buffered_at_tls() const { return buffered_at_tls_; }
+  // Every credential check the session asked for.
+  const std::vector<SaslCredentials>& checked() const { return checked_; }
+  // The answer to the next credential checks (default: accepted).
+  void answer_checks_with(CredentialCheck check) { check_answer_ = check; }
 
   // The next store fails with this failure instead of succeeding.
   void fail_next_store(core::Failure failure) { store_failure_ = std::move(failure); }
@@ -85,6 +95,15 @@ class Dialogue {
             session_.on_stored("Q" + std::to_string(stored_.size()));
           }
           break;
+        case SmtpServerSession::Step::Kind::start_tls:
+          output_.append(step.bytes);
+          buffered_at_tls_.push_back(session_.buffered_bytes());
+          session_.on_tls_started();
+          break;
+        case SmtpServerSession::Step::Kind::verify_credentials:
+          checked_.push_back(session_.credentials());
+          session_.on_credentials_checked(check_answer_);
+          break;
         case SmtpServerSession::Step::Kind::need_input:
           return;
         case SmtpServerSession::Step::Kind::close:
@@ -101,6 +120,9 @@ class Dialogue {
   std::string output_;
   std::vector<ReceivedMessage> stored_;
   std::optional<core::Failure> store_failure_;
+  std::vector<std::size_t> buffered_at_tls_;
+  std::vector<SaslCredentials> checked_;
+  CredentialCheck check_answer_ = CredentialCheck::accepted;
   std::size_t send_steps_ = 0;
   bool closed_ = false;
 };

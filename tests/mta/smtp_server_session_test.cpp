@@ -174,8 +174,8 @@ INSTANTIATE_TEST_SUITE_P(
                        "MAIL FROM:<a@b.test> BODY=7bit"}),
             ehlo_replies({"501 5.5.4 Bad BODY value", "501 5.5.4 Bad BODY value", "250 2.1.0 Ok"})},
         ReplyCase{"UnknownParameters",
-                  ehlo_then({"MAIL FROM:<a@b.test> RET=HDRS", "MAIL FROM:<a@b.test>",
-                             "RCPT TO:<c@d.test> NOTIFY=NEVER"}),
+                  ehlo_then({"MAIL FROM:<a@b.test> XRET=HDRS", "MAIL FROM:<a@b.test>",
+                             "RCPT TO:<c@d.test> XNOTIFY=NEVER"}),
                   ehlo_replies({"555 5.5.4 Unsupported MAIL parameter", "250 2.1.0 Ok",
                                 "555 5.5.4 Unsupported RCPT parameter"})},
         ReplyCase{"ParametersNeedEhlo",
@@ -212,7 +212,8 @@ INSTANTIATE_TEST_SUITE_P(
             "NoopHelpVrfyExpn",
             crlf_lines({"NOOP", "NOOP anything", "HELP", "VRFY someone", "VRFY", "EXPN list"}),
             crlf_lines({"250 2.0.0 Ok", "250 2.0.0 Ok",
-                        "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT VRFY",
+                        "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY "
+                        "STARTTLS AUTH",
                         "252 2.1.5 Cannot VRFY user, but will accept message and attempt "
                         "delivery",
                         "501 5.5.4 Syntax: VRFY address",

@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
+#include "queue/checksum.hpp"
+
 namespace mxrelay::queue {
 namespace {
 
@@ -48,6 +52,121 @@ TEST(MessageRecord, EveryTruncationIsDetected) {
 
 TEST(MessageRecord, EveryFlippedByteIsDetected) {
   auto bytes = encode_record(sample_envelope(), "Subject: x\r\n\r\nbody\r\n");
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    auto damaged = bytes;
+    damaged[i] = static_cast<char>(damaged[i] ^ 0x20);
+    EXPECT_FALSE(decode_record(damaged)) << "byte " << i;
+  }
+}
+
+Envelope envelope_with_dsn() {
+  auto e = sample_envelope();
+  e.recipients.push_back("dave@example.net");
+  e.ret = DsnRet::full;
+  e.envid = "QQ314159 with space+plus=";
+  e.recipient_dsn = {
+      {.notify = DsnNotify{.success = true, .delay = true},
+       .orcpt = OriginalRecipient{"rfc822", "Bob@Outlook.com"}},
+      {},
+      {.notify = DsnNotify{.never = true}, .orcpt = std::nullopt},
+  };
+  return e;
+}
+
+TEST(MessageRecord, RoundTripWithDsnFields) {
+  auto original = envelope_with_dsn();
+  auto bytes = encode_record(original, "Subject: x\r\n\r\nbody\r\n");
+  auto decoded = decode_record(bytes);
+  ASSERT_TRUE(decoded) << decoded.error();
+  const auto& e = decoded->envelope;
+  EXPECT_EQ(e.recipients, original.recipients);
+  EXPECT_EQ(e.ret, DsnRet::full);
+  EXPECT_EQ(e.envid, "QQ314159 with space+plus=");
+  EXPECT_EQ(e.recipient_dsn, original.recipient_dsn);
+  EXPECT_EQ(recipient_dsn_of(e, 1), RecipientDsn{});
+  EXPECT_EQ(decoded->body, "Subject: x\r\n\r\nbody\r\n");
+}
+
+TEST(MessageRecord, RetHeadersAndEveryNotifyCombinationRoundTrip) {
+  auto e = sample_envelope();
+  e.ret = DsnRet::headers;
+  e.recipients = {};
+  for (int mask = 1; mask < 8; ++mask) {
+    e.recipients.push_back("r" + std::to_string(mask) + "@example.org");
+    e.recipient_dsn.push_back({.notify = DsnNotify{.success = (mask & 1) != 0,
+                                                   .failure = (mask & 2) != 0,
+                                                   .delay = (mask & 4) != 0},
+                               .orcpt = std::nullopt});
+  }
+  auto decoded = decode_record(encode_record(e, "x"));
+  ASSERT_TRUE(decoded) << decoded.error();
+  EXPECT_EQ(decoded->envelope.ret, DsnRet::headers);
+  EXPECT_EQ(decoded->envelope.recipient_dsn, e.recipient_dsn);
+}
+
+TEST(MessageRecord, WithoutDsnFieldsKeepsTheOriginalLayout) {
+  auto bytes = encode_record(sample_envelope(), "body");
+  EXPECT_EQ(bytes.find("\nret "), std::string::npos);
+  EXPECT_EQ(bytes.find("\nenvid "), std::string::npos);
+  EXPECT_EQ(bytes.find("\nnotify "), std::string::npos);
+  EXPECT_EQ(bytes.find("\norcpt "), std::string::npos);
+  auto decoded = decode_record(bytes);
+  ASSERT_TRUE(decoded) << decoded.error();
+  EXPECT_EQ(decoded->envelope.ret, DsnRet::unspecified);
+  EXPECT_EQ(decoded->envelope.envid, "");
+  EXPECT_TRUE(decoded->envelope.recipient_dsn.empty());
+  EXPECT_EQ(recipient_dsn_of(decoded->envelope, 0), RecipientDsn{});
+}
+
+// A record written before the DSN fields existed (layout fixed here byte for byte).
+TEST(MessageRecord, DecodesARecordWrittenBeforeDsnFields) {
+  std::string payload =
+      "MXQ1\nid 00061A2B3C4D5E6F\narrival 1764081322\nclient 127.0.0.1\nhelo h.example\n"
+      "from a@corp.example\nrcpt b@example.org\nsize 4\n\nbody";
+  char trailer[16];
+  std::snprintf(trailer, sizeof trailer, "END %08x\n", crc32(payload));
+  auto decoded = decode_record(payload + trailer);
+  ASSERT_TRUE(decoded) << decoded.error();
+  EXPECT_EQ(decoded->envelope.recipients, std::vector<std::string>{"b@example.org"});
+  EXPECT_EQ(decoded->envelope.ret, DsnRet::unspecified);
+  EXPECT_TRUE(decoded->envelope.recipient_dsn.empty());
+  EXPECT_EQ(decoded->body, "body");
+}
+
+// A checksummed record whose envelope lines (between "from" and "size") are `fields`.
+std::string record_with_fields(std::string_view fields) {
+  std::string payload = "MXQ1\nid 1\narrival 1\nclient c\nhelo h\nfrom a@b\n";
+  payload += fields;
+  payload += "size 0\n\n";
+  char trailer[16];
+  std::snprintf(trailer, sizeof trailer, "END %08x\n", crc32(payload));
+  return payload + trailer;
+}
+
+TEST(MessageRecord, MalformedDsnFieldsAreRejected) {
+  ASSERT_TRUE(decode_record(record_with_fields(
+      "ret hdrs\nenvid x\nrcpt b@example.org\nnotify delay,failure\norcpt rfc822;b@x\n")));
+  const char* bad_fields[] = {
+      "rcpt b@example.org\nret never\n",
+      "notify success\nrcpt b@example.org\n",
+      "orcpt rfc822;b@example.org\nrcpt b@example.org\n",
+      "rcpt b@example.org\nnotify \n",
+      "rcpt b@example.org\nnotify never,success\n",
+      "rcpt b@example.org\nnotify success,success\n",
+      "rcpt b@example.org\nnotify success,\n",
+      "rcpt b@example.org\nnotify success\nnotify delay\n",
+      "rcpt b@example.org\norcpt rfc822\n",
+      "rcpt b@example.org\norcpt ;b@example.org\n",
+      "rcpt b@example.org\norcpt rfc822;a@x\norcpt rfc822;b@x\n",
+  };
+  for (const char* fields : bad_fields)
+    EXPECT_FALSE(decode_record(record_with_fields(fields))) << fields;
+}
+
+TEST(MessageRecord, EveryTruncationAndFlippedByteIsDetectedWithDsnFields) {
+  auto bytes = encode_record(envelope_with_dsn(), "Subject: x\r\n\r\nbody\r\n");
+  for (std::size_t n = 0; n < bytes.size(); ++n)
+    EXPECT_FALSE(decode_record(std::string_view(bytes).substr(0, n))) << "length " << n;
   for (std::size_t i = 0; i < bytes.size(); ++i) {
     auto damaged = bytes;
     damaged[i] = static_cast<char>(damaged[i] ^ 0x20);

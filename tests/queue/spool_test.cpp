@@ -67,6 +67,31 @@ TEST_F(SpoolTest, RemovedMessagesStayRemoved) {
   EXPECT_FALSE(fs::exists(dir_ / "queue" / (e.id + ".rcpt")));
 }
 
+TEST_F(SpoolTest, HoldSurvivesRestartAndSideFilesGoWithTheRecord) {
+  Spool spool(dir_);
+  auto held = envelope();
+  auto plain = envelope();
+  ASSERT_TRUE(spool.store(held, "x"));
+  ASSERT_TRUE(spool.store(plain, "y"));
+  ASSERT_TRUE(spool.set_held(held.id, true));
+  spool.write_transcript(held.id, "C: MAIL FROM:<a@corp.example>\nS: 451 4.3.0 try later\n");
+
+  auto report = Spool(dir_).recover();
+  ASSERT_EQ(report.messages.size(), 2u);
+  for (const auto& m : report.messages) EXPECT_EQ(m.held, m.envelope.id == held.id);
+  EXPECT_EQ(spool.read_transcript(held.id), "C: MAIL FROM:<a@corp.example>\nS: 451 4.3.0 try later\n");
+  EXPECT_EQ(spool.read_transcript(plain.id), "");
+
+  ASSERT_TRUE(spool.set_held(held.id, false));
+  EXPECT_FALSE(Spool(dir_).recover().messages[0].held);
+  ASSERT_TRUE(spool.remove(held.id));
+  EXPECT_FALSE(fs::exists(dir_ / "queue" / (held.id + ".log")));
+  // A side file left behind by a crash during remove is cleaned up on recovery.
+  std::ofstream(dir_ / "queue" / (held.id + ".hold")) << "";
+  EXPECT_EQ(Spool(dir_).recover().messages.size(), 1u);
+  EXPECT_FALSE(fs::exists(dir_ / "queue" / (held.id + ".hold")));
+}
+
 TEST_F(SpoolTest, TornRecordIsMovedAsideAndOthersSurvive) {
   Spool spool(dir_);
   auto good = envelope();

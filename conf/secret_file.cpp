@@ -1,0 +1,74 @@
+// conf: read_secret_file(), with the ownership checks done on the open descriptor.
+#include "secret_file.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+namespace mxrelay::conf {
+
+namespace {
+
+// Longer first lines are not passwords; reading stops here.
+constexpr std::size_t kMaxSecretFileRead = 4096;
+
+class FileDescriptor {
+ public:
+  explicit FileDescriptor(int fd) : fd_(fd) {}
+  FileDescriptor(const FileDescriptor&) = delete;
+  FileDescriptor& operator=(const FileDescriptor&) = delete;
+  ~FileDescriptor() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// Why a file with `mode` may not hold a secret; "" when it may.
+std::string_view access_problem(mode_t mode) {
+  if (mode & (S_IRGRP | S_IROTH)) return "is readable by others (chmod 600)";
+  if (mode & (S_IWGRP | S_IWOTH)) return "is writable by others (chmod 600)";
+  if (mode & (S_IXGRP | S_IXOTH)) return "is executable by others (chmod 600)";
+  return "";
+}
+
+std::string first_line(std::string_view text) {
+  auto end = text.find('\n');
+  auto line = text.substr(0, end);
+  if (end != std::string_view::npos && line.ends_with('\r')) line.remove_suffix(1);
+  return std::string(line);
+}
+
+}  // namespace
+
+std::expected<std::string, std::string> read_secret_file(const std::filesystem::path& file) {
+  const std::string name = file.string();
+  FileDescriptor fd(::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
+  if (fd.get() < 0) return std::unexpected("cannot read " + name + ": " + std::strerror(errno));
+  struct stat status {};
+  if (::fstat(fd.get(), &status) != 0)
+    return std::unexpected("cannot read " + name + ": " + std::strerror(errno));
+  if (!S_ISREG(status.st_mode)) return std::unexpected(name + " is not a regular file");
+  if (auto problem = access_problem(status.st_mode); !problem.empty())
+    return std::unexpected(name + " " + std::string(problem));
+  std::array<char, kMaxSecretFileRead> buffer{};
+  std::size_t filled = 0;
+  while (filled < buffer.size()) {
+    ssize_t count = ::read(fd.get(), buffer.data() + filled, buffer.size() - filled);
+    if (count < 0 && errno == EINTR) continue;
+    if (count < 0) return std::unexpected("cannot read " + name + ": " + std::strerror(errno));
+    if (count == 0) break;
+    filled += static_cast<std::size_t>(count);
+  }
+  auto secret = first_line(std::string_view(buffer.data(), filled));
+  if (secret.empty()) return std::unexpected(name + " has an empty first line");
+  return secret;
+}
+
+}  // namespace mxrelay::conf

@@ -1,0 +1,16 @@
+// conf: reading a secret (an AUTH password) from a file only its owner may access.
+#pragma once
+
+#include <expected>
+#include <filesystem>
+#include <string>
+
+namespace mxrelay::conf {
+
+// The first line of `file` without its line ending (LF or CRLF). Refused, with a message
+// that names the file, when it cannot be opened, is not a regular file, grants group or
+// others any access (mode & 077; "... is readable by others (chmod 600)"), or holds an
+// empty first line. The mode is checked on the opened file, so it is what was read.
+std::expected<std::string, std::string> read_secret_file(const std::filesystem::path& file);
+
+}  // namespace mxrelay::conf

@@ -1,0 +1,144 @@
+// mta: outbound TCP/TLS connection with deadlines (see client_tls.hpp).
+#include "mta/client_tls.hpp"
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <stdexcept>
+
+namespace mxrelay::mta {
+
+namespace asio = boost::asio;
+namespace ssl = boost::asio::ssl;
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+
+bool is_address_literal(const std::string& host) {
+  boost::system::error_code error;
+  asio::ip::make_address(host, error);
+  return !error;
+}
+
+std::string openssl_error_text(const boost::system::error_code& error) {
+  if (error.category() == asio::error::get_ssl_category()) {
+    char text[256];
+    ERR_error_string_n(static_cast<unsigned long>(error.value()), text, sizeof text);
+    return text;
+  }
+  return error.message();
+}
+
+template <typename Operation>
+asio::awaitable<std::optional<boost::system::error_code>> with_deadline(
+    asio::any_io_executor executor, std::chrono::steady_clock::duration timeout,
+    Operation operation) {
+  asio::steady_timer timer(executor, timeout);
+  auto outcome = co_await (operation() || timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+  if (outcome.index() == 1) co_return std::nullopt;
+  co_return std::get<0>(std::get<0>(outcome));
+}
+
+}  // namespace
+
+ssl::context& ClientTlsContexts::context() {
+  if (context_) return *context_;
+  auto context = std::make_unique<ssl::context>(ssl::context::tls_client);
+  SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
+  if (ca_file_.empty()) {
+    context->set_default_verify_paths();
+  } else {
+    boost::system::error_code error;
+    context->load_verify_file(ca_file_.string(), error);
+    if (error)
+      throw std::runtime_error("cannot load CA file " + ca_file_.string() + ": " + error.message());
+  }
+  context_ = std::move(context);
+  return *context_;
+}
+
+std::string ClientTlsInfo::str() const {
+  return version + " " + cipher + " " + verification;
+}
+
+asio::awaitable<std::pair<IoStatus, std::string>> ClientConnection::connect(
+    const asio::ip::tcp::endpoint& endpoint, std::chrono::steady_clock::duration timeout) {
+  co_return co_await connect_for(socket_, endpoint, timeout);
+}
+
+asio::awaitable<IoStatus> ClientConnection::write(std::string_view bytes,
+                                                  std::chrono::steady_clock::duration timeout) {
+  if (!tls_) co_return co_await write_for(socket_, bytes, timeout);
+  auto error = co_await with_deadline(socket_.get_executor(), timeout, [&] {
+    return asio::async_write(*tls_, asio::buffer(bytes.data(), bytes.size()),
+                             asio::as_tuple(asio::use_awaitable));
+  });
+  if (!error) co_return IoStatus::timeout;
+  co_return *error ? IoStatus::failed : IoStatus::ok;
+}
+
+asio::awaitable<ReadResult> ClientConnection::read_some(
+    std::span<char> buffer, std::chrono::steady_clock::duration timeout) {
+  if (!tls_) co_return co_await read_some_for(socket_, buffer, timeout);
+  asio::steady_timer timer(socket_.get_executor(), timeout);
+  auto outcome = co_await (tls_->async_read_some(asio::buffer(buffer.data(), buffer.size()),
+                                                 asio::as_tuple(asio::use_awaitable)) ||
+                           timer.async_wait(asio::as_tuple(asio::use_awaitable)));
+  if (outcome.index() == 1) co_return ReadResult{IoStatus::timeout, 0};
+  auto [error, n] = std::get<0>(outcome);
+  if (error || n == 0) co_return ReadResult{IoStatus::failed, 0};
+  co_return ReadResult{IoStatus::ok, n};
+}
+
+std::size_t ClientConnection::bytes_waiting() {
+  boost::system::error_code error;
+  const auto available = socket_.available(error);
+  return error ? 0 : available;
+}
+
+asio::awaitable<std::expected<ClientTlsInfo, std::string>> ClientConnection::handshake(
+    ssl::context& context, const std::string& host_name, bool require_verified,
+    std::chrono::steady_clock::duration timeout) {
+  tls_.emplace(socket_, context);
+  SSL* handle = tls_->native_handle();
+  if (!host_name.empty() && !is_address_literal(host_name))
+    SSL_set_tlsext_host_name(handle, host_name.c_str());
+  X509_VERIFY_PARAM_set_hostflags(SSL_get0_param(handle), X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  X509_VERIFY_PARAM_set1_host(SSL_get0_param(handle), host_name.c_str(), host_name.size());
+  tls_->set_verify_mode(require_verified ? ssl::verify_peer : ssl::verify_none);
+
+  auto error = co_await with_deadline(socket_.get_executor(), timeout, [&] {
+    return tls_->async_handshake(ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));
+  });
+  const long verify_result = SSL_get_verify_result(handle);
+  if (!error) co_return std::unexpected(std::string("handshake timed out"));
+  if (*error) {
+    if (verify_result != X509_V_OK)
+      co_return std::unexpected(std::string("certificate verification failed: ") +
+                                X509_verify_cert_error_string(verify_result));
+    co_return std::unexpected(openssl_error_text(*error));
+  }
+  ClientTlsInfo info;
+  info.version = SSL_get_version(handle);
+  info.cipher = SSL_CIPHER_get_name(SSL_get_current_cipher(handle));
+  info.verified = verify_result == X509_V_OK && SSL_get0_peer_certificate(handle) != nullptr;
+  info.verification = info.verified ? std::string("verified")
+                                    : std::string("unverified (") +
+                                          X509_verify_cert_error_string(verify_result) + ")";
+  co_return info;
+}
+
+void ClientConnection::close() {
+  boost::system::error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+}
+
+}  // namespace mxrelay::mta

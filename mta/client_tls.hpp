@@ -1,0 +1,72 @@
+// mta: the outbound connection of one SMTP session: a TCP socket that can switch to TLS in
+// the middle of the conversation (STARTTLS), with deadline-bounded reads, writes and
+// handshake. Client TLS contexts (TLS 1.2 minimum, system CAs or a given CA file) are built
+// once per verification mode and shared. The handshake sets SNI and the host name to match,
+// and reports version, cipher and the verification result.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <chrono>
+#include <expected>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "mta/asio_helpers.hpp"
+
+namespace mxrelay::mta {
+
+class ClientTlsContexts {
+ public:
+  // ca_file empty: the system's default CA store.
+  explicit ClientTlsContexts(std::filesystem::path ca_file = {}) : ca_file_(std::move(ca_file)) {}
+  // Built on first use; throws std::runtime_error when the CA file cannot be loaded.
+  boost::asio::ssl::context& context();
+
+ private:
+  std::filesystem::path ca_file_;
+  std::unique_ptr<boost::asio::ssl::context> context_;
+};
+
+struct ClientTlsInfo {
+  std::string version;       // "TLSv1.3"
+  std::string cipher;        // "TLS_AES_256_GCM_SHA384"
+  bool verified = false;     // chain and host name checked successfully
+  std::string verification;  // "verified", or why not (X509 error text)
+  // "TLSv1.3 TLS_AES_256_GCM_SHA384 verified"
+  std::string str() const;
+};
+
+class ClientConnection {
+ public:
+  explicit ClientConnection(boost::asio::any_io_executor executor) : socket_(executor) {}
+
+  boost::asio::ip::tcp::socket& socket() { return socket_; }
+  boost::asio::awaitable<std::pair<IoStatus, std::string>> connect(
+      const boost::asio::ip::tcp::endpoint& endpoint, std::chrono::steady_clock::duration timeout);
+  boost::asio::awaitable<IoStatus> write(std::string_view bytes,
+                                         std::chrono::steady_clock::duration timeout);
+  boost::asio::awaitable<ReadResult> read_some(std::span<char> buffer,
+                                               std::chrono::steady_clock::duration timeout);
+  // Bytes the kernel holds that were not read yet (checked before the handshake).
+  std::size_t bytes_waiting();
+  // Client handshake on the connected socket. host_name is sent as SNI (unless it is an
+  // address literal) and matched against the certificate; with require_verified a chain or
+  // name mismatch fails the handshake, otherwise it is only reported.
+  boost::asio::awaitable<std::expected<ClientTlsInfo, std::string>> handshake(
+      boost::asio::ssl::context& context, const std::string& host_name, bool require_verified,
+      std::chrono::steady_clock::duration timeout);
+  void close();
+
+ private:
+  boost::asio::ip::tcp::socket socket_;
+  std::optional<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls_;
+};
+
+}  // namespace mxrelay::mta

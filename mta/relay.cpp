@@ -1,0 +1,119 @@
+// mta: construction, signal handling and configuration reload of a running relay.
+#include "relay.hpp"
+
+#include <csignal>
+
+#include "conf/load_config.hpp"
+#include "core/log_line.hpp"
+#include "resolver/unbound_client.hpp"
+
+namespace mxrelay::mta {
+
+namespace asio = boost::asio;
+
+namespace {
+struct ResolverStack {
+  ResolverStack(asio::any_io_executor executor, const conf::Config& config,
+                resolver::ResolverObserver* observer)
+      : dns(std::move(executor), config.dns),
+        next_hop(dns, resolver::PolicyContext::from_config(config), observer) {}
+  resolver::UnboundClient dns;
+  resolver::NextHopResolver next_hop;
+};
+
+std::vector<std::string> listen_addresses(const conf::Config& config) {
+  std::vector<std::string> out;
+  for (const auto& endpoint : config.server.listen) out.push_back(endpoint.str());
+  return out;
+}
+}  // namespace
+
+std::shared_ptr<resolver::NextHopResolver> make_next_hop_resolver(
+    asio::any_io_executor executor, const conf::Config& config,
+    resolver::ResolverObserver* observer) {
+  auto stack = std::make_shared<ResolverStack>(std::move(executor), config, observer);
+  return std::shared_ptr<resolver::NextHopResolver>(stack, &stack->next_hop);
+}
+
+Relay::Relay(std::filesystem::path config_file, conf::Config config)
+    : config_file_(std::move(config_file)),
+      config_(std::make_shared<const conf::Config>(std::move(config))),
+      spool_(config_->queue.dir),
+      engine_(io_, config_, spool_, make_next_hop_resolver(io_.get_executor(), *config_, &metrics_),
+              metrics_, disk_),
+      listener_(io_, config_, spool_, disk_, metrics_,
+                [this](queue::Envelope envelope, std::uint64_t size) {
+                  engine_.enqueue(std::move(envelope), size);
+                }),
+      control_(io_, engine_, control_socket_path(config_->queue.dir), [this] { return reload(); }),
+      signals_(io_, SIGTERM, SIGINT, SIGHUP) {
+  if (!config_->metrics.listen.empty()) metrics_.expose(config_->metrics.listen);
+  engine_.recover();
+  control_.start();
+  listener_.start();
+  engine_.start();
+}
+
+void Relay::wait_for_signals() {
+  signals_.async_wait([this](const boost::system::error_code& error, int signal) {
+    if (error) return;
+    if (signal == SIGHUP) {
+      reload();
+      wait_for_signals();
+      return;
+    }
+    core::LogLine("stopping").kv("signal", signal).emit();
+    listener_.stop();
+    control_.stop();
+    engine_.stop();
+    io_.stop();
+  });
+}
+
+void Relay::run() {
+  core::LogLine("started")
+      .kv("version", MXRELAY_VERSION)
+      .kv("config", config_file_.string())
+      .kv("spool", config_->queue.dir.string())
+      .emit();
+  wait_for_signals();
+  io_.run();
+  disk_.join();
+  core::LogLine("stopped").emit();
+}
+
+std::expected<void, std::vector<std::string>> Relay::reload() {
+  auto loaded = conf::load_config(config_file_);
+  if (!loaded) {
+    std::vector<std::string> errors;
+    for (const auto& error : loaded.error()) {
+      errors.push_back(error.str());
+      core::LogLine("reload_error").kv("config", config_file_.string()).kv("error", error.str()).emit();
+    }
+    metrics_.config_reloaded(false);
+    core::LogLine("reload").kv("result", "rejected").kv("errors", static_cast<long long>(errors.size())).emit();
+    return std::unexpected(std::move(errors));
+  }
+  auto config = std::make_shared<const conf::Config>(std::move(*loaded));
+  std::shared_ptr<resolver::NextHopResolver> next_hop;
+  try {
+    next_hop = make_next_hop_resolver(io_.get_executor(), *config, &metrics_);
+  } catch (const std::exception& e) {
+    metrics_.config_reloaded(false);
+    core::LogLine("reload").kv("result", "rejected").kv("error", e.what()).emit();
+    return std::unexpected(std::vector<std::string>{e.what()});
+  }
+  if (listen_addresses(*config) != listen_addresses(*config_) ||
+      config->queue.dir != config_->queue.dir || config->metrics.listen != config_->metrics.listen)
+    core::LogLine("reload_warning")
+        .kv("detail", "server.listen, queue.dir and metrics.listen changes take effect only after a restart")
+        .emit();
+  config_ = config;
+  engine_.reconfigure(config, std::move(next_hop));
+  listener_.reconfigure(config);
+  metrics_.config_reloaded(true);
+  core::LogLine("reload").kv("result", "ok").kv("config", config_file_.string()).emit();
+  return {};
+}
+
+}  // namespace mxrelay::mta

@@ -1,0 +1,56 @@
+// mta: one running relay process: owns the event loop, the disk thread pool, metrics, the
+// spool, the resolver, the delivery engine, the SMTP listener and the control socket, wires
+// them together, and handles the process's signals: SIGTERM/SIGINT stop it, SIGHUP (and the
+// control socket's "reload") re-read the configuration without losing anything queued.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <expected>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "conf/config.hpp"
+#include "delivery_engine.hpp"
+#include "metrics.hpp"
+#include "queue/spool.hpp"
+#include "queue_control.hpp"
+#include "resolver/next_hop_resolver.hpp"
+#include "smtp_listener.hpp"
+
+namespace mxrelay::mta {
+
+// A NextHopResolver that keeps its own UnboundClient alive (built from one config).
+std::shared_ptr<resolver::NextHopResolver> make_next_hop_resolver(
+    boost::asio::any_io_executor executor, const conf::Config& config,
+    resolver::ResolverObserver* observer);
+
+class Relay {
+ public:
+  // Opens the spool, binds listeners, metrics and the control socket; throws
+  // std::runtime_error on a start-up failure.
+  Relay(std::filesystem::path config_file, conf::Config config);
+  // Runs until SIGTERM or SIGINT.
+  void run();
+  // Re-reads the configuration file; on errors the old configuration stays.
+  std::expected<void, std::vector<std::string>> reload();
+
+ private:
+  void wait_for_signals();
+
+  std::filesystem::path config_file_;
+  std::shared_ptr<const conf::Config> config_;
+  boost::asio::io_context io_{1};
+  boost::asio::thread_pool disk_{2};
+  Metrics metrics_;
+  queue::Spool spool_;
+  DeliveryEngine engine_;
+  SmtpListener listener_;
+  QueueControl control_;
+  boost::asio::signal_set signals_;
+};
+
+}  // namespace mxrelay::mta

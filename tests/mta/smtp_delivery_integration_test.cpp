@@ -1,0 +1,221 @@
+// Integration tests of deliver() against real peers on loopback: Postfix's smtp-sink (also
+// answering 4xx at connect), and Python aiosmtpd with STARTTLS and a certificate from a CA
+// generated here with the openssl command.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "mta/smtp_delivery.hpp"
+
+extern char** environ;
+
+namespace mxrelay::mta {
+namespace {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+std::uint16_t free_port(const std::string& ip) {
+  asio::io_context io;
+  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address(ip), 0));
+  return acceptor.local_endpoint().port();
+}
+
+bool accepts(const std::string& ip, std::uint16_t port) {
+  asio::io_context io;
+  tcp::socket socket(io);
+  boost::system::error_code error;
+  socket.connect(tcp::endpoint(asio::ip::make_address(ip), port), error);
+  return !error;
+}
+
+// A peer process, stopped when the test ends.
+class Peer {
+ public:
+  Peer(std::vector<std::string> argv, const std::string& ip, std::uint16_t port) {
+    std::vector<char*> args;
+    for (auto& arg : argv) args.push_back(arg.data());
+    args.push_back(nullptr);
+    if (posix_spawnp(&pid_, args[0], nullptr, nullptr, args.data(), environ) != 0) pid_ = 0;
+    // Readiness: poll the port until the peer accepts connections.
+    for (int i = 0; i < 200 && pid_ > 0 && !accepts(ip, port); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ~Peer() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+  }
+  Peer(const Peer&) = delete;
+  Peer& operator=(const Peer&) = delete;
+
+ private:
+  pid_t pid_ = 0;
+};
+
+resolver::Candidate candidate(const std::string& host, const std::string& ip, std::uint16_t port) {
+  resolver::Candidate out;
+  out.host = host;
+  out.address = core::IpAddress::parse(ip).value();
+  out.port = port;
+  return out;
+}
+
+struct Delivery {
+  queue::Envelope envelope;
+  std::vector<std::size_t> recipients{0};
+  std::string body = "Subject: test\r\n\r\nhello\r\n";
+  conf::DeliveryConfig config;
+  Delivery() {
+    envelope.id = "Q1";
+    envelope.sender = "s@relay.example";
+    envelope.recipients = {"r@dest.example"};
+    config.connect_timeout = std::chrono::seconds(5);
+    config.greeting_timeout = config.command_timeout = std::chrono::seconds(10);
+  }
+
+  DeliveryReport run(const std::vector<resolver::Candidate>& candidates, DeliveryContext& context,
+                     TlsPolicy policy) {
+    asio::io_context io;
+    DeliveryReport report;
+    asio::co_spawn(io,
+                   deliver(io.get_executor(), candidates, {envelope, recipients, body}, config,
+                           "relay.example", context, policy),
+                   [&](std::exception_ptr error, DeliveryReport result) {
+                     if (error) std::rethrow_exception(error);
+                     report = std::move(result);
+                   });
+    io.run();
+    return report;
+  }
+};
+
+Peer smtp_sink(const std::string& ip, std::uint16_t port, std::vector<std::string> options = {}) {
+  std::vector<std::string> argv = {"smtp-sink", "-u", "nobody"};
+  argv.insert(argv.end(), options.begin(), options.end());
+  argv.push_back(ip + ":" + std::to_string(port));
+  argv.push_back("100");
+  return Peer(argv, ip, port);
+}
+
+TEST(DeliverIntegration, FirstCandidateRefusesSecondDelivers) {
+  const auto port = free_port("127.0.0.61");
+  auto sink = smtp_sink("127.0.0.61", port);
+  Delivery delivery;
+  DeliveryContext context;
+  const auto report = delivery.run({candidate("mx1.dest.example", "127.0.0.60", port),
+                                    candidate("mx2.dest.example", "127.0.0.61", port)},
+                                   context, TlsPolicy::may);
+  ASSERT_EQ(report.recipients.size(), 1u);
+  EXPECT_EQ(report.recipients[0].status, RecipientStatus::sent) << report.recipients[0].reply;
+  EXPECT_EQ(report.relay, "mx2.dest.example[127.0.0.61]:" + std::to_string(port));
+  ASSERT_EQ(context.health().unhealthy(std::chrono::steady_clock::now()).size(), 0u);
+  EXPECT_TRUE(
+      context.health().last_failure("dest.example", core::IpAddress::parse("127.0.0.60").value()));
+}
+
+TEST(DeliverIntegration, AlwaysBusyAddressIsMarkedUnhealthyAndMailStillFlows) {
+  const auto port = free_port("127.0.0.62");
+  auto busy = smtp_sink("127.0.0.62", port, {"-r", "connect"});
+  auto good = smtp_sink("127.0.0.63", port);
+  Delivery delivery;
+  DeliverySettings settings;
+  settings.health = {2, std::chrono::minutes(5), 100};
+  DeliveryContext context(settings);
+  const std::vector candidates = {candidate("mx.dest.example", "127.0.0.62", port),
+                                  candidate("mx.dest.example", "127.0.0.63", port)};
+  for (int i = 0; i < 6; ++i) {
+    SCOPED_TRACE(i);
+    const auto report = delivery.run(candidates, context, TlsPolicy::none);
+    ASSERT_EQ(report.recipients.size(), 1u);
+    EXPECT_EQ(report.recipients[0].status, RecipientStatus::sent) << report.recipients[0].reply;
+    EXPECT_EQ(report.skipped.empty(), i < 2);
+  }
+  const auto unhealthy = context.health().unhealthy(std::chrono::steady_clock::now());
+  ASSERT_EQ(unhealthy.size(), 1u);
+  EXPECT_EQ(unhealthy[0].address.str(), "127.0.0.62");
+  EXPECT_EQ(unhealthy[0].state, BreakerState::open);
+  EXPECT_EQ(unhealthy[0].last_problem, HealthProblem::greeting_temporary);
+}
+
+class TlsPeer : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ =
+        std::filesystem::temp_directory_path() / ("mxrelay-client-tls-" + std::to_string(getpid()));
+    std::filesystem::create_directories(dir_);
+    const auto d = dir_.string();
+    const std::string script =
+        "set -e; cd " + d +
+        "; openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 "
+        "-subj /CN=mxrelay-test-ca 2>/dev/null"
+        "; openssl req -newkey rsa:2048 -nodes -keyout mx.key -out mx.csr -subj "
+        "/CN=mx.tls.example 2>/dev/null"
+        "; printf 'subjectAltName=DNS:mx.tls.example\\n' > ext.cnf"
+        "; openssl x509 -req -in mx.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out mx.pem "
+        "-days 2 -extfile ext.cnf 2>/dev/null";
+    ASSERT_EQ(std::system(script.c_str()), 0);
+    port_ = free_port("127.0.0.64");
+    peer_ = std::make_unique<Peer>(
+        std::vector<std::string>{
+            "/usr/bin/python3", "-m", "aiosmtpd", "-n", "-l", "127.0.0.64:" + std::to_string(port_),
+            "-c", "aiosmtpd.handlers.Sink", "--tlscert", d + "/mx.pem", "--tlskey", d + "/mx.key"},
+        "127.0.0.64", port_);
+  }
+  void TearDown() override {
+    peer_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+  DeliveryReport run(const std::string& host, TlsPolicy policy) {
+    DeliverySettings settings;
+    settings.ca_file = dir_ / "ca.pem";
+    DeliveryContext context(settings);
+    return delivery_.run({candidate(host, "127.0.0.64", port_)}, context, policy);
+  }
+
+  std::filesystem::path dir_;
+  std::uint16_t port_ = 0;
+  std::unique_ptr<Peer> peer_;
+  Delivery delivery_;
+};
+
+TEST_F(TlsPeer, VerifySucceedsWithTheTestCaAndMatchingName) {
+  const auto report = run("mx.tls.example", TlsPolicy::verify);
+  ASSERT_EQ(report.recipients.size(), 1u);
+  EXPECT_EQ(report.recipients[0].status, RecipientStatus::sent) << report.recipients[0].reply;
+  EXPECT_TRUE(report.tls.used);
+  EXPECT_EQ(report.tls.verification, "verified");
+  EXPECT_TRUE(report.tls.version.starts_with("TLSv1."));
+  EXPECT_FALSE(report.tls.cipher.empty());
+}
+
+TEST_F(TlsPeer, VerifyFailsWithAWrongNameAndDefers) {
+  const auto report = run("wrong.tls.example", TlsPolicy::verify);
+  ASSERT_EQ(report.recipients.size(), 1u);
+  EXPECT_EQ(report.recipients[0].status, RecipientStatus::deferred);
+  EXPECT_EQ(report.recipients[0].dsn, "4.7.5");
+  EXPECT_NE(report.recipients[0].reply.find("certificate verification failed"), std::string::npos)
+      << report.recipients[0].reply;
+}
+
+TEST_F(TlsPeer, EncryptUsesTlsWithoutCheckingTheName) {
+  const auto report = run("wrong.tls.example", TlsPolicy::encrypt);
+  ASSERT_EQ(report.recipients.size(), 1u);
+  EXPECT_EQ(report.recipients[0].status, RecipientStatus::sent) << report.recipients[0].reply;
+  EXPECT_TRUE(report.tls.used);
+  EXPECT_TRUE(report.tls.verification.starts_with("unverified")) << report.tls.verification;
+}
+
+}  // namespace
+}  // namespace mxrelay::mta
