@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "core/ip_address.hpp"
+#include "core/log_line.hpp"
+#include "tls_ciphers.hpp"
 #include "tls_policy.hpp"
 #include "transport_map.hpp"
 
@@ -32,6 +34,18 @@ struct ServerConfig {
   std::size_t max_message_size = 50 * 1024 * 1024;
   std::size_t max_recipients = 1000;
   unsigned max_hops = 50;  // more Received headers than this: 554 5.4.6 loop (1..500)
+  // STARTTLS: both files or neither (empty: STARTTLS not offered); PEM, chain leaf first.
+  std::filesystem::path tls_cert_file;
+  std::filesystem::path tls_key_file;
+  std::string tls_ciphers = kIntermediateCiphers;  // TLS 1.2 cipher list (OpenSSL syntax)
+  std::string tls_ciphersuites = kTls13Suites;     // TLS 1.3 suites
+  bool require_tls = false;                        // MAIL refused before STARTTLS
+  std::filesystem::path credentials_file;          // AUTH users (TLS only); empty: no AUTH
+  std::size_t auth_max_failures = 5;               // failed AUTH per client address within...
+  std::chrono::seconds auth_failure_window = std::chrono::minutes(15);  // ...this window
+  std::size_t max_connections = 1000;            // concurrent inbound connections in total
+  std::size_t max_connections_per_client = 100;  // ... and per client address
+  std::chrono::seconds timeout = std::chrono::minutes(5);  // idle client (RFC 5321 4.5.3.2.7)
 };
 
 struct QueueConfig {
@@ -39,6 +53,8 @@ struct QueueConfig {
   // Retry after the n-th failed attempt waits retry_intervals[min(n, size)-1].
   std::vector<std::chrono::seconds> retry_intervals;  // default 5m,10m,30m,1h,2h,4h
   std::chrono::seconds max_age = std::chrono::hours(24 * 5);
+  std::chrono::seconds delay_warning = std::chrono::hours(4);  // 0: no delay warnings
+  std::string postmaster;  // "local@domain" receiving failed DSNs; empty: they are dropped
 };
 
 // Queries for `zone` go to `servers` (libunbound "addr@port" syntax) instead of recursion.
@@ -73,6 +89,18 @@ struct DeliveryConfig {
   std::chrono::seconds data_timeout{120};
   std::chrono::seconds data_block_timeout{180};
   std::chrono::seconds final_dot_timeout{600};
+  std::filesystem::path tls_ca_file;  // CA bundle for tls = "verify"; empty: the system's CAs
+  // Circuit breaker per destination address: open after this many consecutive failures...
+  unsigned health_failure_threshold = 3;
+  std::chrono::seconds health_cool_down = std::chrono::minutes(5);  // ...for this long
+  std::size_t max_messages_per_connection = 100;                    // then the connection is closed
+  std::size_t max_connections = 20;  // concurrent outbound connections in total
+  std::size_t max_connections_per_destination = 10;
+  std::chrono::seconds connection_idle_time{5};  // an idle reusable connection is kept this long
+};
+
+struct LogConfig {
+  core::LogFormat format = core::LogFormat::text;
 };
 
 struct MetricsConfig {
@@ -93,6 +121,7 @@ struct Config {
   DnsConfig dns;
   DeliveryConfig delivery;
   MetricsConfig metrics;
+  LogConfig log;
   // "" when none; a relative transport_file is joined to the config file's folder here.
   std::filesystem::path transport_file;
   TransportMap transport;                                    // [transport] of both files

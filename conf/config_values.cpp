@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <optional>
+#include <system_error>
 
 #include "byte_size.hpp"
 #include "core/domain_name.hpp"
@@ -134,6 +135,17 @@ void read_duration(const TomlSection& section, std::string_view key, std::chrono
   if (auto duration = positive_duration(section, key, *item)) out = *duration;
 }
 
+void read_duration_or_zero(const TomlSection& section, std::string_view key,
+                           std::chrono::seconds& out) {
+  auto item = section.string(key);
+  if (!item) return;
+  auto duration = parse_duration(item->value);
+  if (duration && *duration == std::chrono::seconds::zero())
+    out = *duration;
+  else if (auto positive = positive_duration(section, key, *item))
+    out = *positive;
+}
+
 void read_durations(const TomlSection& section, std::string_view key,
                     std::vector<std::chrono::seconds>& out) {
   auto items = non_empty_strings(section, key);
@@ -142,6 +154,43 @@ void read_durations(const TomlSection& section, std::string_view key,
   for (const auto& item : *items)
     if (auto duration = positive_duration(section, key, item)) durations.push_back(*duration);
   out = std::move(durations);
+}
+
+void read_file_path(const TomlSection& section, std::string_view key,
+                    const std::filesystem::path& base_dir, std::filesystem::path& out) {
+  auto item = section.string(key);
+  if (!item) return;
+  if (item->value.empty()) {
+    out.clear();
+    return;
+  }
+  auto path = base_dir / item->value;
+  std::error_code error;
+  auto status = std::filesystem::status(path, error);
+  const auto& where = item->node->source();
+  if (status.type() == std::filesystem::file_type::not_found)
+    section.report(where, key, quoted_value(path.string()) + " does not exist");
+  else if (error)
+    section.report(where, key,
+                   "cannot access " + quoted_value(path.string()) + ": " + error.message());
+  else if (!std::filesystem::is_regular_file(status))
+    section.report(where, key, quoted_value(path.string()) + " is not a regular file");
+  else
+    out = std::move(path);
+}
+
+void read_tls_policy(const TomlSection& section, std::string_view key, TlsPolicy& out) {
+  static_assert(kTlsPolicyNames[3] == "verify");
+  constexpr auto kSupported = std::span(kTlsPolicyNames).first<4>();  // none ... verify
+  auto item = section.string(key);
+  if (!item) return;
+  if (std::ranges::find(kSupported, item->value) == kSupported.end() &&
+      std::ranges::find(kTlsPolicyNames, item->value) != kTlsPolicyNames.end()) {
+    section.report(item->node->source(), key,
+                   quoted_value(item->value) + " is not supported yet: use verify");
+    return;
+  }
+  if (auto index = read_choice(section, key, kSupported)) out = static_cast<TlsPolicy>(*index);
 }
 
 void read_byte_size(const TomlSection& section, std::string_view key, std::size_t& out) {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <limits>
 #include <optional>
 #include <span>
@@ -29,6 +30,9 @@ std::string quoted_value(std::string_view text);
 
 // A duration string, greater than zero and at most kMaxDuration.
 void read_duration(const TomlSection& section, std::string_view key, std::chrono::seconds& out);
+// A duration as read_duration requires, or zero ("0", "0s") for a feature that is off.
+void read_duration_or_zero(const TomlSection& section, std::string_view key,
+                           std::chrono::seconds& out);
 // A non-empty array of durations, each as read_duration requires.
 void read_durations(const TomlSection& section, std::string_view key,
                     std::vector<std::chrono::seconds>& out);
@@ -51,6 +55,14 @@ void read_networks(const TomlSection& section, std::string_view key, std::vector
 // An array of resolver servers ("addr[@port]"), canonical; empty only when allow_empty.
 void read_resolver_servers(const TomlSection& section, std::string_view key, bool allow_empty,
                            std::vector<std::string>& out);
+
+// A path to an existing regular file, joined to base_dir when relative; "" gives an empty
+// path (the setting is off).
+void read_file_path(const TomlSection& section, std::string_view key,
+                    const std::filesystem::path& base_dir, std::filesystem::path& out);
+// An outbound TLS policy name (delivery.tls, a transport entry's tls): none, may, encrypt or
+// verify; dane and dane-only are reported as not supported yet.
+void read_tls_policy(const TomlSection& section, std::string_view key, TlsPolicy& out);
 
 // The position in `names` of the string at `key`; any other string is reported as
 // `invalid value "x" (use a, b or c)`.

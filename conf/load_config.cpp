@@ -16,6 +16,8 @@
 #include "config_values.hpp"
 #include "default_config.hpp"
 #include "listen_endpoint.hpp"
+#include "mailbox_address.hpp"
+#include "secret_file.hpp"
 #include "text_file.hpp"
 #include "toml_section.hpp"
 #include "transport_entries.hpp"
@@ -24,9 +26,75 @@ namespace mxrelay::conf {
 
 namespace {
 
-void read_server(const TomlSection& server, ServerConfig& out) {
-  server.reject_unknown_keys(
-      {"listen", "hostname", "relay_networks", "max_message_size", "max_recipients", "max_hops"});
+// "server.tls_cert_file and server.tls_key_file", for messages about keys that need both.
+constexpr std::string_view kCertificateKeys = "server.tls_cert_file and server.tls_key_file";
+
+// True when `key` holds a non-empty string (wrong types are reported by its reader).
+bool is_set(const TomlSection& section, std::string_view key) {
+  const auto* node = section.find(key);
+  const auto* text = node ? node->as_string() : nullptr;
+  return text && !text->get().empty();
+}
+
+bool has_certificate(const TomlSection& server) {
+  return is_set(server, "tls_cert_file") && is_set(server, "tls_key_file");
+}
+
+void read_non_empty_string(const TomlSection& section, std::string_view key, std::string& out) {
+  auto item = section.string(key);
+  if (!item) return;
+  if (item->value.empty())
+    section.report(item->node->source(), key, "must not be empty");
+  else
+    out = item->value;
+}
+
+void read_server_tls(const TomlSection& server, const std::filesystem::path& base_dir,
+                     ServerConfig& out) {
+  read_file_path(server, "tls_cert_file", base_dir, out.tls_cert_file);
+  read_file_path(server, "tls_key_file", base_dir, out.tls_key_file);
+  for (auto [key, other] :
+       {std::pair{"tls_cert_file", "tls_key_file"}, std::pair{"tls_key_file", "tls_cert_file"}})
+    if (is_set(server, key) && !is_set(server, other))
+      server.report(server.find(key)->source(), key,
+                    "needs server." + std::string(other) + " too (set both or neither)");
+  read_non_empty_string(server, "tls_ciphers", out.tls_ciphers);
+  read_non_empty_string(server, "tls_ciphersuites", out.tls_ciphersuites);
+}
+
+// require_tls and credentials_file, which need the certificate; AUTH is offered over TLS only.
+void read_server_security(const TomlSection& server, const std::filesystem::path& base_dir,
+                          ServerConfig& out) {
+  bool certificate = has_certificate(server);
+  if (auto require_tls = server.boolean("require_tls")) {
+    if (*require_tls && !certificate)
+      server.report(server.find("require_tls")->source(), "require_tls",
+                    "needs " + std::string(kCertificateKeys));
+    else
+      out.require_tls = *require_tls;
+  }
+  auto credentials = server.string("credentials_file");
+  if (!credentials || credentials->value.empty()) return;
+  const auto& where = credentials->node->source();
+  if (!certificate) {
+    server.report(where, "credentials_file",
+                  "needs " + std::string(kCertificateKeys) + " (AUTH is offered over TLS only)");
+    return;
+  }
+  auto file = base_dir / credentials->value;
+  if (auto access = check_secret_file(file); !access)
+    server.report(where, "credentials_file", access.error());
+  else
+    out.credentials_file = std::move(file);
+}
+
+void read_server(const TomlSection& server, const std::filesystem::path& base_dir,
+                 ServerConfig& out) {
+  server.reject_unknown_keys({"listen", "hostname", "relay_networks", "max_message_size",
+                              "max_recipients", "max_hops", "tls_cert_file", "tls_key_file",
+                              "tls_ciphers", "tls_ciphersuites", "require_tls", "credentials_file",
+                              "auth_max_failures", "auth_failure_window", "max_connections",
+                              "max_connections_per_client", "timeout"});
   read_listen_endpoints(server, "listen", out.listen);
   read_hostname(server, "hostname", false, out.hostname);
   if (!server.find("hostname") && out.hostname.empty())
@@ -34,13 +102,21 @@ void read_server(const TomlSection& server, ServerConfig& out) {
                   "the machine's host name is not a valid host name; set server.hostname");
   read_networks(server, "relay_networks", out.relay_networks);
   read_byte_size(server, "max_message_size", out.max_message_size);
-  read_integer<std::size_t>(server, "max_recipients", 1, std::numeric_limits<std::size_t>::max(),
-                            out.max_recipients);
+  constexpr auto kUnlimited = std::numeric_limits<std::size_t>::max();
+  read_integer<std::size_t>(server, "max_recipients", 1, kUnlimited, out.max_recipients);
   read_integer<unsigned>(server, "max_hops", 1, 500, out.max_hops);
+  read_server_tls(server, base_dir, out);
+  read_server_security(server, base_dir, out);
+  read_integer<std::size_t>(server, "auth_max_failures", 1, 1000, out.auth_max_failures);
+  read_duration(server, "auth_failure_window", out.auth_failure_window);
+  read_integer<std::size_t>(server, "max_connections", 1, kUnlimited, out.max_connections);
+  read_integer<std::size_t>(server, "max_connections_per_client", 1, kUnlimited,
+                            out.max_connections_per_client);
+  read_duration(server, "timeout", out.timeout);
 }
 
 void read_queue(const TomlSection& queue, QueueConfig& out) {
-  queue.reject_unknown_keys({"dir", "retry_intervals", "max_age"});
+  queue.reject_unknown_keys({"dir", "retry_intervals", "max_age", "delay_warning", "postmaster"});
   if (auto dir = queue.string("dir")) {
     if (dir->value.empty())
       queue.report(dir->node->source(), "dir", "must not be empty");
@@ -49,6 +125,15 @@ void read_queue(const TomlSection& queue, QueueConfig& out) {
   }
   read_durations(queue, "retry_intervals", out.retry_intervals);
   read_duration(queue, "max_age", out.max_age);
+  read_duration_or_zero(queue, "delay_warning", out.delay_warning);
+  auto postmaster = queue.string("postmaster");
+  if (!postmaster || postmaster->value.empty()) return;
+  if (auto address = parse_mailbox_address(postmaster->value))
+    out.postmaster = *address;
+  else
+    queue.report(postmaster->node->source(), "postmaster",
+                 "invalid address " + quoted_value(postmaster->value) +
+                     " (use local@domain, or \"\" to drop failed DSNs)");
 }
 
 // One [[dns.stub]] entry; `seen` maps zones to the line that defined them.
@@ -130,15 +215,38 @@ void read_dns(const TomlSection& dns, DnsConfig& out) {
 constexpr std::array<std::string_view, 5> kIpVersionNames{"any", "ipv4", "ipv6", "prefer-ipv4",
                                                           "prefer-ipv6"};
 
-void read_delivery(const TomlSection& delivery, DeliveryConfig& out) {
+// The most concurrent outbound connections delivery.max_connections* may ask for.
+constexpr std::size_t kMaxOutboundConnections = 10000;
+
+void read_delivery_limits(const TomlSection& delivery, const std::filesystem::path& base_dir,
+                          DeliveryConfig& out) {
+  read_file_path(delivery, "tls_ca_file", base_dir, out.tls_ca_file);
+  read_integer<unsigned>(delivery, "health_failure_threshold", 1, 1000,
+                         out.health_failure_threshold);
+  read_duration(delivery, "health_cool_down", out.health_cool_down);
+  read_integer<std::size_t>(delivery, "max_messages_per_connection", 1,
+                            std::numeric_limits<std::size_t>::max(),
+                            out.max_messages_per_connection);
+  read_integer<std::size_t>(delivery, "max_connections", 1, kMaxOutboundConnections,
+                            out.max_connections);
+  read_integer<std::size_t>(delivery, "max_connections_per_destination", 1, kMaxOutboundConnections,
+                            out.max_connections_per_destination);
+  read_duration(delivery, "connection_idle_time", out.connection_idle_time);
+}
+
+void read_delivery(const TomlSection& delivery, const std::filesystem::path& base_dir,
+                   DeliveryConfig& out) {
   delivery.reject_unknown_keys({"port", "ip_version", "max_addresses", "tls", "helo_name",
                                 "connect_timeout", "greeting_timeout", "command_timeout",
-                                "data_timeout", "data_block_timeout", "final_dot_timeout"});
+                                "data_timeout", "data_block_timeout", "final_dot_timeout",
+                                "tls_ca_file", "health_failure_threshold", "health_cool_down",
+                                "max_messages_per_connection", "max_connections",
+                                "max_connections_per_destination", "connection_idle_time"});
   read_integer<std::uint16_t>(delivery, "port", 1, 65535, out.port);
   read_enum(delivery, "ip_version", kIpVersionNames, out.ip_version);
   read_integer<unsigned>(delivery, "max_addresses", 1, std::numeric_limits<unsigned>::max(),
                          out.max_addresses);
-  read_enum(delivery, "tls", kTlsPolicyNames, out.tls);
+  read_tls_policy(delivery, "tls", out.tls);
   read_hostname(delivery, "helo_name", true, out.helo_name);
   read_duration(delivery, "connect_timeout", out.connect_timeout);
   read_duration(delivery, "greeting_timeout", out.greeting_timeout);
@@ -146,6 +254,7 @@ void read_delivery(const TomlSection& delivery, DeliveryConfig& out) {
   read_duration(delivery, "data_timeout", out.data_timeout);
   read_duration(delivery, "data_block_timeout", out.data_block_timeout);
   read_duration(delivery, "final_dot_timeout", out.final_dot_timeout);
+  read_delivery_limits(delivery, base_dir, out);
 }
 
 void read_metrics(const TomlSection& metrics, MetricsConfig& out) {
@@ -163,15 +272,24 @@ void read_metrics(const TomlSection& metrics, MetricsConfig& out) {
   }
 }
 
-// Everything but the transport map; auth password files are relative to base_dir.
+// Indexed by core::LogFormat's values.
+constexpr std::array<std::string_view, 2> kLogFormatNames{"text", "json"};
+
+void read_log(const TomlSection& log, LogConfig& out) {
+  log.reject_unknown_keys({"format"});
+  read_enum(log, "format", kLogFormatNames, out.format);
+}
+
+// Everything but the transport map; files named in it are relative to base_dir.
 void read_document(const TomlSection& root, const std::filesystem::path& base_dir, Config& out) {
-  root.reject_unknown_keys(
-      {"server", "queue", "dns", "delivery", "metrics", "auth", "transport", "transport_file"});
-  read_server(root.section("server"), out.server);
+  root.reject_unknown_keys({"server", "queue", "dns", "delivery", "metrics", "log", "auth",
+                            "transport", "transport_file"});
+  read_server(root.section("server"), base_dir, out.server);
   read_queue(root.section("queue"), out.queue);
   read_dns(root.section("dns"), out.dns);
-  read_delivery(root.section("delivery"), out.delivery);
+  read_delivery(root.section("delivery"), base_dir, out.delivery);
   read_metrics(root.section("metrics"), out.metrics);
+  read_log(root.section("log"), out.log);
   read_auth_tables(root.section("auth"), base_dir, out.auth);
 }
 

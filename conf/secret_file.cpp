@@ -1,4 +1,5 @@
-// conf: read_secret_file(), with the ownership checks done on the open descriptor.
+// conf: check_secret_file() and read_secret_file(), with the access checks done on the open
+// descriptor.
 #include "secret_file.hpp"
 
 #include <fcntl.h>
@@ -8,6 +9,7 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 namespace mxrelay::conf {
 
@@ -19,6 +21,7 @@ constexpr std::size_t kMaxSecretFileRead = 4096;
 class FileDescriptor {
  public:
   explicit FileDescriptor(int fd) : fd_(fd) {}
+  FileDescriptor(FileDescriptor&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
   FileDescriptor(const FileDescriptor&) = delete;
   FileDescriptor& operator=(const FileDescriptor&) = delete;
   ~FileDescriptor() {
@@ -45,9 +48,8 @@ std::string first_line(std::string_view text) {
   return std::string(line);
 }
 
-}  // namespace
-
-std::expected<std::string, std::string> read_secret_file(const std::filesystem::path& file) {
+// `file` opened for reading, once it is known to be a regular file only its owner may access.
+std::expected<FileDescriptor, std::string> open_secret_file(const std::filesystem::path& file) {
   const std::string name = file.string();
   FileDescriptor fd(::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC));
   if (fd.get() < 0) return std::unexpected("cannot read " + name + ": " + std::strerror(errno));
@@ -57,10 +59,25 @@ std::expected<std::string, std::string> read_secret_file(const std::filesystem::
   if (!S_ISREG(status.st_mode)) return std::unexpected(name + " is not a regular file");
   if (auto problem = access_problem(status.st_mode); !problem.empty())
     return std::unexpected(name + " " + std::string(problem));
+  return fd;
+}
+
+}  // namespace
+
+std::expected<void, std::string> check_secret_file(const std::filesystem::path& file) {
+  auto fd = open_secret_file(file);
+  if (!fd) return std::unexpected(fd.error());
+  return {};
+}
+
+std::expected<std::string, std::string> read_secret_file(const std::filesystem::path& file) {
+  const std::string name = file.string();
+  auto fd = open_secret_file(file);
+  if (!fd) return std::unexpected(fd.error());
   std::array<char, kMaxSecretFileRead> buffer{};
   std::size_t filled = 0;
   while (filled < buffer.size()) {
-    ssize_t count = ::read(fd.get(), buffer.data() + filled, buffer.size() - filled);
+    ssize_t count = ::read(fd->get(), buffer.data() + filled, buffer.size() - filled);
     if (count < 0 && errno == EINTR) continue;
     if (count < 0) return std::unexpected("cannot read " + name + ": " + std::strerror(errno));
     if (count == 0) break;

@@ -1,4 +1,5 @@
-// conf: reading a secret (an AUTH password) from a file only its owner may access.
+// conf: secrets (AUTH passwords, the AUTH credentials file) in files only their owner may
+// access.
 #pragma once
 
 #include <expected>
@@ -12,5 +13,9 @@ namespace mxrelay::conf {
 // others any access (mode & 077; "... is readable by others (chmod 600)"), or holds an
 // empty first line. The mode is checked on the opened file, so it is what was read.
 std::expected<std::string, std::string> read_secret_file(const std::filesystem::path& file);
+
+// The same checks as read_secret_file() but the first line's: the file can be opened, is
+// regular, and grants group and others no access.
+std::expected<void, std::string> check_secret_file(const std::filesystem::path& file);
 
 }  // namespace mxrelay::conf

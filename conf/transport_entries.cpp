@@ -132,7 +132,7 @@ TransportEntry read_entry(const TomlSection& entry, const EntryContext& context)
   out.tls = context.config.delivery.tls;
   if (entry.find("tls")) {
     out.tls_inherited = false;
-    read_enum(entry, "tls", kTlsPolicyNames, out.tls);
+    read_tls_policy(entry, "tls", out.tls);
   }
   read_auth_reference(entry, context, out);
   read_max_connections(entry, out);

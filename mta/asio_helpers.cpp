@@ -38,32 +38,4 @@ asio::awaitable<std::pair<IoStatus, std::string>> connect_for(
   co_return std::pair{IoStatus::ok, std::string()};
 }
 
-asio::awaitable<IoStatus> write_for(asio::ip::tcp::socket& socket, std::string_view bytes,
-                                    std::chrono::steady_clock::duration timeout) {
-  using namespace asio::experimental::awaitable_operators;
-  asio::steady_timer timer(socket.get_executor(), timeout);
-  auto outcome = co_await (
-      asio::async_write(socket, asio::buffer(bytes.data(), bytes.size()),
-                        asio::as_tuple(asio::use_awaitable)) ||
-      timer.async_wait(asio::as_tuple(asio::use_awaitable)));
-  if (outcome.index() == 1) co_return IoStatus::timeout;
-  auto [error, n] = std::get<0>(outcome);
-  (void)n;
-  co_return error ? IoStatus::failed : IoStatus::ok;
-}
-
-asio::awaitable<ReadResult> read_some_for(asio::ip::tcp::socket& socket, std::span<char> buffer,
-                                          std::chrono::steady_clock::duration timeout) {
-  using namespace asio::experimental::awaitable_operators;
-  asio::steady_timer timer(socket.get_executor(), timeout);
-  auto outcome = co_await (
-      socket.async_read_some(asio::buffer(buffer.data(), buffer.size()),
-                             asio::as_tuple(asio::use_awaitable)) ||
-      timer.async_wait(asio::as_tuple(asio::use_awaitable)));
-  if (outcome.index() == 1) co_return ReadResult{IoStatus::timeout, 0};
-  auto [error, n] = std::get<0>(outcome);
-  if (error || n == 0) co_return ReadResult{IoStatus::failed, 0};
-  co_return ReadResult{IoStatus::ok, n};
-}
-
 }  // namespace mxrelay::mta

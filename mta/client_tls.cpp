@@ -75,26 +75,14 @@ asio::awaitable<std::pair<IoStatus, std::string>> ClientConnection::connect(
 
 asio::awaitable<IoStatus> ClientConnection::write(std::string_view bytes,
                                                   std::chrono::steady_clock::duration timeout) {
-  if (!tls_) co_return co_await write_for(socket_, bytes, timeout);
-  auto error = co_await with_deadline(socket_.get_executor(), timeout, [&] {
-    return asio::async_write(*tls_, asio::buffer(bytes.data(), bytes.size()),
-                             asio::as_tuple(asio::use_awaitable));
-  });
-  if (!error) co_return IoStatus::timeout;
-  co_return *error ? IoStatus::failed : IoStatus::ok;
+  if (tls_) co_return co_await write_for(*tls_, bytes, timeout);
+  co_return co_await write_for(socket_, bytes, timeout);
 }
 
 asio::awaitable<ReadResult> ClientConnection::read_some(
     std::span<char> buffer, std::chrono::steady_clock::duration timeout) {
-  if (!tls_) co_return co_await read_some_for(socket_, buffer, timeout);
-  asio::steady_timer timer(socket_.get_executor(), timeout);
-  auto outcome = co_await (tls_->async_read_some(asio::buffer(buffer.data(), buffer.size()),
-                                                 asio::as_tuple(asio::use_awaitable)) ||
-                           timer.async_wait(asio::as_tuple(asio::use_awaitable)));
-  if (outcome.index() == 1) co_return ReadResult{IoStatus::timeout, 0};
-  auto [error, n] = std::get<0>(outcome);
-  if (error || n == 0) co_return ReadResult{IoStatus::failed, 0};
-  co_return ReadResult{IoStatus::ok, n};
+  if (tls_) co_return co_await read_some_for(*tls_, buffer, timeout);
+  co_return co_await read_some_for(socket_, buffer, timeout);
 }
 
 std::size_t ClientConnection::bytes_waiting() {

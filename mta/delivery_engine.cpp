@@ -13,6 +13,7 @@
 #include "asio_helpers.hpp"
 #include "core/domain_name.hpp"
 #include "core/log_line.hpp"
+#include "queue/queue_id.hpp"
 #include "queue/retry_schedule.hpp"
 
 namespace mxrelay::mta {
@@ -46,6 +47,34 @@ RecipientResult from_failure(std::size_t index, const core::Failure& failure) {
           failure.status.str(), failure.str()};
 }
 
+// The host name in "host[ip]:port"; "" for "none".
+std::string relay_host(const std::string& relay) {
+  return relay == "none" ? std::string() : relay.substr(0, relay.find('['));
+}
+
+queue::DsnRecipient dsn_recipient(const queue::Envelope& envelope, const RecipientResult& result,
+                                  const std::string& relay, queue::DsnAction action,
+                                  const queue::RecipientDsn& dsn) {
+  queue::DsnRecipient out;
+  out.original_recipient = dsn.orcpt;
+  out.final_recipient = envelope.recipients[result.index];
+  out.action = action;
+  out.status = core::EnhancedStatus::parse(result.dsn).value_or(
+      action == queue::DsnAction::failed ? core::EnhancedStatus{5, 0, 0}
+                                         : core::EnhancedStatus{2, 0, 0});
+  out.remote_mta = relay_host(relay);
+  out.diagnostic = out.remote_mta.empty() ? std::string() : result.reply;
+  out.last_attempt_unix = to_unix(std::chrono::system_clock::now());
+  return out;
+}
+
+std::string random_token(std::mt19937_64& random) {
+  char buf[33];
+  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(random()),
+                static_cast<unsigned long long>(random()));
+  return buf;
+}
+
 // The header section of a stored message (up to and including the empty line).
 std::string header_section(std::string_view body) {
   auto end = body.find("\r\n\r\n");
@@ -73,11 +102,13 @@ bool DeliveryEngine::Entry::complete() const {
 DeliveryEngine::DeliveryEngine(asio::io_context& io, std::shared_ptr<const conf::Config> config,
                                queue::Spool& spool,
                                std::shared_ptr<resolver::NextHopResolver> resolver,
-                               Metrics& metrics, asio::thread_pool& disk)
+                               Metrics& metrics, asio::thread_pool& disk,
+                               DeliverySettings delivery_settings)
     : io_(io),
       config_(std::move(config)),
       spool_(spool),
       resolver_(std::move(resolver)),
+      delivery_context_(std::move(delivery_settings)),
       metrics_(metrics),
       disk_(disk),
       wakeup_(io) {}
@@ -147,7 +178,9 @@ asio::awaitable<void> DeliveryEngine::schedule_loop() {
       if (entry.next_attempt <= now && in_flight_ < kMaxParallelAttempts) {
         entry.in_flight = true;
         ++in_flight_;
-        asio::co_spawn(io_, attempt(id), asio::detached);
+        asio::co_spawn(io_, attempt(id), [this, id](std::exception_ptr failure) {
+          if (failure) attempt_crashed(id, failure);
+        });
       } else {
         next_wake = std::min(next_wake, entry.next_attempt);
       }
@@ -157,54 +190,205 @@ asio::awaitable<void> DeliveryEngine::schedule_loop() {
   }
 }
 
+void DeliveryEngine::attempt_crashed(const std::string& id, std::exception_ptr failure) {
+  std::string what = "unknown exception";
+  try {
+    std::rethrow_exception(failure);
+  } catch (const std::exception& e) {
+    what = e.what();
+  } catch (...) {
+  }
+  core::LogLine("internal_error").kv("queue_id", id).kv("error", what).kv("action", "retry later").emit();
+  auto found = entries_.find(id);
+  if (found == entries_.end() || !found->second.in_flight) return;
+  found->second.in_flight = false;
+  --in_flight_;
+  found->second.last_error = "internal error: " + what;
+  found->second.next_attempt = Clock::now() + config_->queue.retry_intervals.back();
+}
+
 asio::awaitable<void> DeliveryEngine::attempt(std::string id) {
   auto config = config_;
   auto resolver = resolver_;
   auto& entry = entries_.at(id);  // node-based map: the reference survives other inserts
   auto spooled = co_await run_blocking(disk_, [&] { return spool_.read_record(id); });
-  std::string_view body;
   std::expected<queue::DecodedRecord, std::string> decoded = std::unexpected("unread");
   if (spooled) decoded = queue::decode_record(*spooled);
-  if (decoded) {
-    body = decoded->body;
-  } else {
+  if (!decoded) {
     entry.last_error = "cannot read the spool record: " +
                        (spooled ? decoded.error() : spooled.error().str());
     core::LogLine("spool_read_failed").kv("queue_id", id).kv("reason", entry.last_error).emit();
+    co_await finish(entry);
+    co_return;
   }
 
   std::map<std::string, std::vector<std::size_t>> by_domain;
-  for (std::size_t i = 0; decoded && i < entry.recipients.size(); ++i)
+  for (std::size_t i = 0; i < entry.recipients.size(); ++i)
     if (entry.recipients[i] == RecipientState::pending)
       by_domain[recipient_domain(entry.envelope.recipients[i])].push_back(i);
+  // (No structured bindings here: g++ 12 miscompiles them around co_await in a coroutine.)
+  for (const auto& destination : by_domain)
+    co_await deliver_domain(entry, *config, *resolver, destination.first, destination.second,
+                            decoded->body);
 
-  const auto& helo =
-      config->delivery.helo_name.empty() ? config->server.hostname : config->delivery.helo_name;
-  for (const auto& [domain, indexes] : by_domain) {
-    if (domain.empty()) {
-      auto failure = core::Failure::permanent(553, {5, 1, 3}, "recipient address has no domain");
+  co_await expire_if_too_old(entry);
+  co_await notify_outcomes(entry, decoded->body);
+  co_await warn_if_delayed(entry, decoded->body);
+  co_await finish(entry);
+}
+
+asio::awaitable<void> DeliveryEngine::notify_outcomes(Entry& entry, std::string_view original) {
+  if (entry.to_notify.empty()) co_return;
+  bool queued = co_await notify(entry, original, entry.to_notify);
+  if (queued) entry.to_notify.clear();
+}
+
+asio::awaitable<void> DeliveryEngine::warn_if_delayed(Entry& entry, std::string_view original) {
+  auto config = config_;
+  auto warning = config->queue.delay_warning;
+  auto now = Clock::now();
+  if (warning.count() == 0 || entry.delay_warned || entry.complete() || now - entry.arrival < warning)
+    co_return;
+  std::vector<queue::DsnRecipient> delayed;
+  for (std::size_t i = 0; i < entry.recipients.size(); ++i) {
+    if (entry.recipients[i] != RecipientState::pending) continue;
+    auto dsn = queue::recipient_dsn_of(entry.envelope, i);
+    if (!queue::should_notify(dsn.notify, queue::DsnAction::delayed)) continue;
+    queue::DsnRecipient recipient;
+    recipient.original_recipient = dsn.orcpt;
+    recipient.final_recipient = entry.envelope.recipients[i];
+    recipient.action = queue::DsnAction::delayed;
+    recipient.status = core::EnhancedStatus::parse(entry.last_error.substr(entry.last_error.find(' ') + 1))
+                           .value_or(core::EnhancedStatus{4, 0, 0});
+    recipient.diagnostic = entry.last_error;
+    recipient.last_attempt_unix = to_unix(now);
+    recipient.will_retry_until_unix = to_unix(entry.arrival + config->queue.max_age);
+    delayed.push_back(std::move(recipient));
+  }
+  if (delayed.empty()) {
+    entry.delay_warned = true;
+    co_return;
+  }
+  bool queued = co_await notify(entry, original, delayed);
+  entry.delay_warned = queued;
+}
+
+asio::awaitable<bool> DeliveryEngine::notify(Entry& entry, std::string_view original,
+                                             const std::vector<queue::DsnRecipient>& recipients) {
+  auto config = config_;
+  const auto& hostname = config->server.hostname;
+  auto to = entry.envelope.sender;
+  if (!queue::may_bounce(entry.envelope)) {
+    if (config->queue.postmaster.empty()) {
+      core::LogLine("dsn_dropped")
+          .kv("queue_id", entry.envelope.id)
+          .kv("reason", "the message is itself a notification (null sender); never bounce a bounce")
+          .emit();
+      co_return true;
+    }
+    to = config->queue.postmaster;
+  }
+  queue::DsnContext context{
+      hostname,
+      config->queue.postmaster.empty() ? "postmaster@" + hostname : config->queue.postmaster,
+      to_unix(Clock::now()), "=_mxrelay_" + random_token(random_),
+      entry.envelope.id + "." + random_token(random_) + "@" + hostname};
+  auto text = queue::render_dsn(context, entry.envelope, original, recipients);
+  queue::Envelope report;
+  report.id = queue::new_queue_id();
+  report.arrival_unix = to_unix(Clock::now());
+  report.helo = hostname;
+  report.recipients = {to};
+  auto stored = co_await run_blocking(disk_, [&] { return spool_.store(report, text); });
+  auto action = recipients.front().action == queue::DsnAction::delayed ? "delayed"
+                : recipients.front().action == queue::DsnAction::failed ? "failed"
+                                                                        : "relayed";
+  if (!stored) {
+    core::LogLine("dsn_failed")
+        .kv("queue_id", entry.envelope.id)
+        .kv("reason", stored.error().str())
+        .emit();
+    co_return false;
+  }
+  core::LogLine("dsn")
+      .kv("queue_id", report.id)
+      .kv("original", entry.envelope.id)
+      .kv("to", "<" + to + ">")
+      .kv("action", action)
+      .kv("recipients", static_cast<long long>(recipients.size()))
+      .emit();
+  metrics_.dsn_sent(action);
+  enqueue(std::move(report), text.size());
+  co_return true;
+}
+
+asio::awaitable<void> DeliveryEngine::deliver_domain(Entry& entry, const conf::Config& config,
+                                                     resolver::NextHopResolver& resolver,
+                                                     const std::string& domain,
+                                                     const std::vector<std::size_t>& indexes,
+                                                     std::string_view body) {
+  if (domain.empty()) {
+    auto failure = core::Failure::permanent(553, {5, 1, 3}, "recipient address has no domain");
+    for (auto index : indexes) co_await record(entry, from_failure(index, failure), "none");
+    co_return;
+  }
+  auto decision = resolver::decide_transport(config, domain);
+  switch (decision.action) {
+    case conf::TransportAction::deliver:
+      break;
+    case conf::TransportAction::defer: {
+      auto failure = core::Failure::temporary(451, {4, 3, 2}, decision.reason);
       for (auto index : indexes) co_await record(entry, from_failure(index, failure), "none");
-      continue;
+      co_return;
     }
-    auto route = co_await resolver->resolve_mx(domain, config->delivery.port);
-    if (!route.result) {
-      for (auto index : indexes)
-        co_await record(entry, from_failure(index, route.result.error()), "none");
-      continue;
+    case conf::TransportAction::hold: {
+      auto marked = co_await run_blocking(disk_, [&] { return spool_.set_held(entry.envelope.id, true); });
+      if (marked) entry.held = true;
+      entry.last_error = "held by transport entry " + decision.entry_location + ": " + decision.reason;
+      core::LogLine("hold")
+          .kv("queue_id", entry.envelope.id)
+          .kv("domain", domain)
+          .kv("reason", decision.reason)
+          .emit();
+      co_return;
     }
-    auto report = co_await deliver(io_.get_executor(), *route.result,
-                                   {entry.envelope, indexes, body}, config->delivery, helo);
-    for (const auto& result : report.recipients) co_await record(entry, result, report.relay);
-    if (!report.transcript.empty()) {
-      std::string text;
-      for (const auto& line : report.transcript) text += line + "\n";
-      co_await run_blocking(disk_, [&] {
-        spool_.write_transcript(id, text);
-        return true;
-      });
+    case conf::TransportAction::reject: {
+      auto failure = core::Failure::permanent(550, {5, 7, 1}, decision.reason);
+      for (auto index : indexes) co_await record(entry, from_failure(index, failure), "none");
+      co_return;
     }
   }
-  co_await finish(entry);
+  auto route = co_await resolver::resolve_route(resolver, decision, domain);
+  if (!route.result) {
+    for (auto index : indexes) co_await record(entry, from_failure(index, route.result.error()), "none");
+    co_return;
+  }
+  const auto& helo =
+      config.delivery.helo_name.empty() ? config.server.hostname : config.delivery.helo_name;
+  auto report = co_await deliver(io_.get_executor(), *route.result,
+                                 {entry.envelope, indexes, body, domain}, config.delivery, helo,
+                                 delivery_context_, decision.tls);
+  for (const auto& skipped : report.skipped)
+    core::LogLine("address_skipped").kv("queue_id", entry.envelope.id).kv("domain", domain).kv("detail", skipped).emit();
+  if (report.tls.used || report.tls.fell_back)
+    core::LogLine("tls")
+        .kv("queue_id", entry.envelope.id)
+        .kv("relay", report.relay)
+        .kv("policy", to_string(report.tls.policy))
+        .kv("version", report.tls.version)
+        .kv("cipher", report.tls.cipher)
+        .kv("verification", report.tls.verification)
+        .kv("fell_back", report.tls.fell_back ? "yes" : "no")
+        .emit();
+  for (const auto& result : report.recipients) co_await record(entry, result, report.relay);
+  if (!report.transcript.empty()) {
+    std::string text;
+    for (const auto& line : report.transcript) text += line + "\n";
+    co_await run_blocking(disk_, [&] {
+      spool_.write_transcript(entry.envelope.id, text);
+      return true;
+    });
+  }
 }
 
 asio::awaitable<void> DeliveryEngine::record(Entry& entry, const RecipientResult& result,
@@ -225,6 +409,10 @@ asio::awaitable<void> DeliveryEngine::record(Entry& entry, const RecipientResult
     co_return;
   }
   bool sent = result.status == RecipientStatus::sent;
+  auto action = sent ? queue::DsnAction::relayed : queue::DsnAction::failed;
+  auto dsn = queue::recipient_dsn_of(entry.envelope, result.index);
+  if (queue::should_notify(dsn.notify, action))
+    entry.to_notify.push_back(dsn_recipient(entry.envelope, result, relay, action, dsn));
   entry.recipients[result.index] = sent ? RecipientState::delivered : RecipientState::failed;
   queue::RecipientOutcome outcome{
       result.index, sent ? queue::RecipientState::delivered : queue::RecipientState::failed,
@@ -234,12 +422,12 @@ asio::awaitable<void> DeliveryEngine::record(Entry& entry, const RecipientResult
     core::LogLine("spool_write_failed").kv("queue_id", id).kv("reason", appended.error().str()).emit();
 }
 
-asio::awaitable<void> DeliveryEngine::remove_from_spool(Entry& entry) {
+asio::awaitable<bool> DeliveryEngine::remove_from_spool(Entry& entry) {
   auto id = entry.envelope.id;
   auto removed = co_await run_blocking(disk_, [&] { return spool_.remove(id); });
   if (!removed) {
     core::LogLine("spool_remove_failed").kv("queue_id", id).kv("reason", removed.error().str()).emit();
-    co_return;
+    co_return false;
   }
   core::LogLine("removed").kv("queue_id", id).emit();
   if (std::ranges::all_of(entry.recipients,
@@ -247,30 +435,35 @@ asio::awaitable<void> DeliveryEngine::remove_from_spool(Entry& entry) {
     metrics_.message_completed();
   entries_.erase(id);
   metrics_.set_queue_size(static_cast<double>(entries_.size()));
+  co_return true;
+}
+
+asio::awaitable<void> DeliveryEngine::expire_if_too_old(Entry& entry) {
+  auto max_age = config_->queue.max_age;
+  if (entry.complete() || !queue::has_expired(entry.arrival, Clock::now(), max_age)) co_return;
+  auto expired = core::Failure::permanent(
+      550, {5, 4, 7}, "message expired after " + std::to_string(max_age.count() / 3600) +
+                          "h in the queue; last error: " + entry.last_error);
+  for (std::size_t i = 0; i < entry.recipients.size(); ++i)
+    if (entry.recipients[i] == RecipientState::pending)
+      co_await record(entry, from_failure(i, expired), "none");
 }
 
 asio::awaitable<void> DeliveryEngine::finish(Entry& entry) {
+  // The entry stays in flight until it is removed or rescheduled, so that the scheduler
+  // cannot start another attempt on it in between.
   auto config = config_;
-  if (!entry.complete() && queue::has_expired(entry.arrival, Clock::now(), config->queue.max_age)) {
-    auto expired = core::Failure::permanent(
-        550, {5, 4, 7}, "message expired after " +
-                            std::to_string(config->queue.max_age.count() / 3600) + "h in the queue");
-    for (std::size_t i = 0; i < entry.recipients.size(); ++i)
-      if (entry.recipients[i] == RecipientState::pending)
-        co_await record(entry, from_failure(i, expired), "none");
-  }
-  entry.in_flight = false;
+  bool removed = false;
+  if (entry.complete() && entry.to_notify.empty()) removed = co_await remove_from_spool(entry);
   --in_flight_;
   wakeup_.cancel();
-  if (entry.complete()) {
-    co_await remove_from_spool(entry);
-    co_return;
-  }
+  if (removed) co_return;
   ++entry.failed_attempts;
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   entry.next_attempt = Clock::now() + queue::retry_delay(entry.failed_attempts,
                                                          config->queue.retry_intervals,
                                                          unit(random_));
+  entry.in_flight = false;
 }
 
 QueueEntryView DeliveryEngine::view(const Entry& entry) const {
@@ -297,12 +490,12 @@ std::vector<QueueEntryView> DeliveryEngine::list() const {
   return out;
 }
 
-std::expected<DeliveryEngine::Entry*, std::string> DeliveryEngine::idle_entry(
-    const std::string& id) {
+std::expected<DeliveryEngine::Entry*, std::string> DeliveryEngine::claim(const std::string& id) {
   auto found = entries_.find(id);
   if (found == entries_.end()) return std::unexpected("no message " + id + " in the queue");
   if (found->second.in_flight)
     return std::unexpected("message " + id + " is being delivered right now; try again shortly");
+  found->second.in_flight = true;
   return &found->second;
 }
 
@@ -342,9 +535,10 @@ std::size_t DeliveryEngine::flush(std::optional<std::string> id,
 }
 
 asio::awaitable<std::expected<void, std::string>> DeliveryEngine::hold(std::string id, bool held) {
-  auto entry = idle_entry(id);
+  auto entry = claim(id);
   if (!entry) co_return std::unexpected(entry.error());
   auto marked = co_await run_blocking(disk_, [&] { return spool_.set_held(id, held); });
+  (*entry)->in_flight = false;
   if (!marked) co_return std::unexpected(marked.error().str());
   (*entry)->held = held;
   if (!held) (*entry)->next_attempt = Clock::now();
@@ -354,21 +548,26 @@ asio::awaitable<std::expected<void, std::string>> DeliveryEngine::hold(std::stri
 }
 
 asio::awaitable<std::expected<void, std::string>> DeliveryEngine::remove(std::string id) {
-  auto entry = idle_entry(id);
+  auto entry = claim(id);
   if (!entry) co_return std::unexpected(entry.error());
   core::LogLine("deleted").kv("queue_id", id).kv("by", "administrator").emit();
-  co_await remove_from_spool(**entry);
-  co_return std::expected<void, std::string>{};
+  bool removed = co_await remove_from_spool(**entry);
+  if (removed) co_return std::expected<void, std::string>{};
+  (*entry)->in_flight = false;
+  co_return std::unexpected("could not remove " + id + " from the spool; see the log");
 }
 
 asio::awaitable<std::expected<void, std::string>> DeliveryEngine::bounce(std::string id) {
-  auto entry = idle_entry(id);
+  auto entry = claim(id);
   if (!entry) co_return std::unexpected(entry.error());
   auto failure = core::Failure::permanent(550, {5, 0, 0}, "bounced by the administrator");
   for (std::size_t i = 0; i < (*entry)->recipients.size(); ++i)
     if ((*entry)->recipients[i] == RecipientState::pending)
       co_await record(**entry, from_failure(i, failure), "none");
-  co_await remove_from_spool(**entry);
+  // The next attempt finds nothing to deliver: it sends the DSN, then removes the message.
+  (*entry)->in_flight = false;
+  (*entry)->next_attempt = Clock::now();
+  wakeup_.cancel();
   co_return std::expected<void, std::string>{};
 }
 

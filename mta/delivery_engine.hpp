@@ -22,7 +22,9 @@
 #include "conf/config.hpp"
 #include "metrics.hpp"
 #include "queue/spool.hpp"
+#include "queue/dsn_report.hpp"
 #include "resolver/next_hop_resolver.hpp"
+#include "resolver/transport_decision.hpp"
 #include "smtp_delivery.hpp"
 
 namespace mxrelay::mta {
@@ -60,7 +62,8 @@ class DeliveryEngine {
  public:
   DeliveryEngine(boost::asio::io_context& io, std::shared_ptr<const conf::Config> config,
                  queue::Spool& spool, std::shared_ptr<resolver::NextHopResolver> resolver,
-                 Metrics& metrics, boost::asio::thread_pool& disk);
+                 Metrics& metrics, boost::asio::thread_pool& disk,
+                 DeliverySettings delivery_settings);
 
   // A reloaded configuration: new attempts use it, attempts in flight finish with the old
   // one; schedules and queue contents are kept.
@@ -81,7 +84,8 @@ class DeliveryEngine {
   std::size_t flush(std::optional<std::string> id, std::optional<std::string> domain);
   boost::asio::awaitable<std::expected<void, std::string>> hold(std::string id, bool held);
   boost::asio::awaitable<std::expected<void, std::string>> remove(std::string id);
-  // Fails every pending recipient now (5.0.0, "bounced by the administrator").
+  // Fails every pending recipient now (5.0.0, "bounced by the administrator"); the DSN goes
+  // out and the message leaves the queue on the attempt that follows at once.
   boost::asio::awaitable<std::expected<void, std::string>> bounce(std::string id);
 
  private:
@@ -97,25 +101,47 @@ class DeliveryEngine {
     std::string last_error;
     bool held = false;
     bool in_flight = false;
+    bool delay_warned = false;
+    // Recipients that ended since the last notification and asked to be told (NOTIFY).
+    std::vector<queue::DsnRecipient> to_notify;
 
     bool complete() const;
   };
 
   boost::asio::awaitable<void> schedule_loop();
   boost::asio::awaitable<void> attempt(std::string id);
+  // A bug must not stall a message: log it, and retry the message later.
+  void attempt_crashed(const std::string& id, std::exception_ptr failure);
+  boost::asio::awaitable<void> deliver_domain(Entry& entry, const conf::Config& config,
+                                              resolver::NextHopResolver& resolver,
+                                              const std::string& domain,
+                                              const std::vector<std::size_t>& indexes,
+                                              std::string_view body);
   boost::asio::awaitable<void> record(Entry& entry, const RecipientResult& result,
                                       const std::string& relay);
+  // Queues a DSN about these recipients (from <> to the sender, or to queue.postmaster for a
+  // failed bounce); original is the stored message. False when it could not be queued.
+  boost::asio::awaitable<bool> notify(Entry& entry, std::string_view original,
+                                      const std::vector<queue::DsnRecipient>& recipients);
+  // Sends the reports collected in entry.to_notify; they stay there if that fails.
+  boost::asio::awaitable<void> notify_outcomes(Entry& entry, std::string_view original);
+  boost::asio::awaitable<void> warn_if_delayed(Entry& entry, std::string_view original);
+  // Past queue.max_age: every pending recipient fails (5.4.7).
+  boost::asio::awaitable<void> expire_if_too_old(Entry& entry);
   boost::asio::awaitable<void> finish(Entry& entry);
   void add(Entry entry);
   QueueEntryView view(const Entry& entry) const;
-  // The entry an operator command may change now, or why not.
-  std::expected<Entry*, std::string> idle_entry(const std::string& id);
-  boost::asio::awaitable<void> remove_from_spool(Entry& entry);
+  // The entry an operator command may change now (marked in flight until the command is
+  // done, so no attempt starts meanwhile), or why not.
+  std::expected<Entry*, std::string> claim(const std::string& id);
+  // Removes the message from the spool and the queue; false (and kept) when that failed.
+  boost::asio::awaitable<bool> remove_from_spool(Entry& entry);
 
   boost::asio::io_context& io_;
   std::shared_ptr<const conf::Config> config_;
   queue::Spool& spool_;
   std::shared_ptr<resolver::NextHopResolver> resolver_;
+  DeliveryContext delivery_context_;
   Metrics& metrics_;
   boost::asio::thread_pool& disk_;
   boost::asio::steady_timer wakeup_;

@@ -21,6 +21,7 @@
 #include "relay.hpp"
 #include "resolver/next_hop_resolver.hpp"
 #include "resolver/route_report.hpp"
+#include "resolver/transport_decision.hpp"
 #include "resolver/unbound_client.hpp"
 
 namespace {
@@ -94,10 +95,20 @@ int route(const Arguments& args) {
   resolver::UnboundClient dns(io.get_executor(), config->dns);
   resolver::NextHopResolver next_hop(dns, resolver::PolicyContext::from_config(*config));
   auto domain = core::canonical_domain(args.positional[0]);
-  auto future = asio::co_spawn(io, next_hop.resolve_mx(domain, config->delivery.port),
-                               asio::use_future);
+  auto decision = resolver::decide_transport(*config, domain);
+  auto future =
+      asio::co_spawn(io, resolver::resolve_route(next_hop, decision, domain), asio::use_future);
   io.run();
   auto explanation = future.get();
+  if (decision.action != conf::TransportAction::deliver) {
+    // The entry stops delivery: say so, after showing where the mail would otherwise go.
+    auto action = std::string(conf::transport_action_name(decision.action));
+    explanation.notes.push_back("transport entry action=" + action + ": " + decision.reason);
+    explanation.result = std::unexpected(
+        decision.action == conf::TransportAction::reject
+            ? core::Failure::permanent(550, {5, 7, 1}, decision.reason)
+            : core::Failure::temporary(451, {4, 3, 2}, action + ": " + decision.reason));
+  }
   std::cout << (args.json ? resolver::render_route_json(explanation)
                           : resolver::render_route_text(explanation));
   if (args.json) std::cout << "\n";

@@ -73,6 +73,8 @@ Metrics::Metrics()
                                   "Routes that used a domain's own addresses (no MX records).")),
       config_reloads_(counter_family(*registry_, "mxrelay_config_reloads_total",
                                      "Configuration reloads by result (ok, rejected).")),
+      dsns_(counter_family(*registry_, "mxrelay_dsn_sent_total",
+                           "Delivery status notifications queued, by action (failed, delayed, relayed).")),
       config_last_reload_ok_(BuildGauge()
                                  .Name("mxrelay_config_last_reload_successful")
                                  .Help("1 if the last configuration reload succeeded, else 0.")
@@ -118,6 +120,8 @@ void Metrics::recipient_attempt(const char* status) {
 void Metrics::message_completed() { messages_delivered_.Increment(); }
 
 void Metrics::set_queue_size(double messages) { queue_messages_.Set(messages); }
+
+void Metrics::dsn_sent(const char* action) { dsns_.Add({{"action", action}}).Increment(); }
 
 void Metrics::config_reloaded(bool ok) {
   config_reloads_.Add({{"result", ok ? "ok" : "rejected"}}).Increment();

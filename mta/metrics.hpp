@@ -35,6 +35,8 @@ class Metrics : public resolver::ResolverObserver {
   void message_completed();
   void set_queue_size(double messages);
   void config_reloaded(bool ok);
+  // A delivery status notification was queued; action: failed, delayed or relayed.
+  void dsn_sent(const char* action);
 
   void on_query(const resolver::DnsAnswer& answer, std::chrono::nanoseconds latency) override;
   void on_route(const resolver::RouteExplanation& explanation) override;
@@ -56,6 +58,7 @@ class Metrics : public resolver::ResolverObserver {
   prometheus::Family<prometheus::Counter>& route_verdicts_;
   prometheus::Counter& implicit_mx_routes_;
   prometheus::Family<prometheus::Counter>& config_reloads_;
+  prometheus::Family<prometheus::Counter>& dsns_;
   prometheus::Gauge& config_last_reload_ok_;
 };
 

@@ -6,6 +6,7 @@
 #include "conf/load_config.hpp"
 #include "core/log_line.hpp"
 #include "resolver/unbound_client.hpp"
+#include "settings_from_config.hpp"
 
 namespace mxrelay::mta {
 
@@ -40,13 +41,15 @@ Relay::Relay(std::filesystem::path config_file, conf::Config config)
       config_(std::make_shared<const conf::Config>(std::move(config))),
       spool_(config_->queue.dir),
       engine_(io_, config_, spool_, make_next_hop_resolver(io_.get_executor(), *config_, &metrics_),
-              metrics_, disk_),
+              metrics_, disk_, delivery_settings(*config_)),
       listener_(io_, config_, spool_, disk_, metrics_,
                 [this](queue::Envelope envelope, std::uint64_t size) {
                   engine_.enqueue(std::move(envelope), size);
-                }),
+                },
+                listener_settings(*config_)),
       control_(io_, engine_, control_socket_path(config_->queue.dir), [this] { return reload(); }),
       signals_(io_, SIGTERM, SIGINT, SIGHUP) {
+  core::set_log_format(config_->log.format);
   if (!config_->metrics.listen.empty()) metrics_.expose(config_->metrics.listen);
   engine_.recover();
   control_.start();
@@ -109,6 +112,7 @@ std::expected<void, std::vector<std::string>> Relay::reload() {
         .kv("detail", "server.listen, queue.dir and metrics.listen changes take effect only after a restart")
         .emit();
   config_ = config;
+  core::set_log_format(config->log.format);
   engine_.reconfigure(config, std::move(next_hop));
   listener_.reconfigure(config);
   metrics_.config_reloaded(true);

@@ -15,27 +15,13 @@ using namespace asio::experimental::awaitable_operators;
 ServerConnection::ServerConnection(asio::ip::tcp::socket socket) : socket_(std::move(socket)) {}
 
 asio::awaitable<IoStatus> ServerConnection::write(std::string_view bytes, Timeout timeout) {
-  asio::steady_timer timer(socket_.get_executor(), timeout);
-  auto buffer = asio::buffer(bytes.data(), bytes.size());
-  auto token = asio::as_tuple(asio::use_awaitable);
-  auto outcome =
-      tls_ ? co_await (asio::async_write(*tls_, buffer, token) || timer.async_wait(token))
-           : co_await (asio::async_write(socket_, buffer, token) || timer.async_wait(token));
-  if (outcome.index() == 1) co_return IoStatus::timeout;
-  co_return std::get<0>(std::get<0>(outcome)) ? IoStatus::failed : IoStatus::ok;
+  if (tls_) co_return co_await write_for(*tls_, bytes, timeout);
+  co_return co_await write_for(socket_, bytes, timeout);
 }
 
 asio::awaitable<ReadResult> ServerConnection::read_some(std::span<char> buffer, Timeout timeout) {
-  asio::steady_timer timer(socket_.get_executor(), timeout);
-  auto target = asio::buffer(buffer.data(), buffer.size());
-  auto token = asio::as_tuple(asio::use_awaitable);
-  auto outcome = tls_
-                     ? co_await (tls_->async_read_some(target, token) || timer.async_wait(token))
-                     : co_await (socket_.async_read_some(target, token) || timer.async_wait(token));
-  if (outcome.index() == 1) co_return ReadResult{IoStatus::timeout, 0};
-  auto [error, n] = std::get<0>(outcome);
-  if (error || n == 0) co_return ReadResult{IoStatus::failed, 0};
-  co_return ReadResult{IoStatus::ok, n};
+  if (tls_) co_return co_await read_some_for(*tls_, buffer, timeout);
+  co_return co_await read_some_for(socket_, buffer, timeout);
 }
 
 asio::awaitable<IoStatus> ServerConnection::start_tls(asio::ssl::context& context,

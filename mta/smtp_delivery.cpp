@@ -208,7 +208,7 @@ std::vector<const resolver::Candidate*> admitted_candidates(
 asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
                                         const std::vector<resolver::Candidate>& candidates,
                                         DeliveryRequest request, const conf::DeliveryConfig& config,
-                                        const std::string& helo_name, DeliveryContext& context,
+                                        std::string helo_name, DeliveryContext& context,
                                         TlsPolicy tls_policy) {
   std::string data(request.body);
   OutboundMessage message;
@@ -285,15 +285,6 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
         {index, last_failure.is_permanent() ? RecipientStatus::bounced : RecipientStatus::deferred,
          last_failure.status.str(), last_failure.reason});
   co_return report;
-}
-
-asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
-                                        const std::vector<resolver::Candidate>& candidates,
-                                        DeliveryRequest request, const conf::DeliveryConfig& config,
-                                        const std::string& helo_name) {
-  DeliveryContext context;
-  co_return co_await deliver(executor, candidates, request, config, helo_name, context,
-                             context.settings().tls);
 }
 
 }  // namespace mxrelay::mta

@@ -90,15 +90,7 @@ boost::asio::awaitable<DeliveryReport> deliver(boost::asio::any_io_executor exec
                                                const std::vector<resolver::Candidate>& candidates,
                                                DeliveryRequest request,
                                                const conf::DeliveryConfig& config,
-                                               const std::string& helo_name,
+                                               std::string helo_name,
                                                DeliveryContext& context, TlsPolicy tls_policy);
-
-// Without shared state: default settings, no health memory between calls.
-
-boost::asio::awaitable<DeliveryReport> deliver(boost::asio::any_io_executor executor,
-                                               const std::vector<resolver::Candidate>& candidates,
-                                               DeliveryRequest request,
-                                               const conf::DeliveryConfig& config,
-                                               const std::string& helo_name);
 
 }  // namespace mxrelay::mta

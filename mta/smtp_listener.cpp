@@ -194,13 +194,17 @@ asio::awaitable<void> SmtpListener::run_session(ServerConnection& connection,
   const auto timeout = settings_.timeout;
   const auto client = "[" + peer.str() + "]";
   std::array<char, 64 * 1024> buffer;
-  if (co_await connection.write(session.greeting(), timeout) != IoStatus::ok) session.on_eof();
+  // g++ 12 miscompiles co_await inside conditions: every result is stored first.
+  auto greeted = co_await connection.write(session.greeting(), timeout);
+  if (greeted != IoStatus::ok) session.on_eof();
   for (;;) {
     auto step = session.next();
     switch (step.kind) {
-      case SmtpServerSession::Step::Kind::send:
-        if (co_await connection.write(step.bytes, timeout) != IoStatus::ok) session.on_eof();
+      case SmtpServerSession::Step::Kind::send: {
+        auto written = co_await connection.write(step.bytes, timeout);
+        if (written != IoStatus::ok) session.on_eof();
         break;
+      }
       case SmtpServerSession::Step::Kind::need_input: {
         auto read = co_await connection.read_some(buffer, timeout);
         if (read.status == IoStatus::ok)
@@ -211,15 +215,17 @@ asio::awaitable<void> SmtpListener::run_session(ServerConnection& connection,
           session.on_eof();
         break;
       }
-      case SmtpServerSession::Step::Kind::start_tls:
-        if (co_await connection.write(step.bytes, timeout) == IoStatus::ok &&
-            co_await connection.start_tls(*tls_context_, timeout) == IoStatus::ok) {
+      case SmtpServerSession::Step::Kind::start_tls: {
+        auto status = co_await connection.write(step.bytes, timeout);
+        if (status == IoStatus::ok) status = co_await connection.start_tls(*tls_context_, timeout);
+        if (status == IoStatus::ok) {
           session.on_tls_started();
         } else {
           core::LogLine("tls_failed").kv("client", client).emit();
           session.on_eof();
         }
         break;
+      }
       case SmtpServerSession::Step::Kind::verify_credentials:
         co_await verify(session, peer.str());
         break;

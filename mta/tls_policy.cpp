@@ -13,30 +13,7 @@ core::Failure security_features_missing(std::string_view host, std::string_view 
 
 }  // namespace
 
-std::string_view to_string(TlsPolicy policy) {
-  switch (policy) {
-    case TlsPolicy::none:
-      return "none";
-    case TlsPolicy::may:
-      return "may";
-    case TlsPolicy::encrypt:
-      return "encrypt";
-    case TlsPolicy::verify:
-      return "verify";
-    case TlsPolicy::dane:
-      return "dane";
-    case TlsPolicy::dane_only:
-      return "dane-only";
-  }
-  return "none";
-}
-
-std::optional<TlsPolicy> parse_tls_policy(std::string_view text) {
-  for (auto policy : {TlsPolicy::none, TlsPolicy::may, TlsPolicy::encrypt, TlsPolicy::verify,
-                      TlsPolicy::dane, TlsPolicy::dane_only})
-    if (text == to_string(policy)) return policy;
-  return std::nullopt;
-}
+std::string_view to_string(TlsPolicy policy) { return conf::tls_policy_name(policy); }
 
 TlsDecision decide_tls(TlsPolicy policy, bool starttls_offered, std::string_view host) {
   switch (policy) {

@@ -14,15 +14,14 @@
 #include <string>
 #include <string_view>
 
+#include "conf/tls_policy.hpp"
 #include "core/smtp_status.hpp"
 
 namespace mxrelay::mta {
 
-enum class TlsPolicy { none, may, encrypt, verify, dane, dane_only };
+using conf::TlsPolicy;
 
 std::string_view to_string(TlsPolicy policy);
-// "none", "may", "encrypt", "verify", "dane", "dane-only"; nullopt for anything else.
-std::optional<TlsPolicy> parse_tls_policy(std::string_view text);
 
 // What the session does once it knows whether the server offers STARTTLS.
 enum class TlsAction { start_tls, plaintext, refuse };

@@ -27,6 +27,8 @@ using RouteResult = std::expected<std::vector<Candidate>, core::Failure>;
 struct RouteExplanation {
   std::string domain;
   std::string lookup_name;  // the name whose MX was resolved (domain, or an override)
+  std::string transport;        // which transport-map rule applied and why; "" when not asked
+  std::string transport_entry;  // FILE:LINE:COLUMN of that entry; "" without one
   bool implicit_mx = false;
   std::vector<DnsAnswer> queries;
   std::vector<std::string> notes;  // e.g. "skipped MX host localhost: loops back"

@@ -74,6 +74,10 @@ const char* verdict_name(const RouteResult& result) {
 
 std::string render_route_text(const RouteExplanation& explanation) {
   std::string out = "route for " + explanation.domain + "\n";
+  if (!explanation.transport.empty())
+    out += "transport: " + explanation.transport +
+           (explanation.transport_entry.empty() ? "" : " (" + explanation.transport_entry + ")") +
+           "\n";
   out += "lookup: " + explanation.lookup_name + (explanation.implicit_mx ? " (implicit MX)" : "") +
          "\n";
   out += "queries:\n";
@@ -117,6 +121,8 @@ std::string render_route_json(const RouteExplanation& explanation) {
     verdict["reason"] = failure.reason;
   }
   boost::json::object root{{"domain", explanation.domain},
+                           {"transport", explanation.transport},
+                           {"transport_entry", explanation.transport_entry},
                            {"lookup_name", explanation.lookup_name},
                            {"implicit_mx", explanation.implicit_mx},
                            {"queries", std::move(queries)},

@@ -35,12 +35,30 @@ void expect_defaults(const Config& config) {
   EXPECT_EQ(config.server.max_message_size, 50u * 1024 * 1024);
   EXPECT_EQ(config.server.max_recipients, 1000u);
   EXPECT_EQ(config.server.max_hops, 50u);
+  EXPECT_EQ(config.server.tls_cert_file, "");
+  EXPECT_EQ(config.server.tls_key_file, "");
+  EXPECT_EQ(config.server.tls_ciphers,
+            "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+            "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+            "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES128-GCM-SHA256:"
+            "DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305");
+  EXPECT_EQ(config.server.tls_ciphersuites,
+            "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
+  EXPECT_FALSE(config.server.require_tls);
+  EXPECT_EQ(config.server.credentials_file, "");
+  EXPECT_EQ(config.server.auth_max_failures, 5u);
+  EXPECT_EQ(config.server.auth_failure_window, minutes(15));
+  EXPECT_EQ(config.server.max_connections, 1000u);
+  EXPECT_EQ(config.server.max_connections_per_client, 100u);
+  EXPECT_EQ(config.server.timeout, minutes(5));
 
   EXPECT_EQ(config.queue.dir, "var/spool");
   EXPECT_EQ(
       config.queue.retry_intervals,
       (std::vector<seconds>{minutes(5), minutes(10), minutes(30), hours(1), hours(2), hours(4)}));
   EXPECT_EQ(config.queue.max_age, hours(5 * 24));
+  EXPECT_EQ(config.queue.delay_warning, hours(4));
+  EXPECT_EQ(config.queue.postmaster, "");
 
   EXPECT_TRUE(config.dns.forwarders.empty());
   EXPECT_TRUE(config.dns.stubs.empty());
@@ -63,8 +81,16 @@ void expect_defaults(const Config& config) {
   EXPECT_EQ(config.delivery.data_timeout, minutes(2));
   EXPECT_EQ(config.delivery.data_block_timeout, minutes(3));
   EXPECT_EQ(config.delivery.final_dot_timeout, minutes(10));
+  EXPECT_EQ(config.delivery.tls_ca_file, "");
+  EXPECT_EQ(config.delivery.health_failure_threshold, 3u);
+  EXPECT_EQ(config.delivery.health_cool_down, minutes(5));
+  EXPECT_EQ(config.delivery.max_messages_per_connection, 100u);
+  EXPECT_EQ(config.delivery.max_connections, 20u);
+  EXPECT_EQ(config.delivery.max_connections_per_destination, 10u);
+  EXPECT_EQ(config.delivery.connection_idle_time, seconds(5));
 
   EXPECT_EQ(config.metrics.listen, "127.0.0.1:9464");
+  EXPECT_EQ(config.log.format, core::LogFormat::text);
 
   EXPECT_EQ(config.transport_file, "");
   EXPECT_TRUE(config.transport.empty());
@@ -81,7 +107,8 @@ TEST(ConfigDefaults, EmptyFileGivesEveryDefault) {
 
 TEST(ConfigDefaults, EmptySectionsGiveEveryDefault) {
   auto config = parse_config(
-      "[server]\n[queue]\n[dns]\n[dns.unbound_options]\n[delivery]\n[metrics]\n", "sections.toml");
+      "[server]\n[queue]\n[dns]\n[dns.unbound_options]\n[delivery]\n[metrics]\n[log]\n",
+      "sections.toml");
   ASSERT_TRUE(config) << config.error().front().str();
   expect_defaults(*config);
 }

@@ -1,6 +1,7 @@
 // Tests for conf::load_config and parse_config on valid input: a full round trip, the
 // shipped reference config, and files that cannot be read.
 #include "conf/load_config.hpp"
+#include "conf/default_config.hpp"
 
 #include <gtest/gtest.h>
 
@@ -163,6 +164,13 @@ TEST(LoadConfig, ReferenceConfigLoadsWithDefaults) {
   EXPECT_TRUE(config->dns.stubs.empty());
   EXPECT_EQ(config->metrics.listen, "127.0.0.1:9464");
   EXPECT_EQ(config->server.max_message_size, 50u * 1024 * 1024);
+  // The long values written out in the reference are the built-in defaults.
+  const Config defaults = default_config();
+  EXPECT_EQ(config->server.tls_ciphers, defaults.server.tls_ciphers);
+  EXPECT_EQ(config->server.tls_ciphersuites, defaults.server.tls_ciphersuites);
+  EXPECT_EQ(config->queue.delay_warning, defaults.queue.delay_warning);
+  EXPECT_EQ(config->delivery.connection_idle_time, defaults.delivery.connection_idle_time);
+  EXPECT_EQ(config->log.format, defaults.log.format);
 }
 
 class LoadConfigFile : public ::testing::Test {

@@ -25,7 +25,7 @@ TEST(TransportConfig, EntryFields) {
   auto config = parse_ok(R"(
 [transport]
 ".Corp.Example" = { host = "MailGW.corp.example:2525", tls = "verify", max_connections = 4 }
-"partner.example" = { mx = "mx-relay.partner.example", port = 2526, tls = "dane-only" }
+"partner.example" = { mx = "mx-relay.partner.example", port = 2526, tls = "encrypt" }
 "lab.example" = { host = "[2001:db8::25]" }
 "paused.example" = { host = "192.0.2.25:25", action = "hold", reason = "maintenance until Monday" }
 )");
@@ -48,7 +48,7 @@ TEST(TransportConfig, EntryFields) {
   EXPECT_EQ(partner.kind, NextHopKind::mx);
   EXPECT_EQ(partner.name, "mx-relay.partner.example");
   EXPECT_EQ(partner.port, 2526);
-  EXPECT_EQ(partner.tls, TlsPolicy::dane_only);
+  EXPECT_EQ(partner.tls, TlsPolicy::encrypt);
   EXPECT_EQ(partner.line, 4);
 
   const auto& lab = config.transport.entries()[2];
@@ -96,9 +96,8 @@ TEST(TransportConfig, TlsIsInheritedFromDelivery) {
   EXPECT_FALSE(config.transport.match("b.example")->tls_inherited);
 }
 
-TEST(TransportConfig, EveryTlsPolicyName) {
-  for (auto policy : {TlsPolicy::none, TlsPolicy::may, TlsPolicy::encrypt, TlsPolicy::verify,
-                      TlsPolicy::dane, TlsPolicy::dane_only}) {
+TEST(TransportConfig, EverySupportedTlsPolicyName) {
+  for (auto policy : {TlsPolicy::none, TlsPolicy::may, TlsPolicy::encrypt, TlsPolicy::verify}) {
     auto name = std::string(tls_policy_name(policy));
     auto config = parse_ok("[delivery]\ntls = \"" + name + "\"\n");
     EXPECT_EQ(config.delivery.tls, policy) << name;

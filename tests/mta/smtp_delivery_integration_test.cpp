@@ -76,6 +76,9 @@ struct Delivery {
   queue::Envelope envelope;
   std::vector<std::size_t> recipients{0};
   std::string body = "Subject: test\r\n\r\nhello\r\n";
+  // deliver() is a coroutine that keeps its reference parameters until it finishes, which is
+  // after co_spawn returns: every argument must outlive io.run(), so no temporaries.
+  std::string helo_name = "relay.example";
   conf::DeliveryConfig config;
   Delivery() {
     envelope.id = "Q1";
@@ -91,7 +94,7 @@ struct Delivery {
     DeliveryReport report;
     asio::co_spawn(io,
                    deliver(io.get_executor(), candidates, {envelope, recipients, body}, config,
-                           "relay.example", context, policy),
+                           helo_name, context, policy),
                    [&](std::exception_ptr error, DeliveryReport result) {
                      if (error) std::rethrow_exception(error);
                      report = std::move(result);
