@@ -11,10 +11,12 @@
 #include <stdexcept>
 
 #include "asio_helpers.hpp"
+#include "core/domain_name.hpp"
 #include "core/log_line.hpp"
 #include "mta/server_connection.hpp"
 #include "queue/queue_id.hpp"
 #include "received_header.hpp"
+#include "resolver/transport_decision.hpp"
 #include "smtp_server_session.hpp"
 
 namespace mxrelay::mta {
@@ -178,6 +180,14 @@ asio::awaitable<void> SmtpListener::serve(tcp::socket socket) {
   context.tls_available = tls_context_ != nullptr;
   context.require_tls = settings_.require_tls && tls_context_ != nullptr;
   context.auth_available = credentials_ != nullptr && tls_context_ != nullptr;
+  context.recipient_policy = [config](std::string_view recipient) -> std::optional<core::Failure> {
+    auto at = recipient.rfind('@');
+    if (at == std::string_view::npos) return std::nullopt;
+    auto decision =
+        resolver::decide_transport(*config, core::canonical_domain(recipient.substr(at + 1)));
+    if (decision.action != conf::TransportAction::reject) return std::nullopt;
+    return core::Failure::permanent(550, {5, 7, 1}, decision.reason);
+  };
   context.limits.max_message_size = config->server.max_message_size;
   context.limits.max_recipients = config->server.max_recipients;
   context.limits.max_hops = config->server.max_hops;

@@ -492,6 +492,10 @@ void SmtpServerSession::on_rcpt(std::string_view argument) {
     return reply({452, Status{4, 5, 3}, "Error: too many recipients"});
   if (!context_.relay_allowed && authenticated_user_.empty())
     return reject({554, Status{5, 7, 1}, "Relay access denied"});
+  if (context_.recipient_policy) {
+    if (auto refusal = context_.recipient_policy(parsed->path.address()))
+      return reject({refusal->reply_code, refusal->status, refusal->reason});
+  }
   message_.recipients.push_back(parsed->path.address());
   message_.recipient_dsn.push_back(std::move(dsn));
   reply({250, Status{2, 1, 5}, "Ok"});

@@ -13,6 +13,8 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
+#include <optional>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -63,6 +65,9 @@ struct ServerSessionContext {
   bool require_tls = false;     // MAIL is refused before STARTTLS (530 5.7.0)
   bool auth_available = false;  // the driver can verify credentials: AUTH is offered under TLS
   ServerLimits limits;
+  // Local policy for an otherwise acceptable recipient (e.g. a transport entry with
+  // action = "reject"): a Failure refuses it at RCPT time with that code and reason.
+  std::function<std::optional<core::Failure>(std::string_view recipient)> recipient_policy;
 };
 
 // What the driver learnt when it checked credentials.

@@ -246,6 +246,24 @@ TEST(SmtpServerSession, RelayDeniedForEveryRecipientWhenNotAllowed) {
                                      "503 5.5.1 Error: need RCPT command"}));
 }
 
+TEST(SmtpServerSession, RecipientPolicyRefusesAtRcptTimeAndKeepsTheOthers) {
+  auto context = test_context(true);
+  context.recipient_policy = [](std::string_view recipient) -> std::optional<core::Failure> {
+    if (recipient.ends_with("@blocked.test"))
+      return core::Failure::permanent(550, {5, 7, 1}, "blocked.test is closed for migration");
+    return std::nullopt;
+  };
+  Dialogue dialogue(std::move(context));
+  dialogue.feed(kOpenTransaction + crlf_lines({"RCPT TO:<x@blocked.test>", "RCPT TO:<c@d.test>",
+                                               "DATA", "Subject: t", "", "hi", "."}));
+  EXPECT_EQ(dialogue.output(),
+            kOpenTransactionReplies +
+                crlf_lines({"550 5.7.1 blocked.test is closed for migration", "250 2.1.5 Ok",
+                            "354 End data with <CR><LF>.<CR><LF>", "250 2.0.0 Ok: queued as Q1"}));
+  ASSERT_EQ(dialogue.stored().size(), 1u);
+  EXPECT_EQ(dialogue.stored()[0].recipients, (std::vector<std::string>{"b@remote.test", "c@d.test"}));
+}
+
 struct RecipientCase {
   const char* name;
   std::string path;       // as sent in RCPT TO
