@@ -7,11 +7,11 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <chrono>
 #include <cstddef>
 #include <span>
@@ -59,9 +59,9 @@ boost::asio::awaitable<ReadResult> read_some_for(Stream& stream, std::span<char>
   using namespace boost::asio::experimental::awaitable_operators;
   auto token = boost::asio::as_tuple(boost::asio::use_awaitable);
   boost::asio::steady_timer timer(stream.get_executor(), timeout);
-  auto outcome = co_await (
-      stream.async_read_some(boost::asio::buffer(buffer.data(), buffer.size()), token) ||
-      timer.async_wait(token));
+  auto outcome =
+      co_await (stream.async_read_some(boost::asio::buffer(buffer.data(), buffer.size()), token) ||
+                timer.async_wait(token));
   if (outcome.index() == 1) co_return ReadResult{IoStatus::timeout, 0};
   auto [error, n] = std::get<0>(outcome);
   if (error || n == 0) co_return ReadResult{IoStatus::failed, 0};

@@ -59,9 +59,9 @@ queue::DsnRecipient dsn_recipient(const queue::Envelope& envelope, const Recipie
   out.original_recipient = dsn.orcpt;
   out.final_recipient = envelope.recipients[result.index];
   out.action = action;
-  out.status = core::EnhancedStatus::parse(result.dsn).value_or(
-      action == queue::DsnAction::failed ? core::EnhancedStatus{5, 0, 0}
-                                         : core::EnhancedStatus{2, 0, 0});
+  out.status = core::EnhancedStatus::parse(result.dsn)
+                   .value_or(action == queue::DsnAction::failed ? core::EnhancedStatus{5, 0, 0}
+                                                                : core::EnhancedStatus{2, 0, 0});
   out.remote_mta = relay_host(relay);
   out.diagnostic = out.remote_mta.empty() ? std::string() : result.reply;
   out.last_attempt_unix = to_unix(std::chrono::system_clock::now());
@@ -198,7 +198,11 @@ void DeliveryEngine::attempt_crashed(const std::string& id, std::exception_ptr f
     what = e.what();
   } catch (...) {
   }
-  core::LogLine("internal_error").kv("queue_id", id).kv("error", what).kv("action", "retry later").emit();
+  core::LogLine("internal_error")
+      .kv("queue_id", id)
+      .kv("error", what)
+      .kv("action", "retry later")
+      .emit();
   auto found = entries_.find(id);
   if (found == entries_.end() || !found->second.in_flight) return;
   found->second.in_flight = false;
@@ -215,8 +219,8 @@ asio::awaitable<void> DeliveryEngine::attempt(std::string id) {
   std::expected<queue::DecodedRecord, std::string> decoded = std::unexpected("unread");
   if (spooled) decoded = queue::decode_record(*spooled);
   if (!decoded) {
-    entry.last_error = "cannot read the spool record: " +
-                       (spooled ? decoded.error() : spooled.error().str());
+    entry.last_error =
+        "cannot read the spool record: " + (spooled ? decoded.error() : spooled.error().str());
     core::LogLine("spool_read_failed").kv("queue_id", id).kv("reason", entry.last_error).emit();
     co_await finish(entry);
     co_return;
@@ -247,7 +251,8 @@ asio::awaitable<void> DeliveryEngine::warn_if_delayed(Entry& entry, std::string_
   auto config = config_;
   auto warning = config->queue.delay_warning;
   auto now = Clock::now();
-  if (warning.count() == 0 || entry.delay_warned || entry.complete() || now - entry.arrival < warning)
+  if (warning.count() == 0 || entry.delay_warned || entry.complete() ||
+      now - entry.arrival < warning)
     co_return;
   std::vector<queue::DsnRecipient> delayed;
   for (std::size_t i = 0; i < entry.recipients.size(); ++i) {
@@ -258,8 +263,9 @@ asio::awaitable<void> DeliveryEngine::warn_if_delayed(Entry& entry, std::string_
     recipient.original_recipient = dsn.orcpt;
     recipient.final_recipient = entry.envelope.recipients[i];
     recipient.action = queue::DsnAction::delayed;
-    recipient.status = core::EnhancedStatus::parse(entry.last_error.substr(entry.last_error.find(' ') + 1))
-                           .value_or(core::EnhancedStatus{4, 0, 0});
+    recipient.status =
+        core::EnhancedStatus::parse(entry.last_error.substr(entry.last_error.find(' ') + 1))
+            .value_or(core::EnhancedStatus{4, 0, 0});
     recipient.diagnostic = entry.last_error;
     recipient.last_attempt_unix = to_unix(now);
     recipient.will_retry_until_unix = to_unix(entry.arrival + config->queue.max_age);
@@ -300,7 +306,7 @@ asio::awaitable<bool> DeliveryEngine::notify(Entry& entry, std::string_view orig
   report.helo = hostname;
   report.recipients = {to};
   auto stored = co_await run_blocking(disk_, [&] { return spool_.store(report, text); });
-  auto action = recipients.front().action == queue::DsnAction::delayed ? "delayed"
+  auto action = recipients.front().action == queue::DsnAction::delayed  ? "delayed"
                 : recipients.front().action == queue::DsnAction::failed ? "failed"
                                                                         : "relayed";
   if (!stored) {
@@ -342,9 +348,11 @@ asio::awaitable<void> DeliveryEngine::deliver_domain(Entry& entry, const conf::C
       co_return;
     }
     case conf::TransportAction::hold: {
-      auto marked = co_await run_blocking(disk_, [&] { return spool_.set_held(entry.envelope.id, true); });
+      auto marked =
+          co_await run_blocking(disk_, [&] { return spool_.set_held(entry.envelope.id, true); });
       if (marked) entry.held = true;
-      entry.last_error = "held by transport entry " + decision.entry_location + ": " + decision.reason;
+      entry.last_error =
+          "held by transport entry " + decision.entry_location + ": " + decision.reason;
       core::LogLine("hold")
           .kv("queue_id", entry.envelope.id)
           .kv("domain", domain)
@@ -360,16 +368,21 @@ asio::awaitable<void> DeliveryEngine::deliver_domain(Entry& entry, const conf::C
   }
   auto route = co_await resolver::resolve_route(resolver, decision, domain);
   if (!route.result) {
-    for (auto index : indexes) co_await record(entry, from_failure(index, route.result.error()), "none");
+    for (auto index : indexes)
+      co_await record(entry, from_failure(index, route.result.error()), "none");
     co_return;
   }
   const auto& helo =
       config.delivery.helo_name.empty() ? config.server.hostname : config.delivery.helo_name;
-  auto report = co_await deliver(io_.get_executor(), *route.result,
-                                 {entry.envelope, indexes, body, domain}, config.delivery, helo,
-                                 delivery_context_, decision.tls);
+  auto report =
+      co_await deliver(io_.get_executor(), *route.result, {entry.envelope, indexes, body, domain},
+                       config.delivery, helo, delivery_context_, decision.tls);
   for (const auto& skipped : report.skipped)
-    core::LogLine("address_skipped").kv("queue_id", entry.envelope.id).kv("domain", domain).kv("detail", skipped).emit();
+    core::LogLine("address_skipped")
+        .kv("queue_id", entry.envelope.id)
+        .kv("domain", domain)
+        .kv("detail", skipped)
+        .emit();
   if (report.tls.used || report.tls.fell_back)
     core::LogLine("tls")
         .kv("queue_id", entry.envelope.id)
@@ -419,14 +432,20 @@ asio::awaitable<void> DeliveryEngine::record(Entry& entry, const RecipientResult
       result.reply};
   auto appended = co_await run_blocking(disk_, [&] { return spool_.append_outcome(id, outcome); });
   if (!appended)
-    core::LogLine("spool_write_failed").kv("queue_id", id).kv("reason", appended.error().str()).emit();
+    core::LogLine("spool_write_failed")
+        .kv("queue_id", id)
+        .kv("reason", appended.error().str())
+        .emit();
 }
 
 asio::awaitable<bool> DeliveryEngine::remove_from_spool(Entry& entry) {
   auto id = entry.envelope.id;
   auto removed = co_await run_blocking(disk_, [&] { return spool_.remove(id); });
   if (!removed) {
-    core::LogLine("spool_remove_failed").kv("queue_id", id).kv("reason", removed.error().str()).emit();
+    core::LogLine("spool_remove_failed")
+        .kv("queue_id", id)
+        .kv("reason", removed.error().str())
+        .emit();
     co_return false;
   }
   core::LogLine("removed").kv("queue_id", id).emit();
@@ -441,9 +460,10 @@ asio::awaitable<bool> DeliveryEngine::remove_from_spool(Entry& entry) {
 asio::awaitable<void> DeliveryEngine::expire_if_too_old(Entry& entry) {
   auto max_age = config_->queue.max_age;
   if (entry.complete() || !queue::has_expired(entry.arrival, Clock::now(), max_age)) co_return;
-  auto expired = core::Failure::permanent(
-      550, {5, 4, 7}, "message expired after " + std::to_string(max_age.count() / 3600) +
-                          "h in the queue; last error: " + entry.last_error);
+  auto expired =
+      core::Failure::permanent(550, {5, 4, 7},
+                               "message expired after " + std::to_string(max_age.count() / 3600) +
+                                   "h in the queue; last error: " + entry.last_error);
   for (std::size_t i = 0; i < entry.recipients.size(); ++i)
     if (entry.recipients[i] == RecipientState::pending)
       co_await record(entry, from_failure(i, expired), "none");
@@ -460,9 +480,9 @@ asio::awaitable<void> DeliveryEngine::finish(Entry& entry) {
   if (removed) co_return;
   ++entry.failed_attempts;
   std::uniform_real_distribution<double> unit(0.0, 1.0);
-  entry.next_attempt = Clock::now() + queue::retry_delay(entry.failed_attempts,
-                                                         config->queue.retry_intervals,
-                                                         unit(random_));
+  entry.next_attempt =
+      Clock::now() +
+      queue::retry_delay(entry.failed_attempts, config->queue.retry_intervals, unit(random_));
   entry.in_flight = false;
 }
 
@@ -504,8 +524,9 @@ asio::awaitable<std::expected<QueueEntryDetail, std::string>> DeliveryEngine::sh
   if (found == entries_.end()) co_return std::unexpected("no message " + id + " in the queue");
   QueueEntryDetail detail;
   detail.view = view(found->second);
-  auto [spooled, transcript] = co_await run_blocking(
-      disk_, [&] { return std::pair{spool_.read_record(id), spool_.read_transcript(id)}; });
+  auto [spooled, transcript] = co_await run_blocking(disk_, [&] {
+    return std::pair{spool_.read_record(id), spool_.read_transcript(id)};
+  });
   detail.transcript = std::move(transcript);
   if (!spooled) co_return std::unexpected(spooled.error().str());
   auto decoded = queue::decode_record(*spooled);

@@ -21,8 +21,8 @@
 
 #include "conf/config.hpp"
 #include "metrics.hpp"
-#include "queue/spool.hpp"
 #include "queue/dsn_report.hpp"
+#include "queue/spool.hpp"
 #include "resolver/next_hop_resolver.hpp"
 #include "resolver/transport_decision.hpp"
 #include "smtp_delivery.hpp"

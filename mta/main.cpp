@@ -16,6 +16,7 @@
 #include "conf/load_config.hpp"
 #include "core/domain_name.hpp"
 #include "core/log_line.hpp"
+#include "passwd_command.hpp"
 #include "queue_control.hpp"
 #include "queue_report.hpp"
 #include "relay.hpp"
@@ -40,6 +41,8 @@ constexpr const char* kUsage =
     "       mxrelay queue [-c FILE] flush [ID | --domain DOMAIN]\n"
     "       mxrelay queue [-c FILE] hold|release|delete|bounce ID\n"
     "       mxrelay reload [-c FILE]            re-read the configuration of the running relay\n"
+    "       mxrelay passwd FILE USER            add or replace USER in an AUTH credentials file\n"
+    "                                           (password read from standard input)\n"
     "       mxrelay version\n";
 
 struct Arguments {
@@ -181,6 +184,8 @@ int serve(const Arguments& args) {
 
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
+  if (argc >= 2 && std::string_view(argv[1]) == "passwd")
+    return mta::run_passwd_command(argc, argv);
   auto args = parse_arguments(argc, argv);
   if (!args) {
     std::cerr << kUsage;

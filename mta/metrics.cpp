@@ -30,6 +30,32 @@ prometheus::Counter& counter(prometheus::Registry& registry, const std::string& 
 std::string status_label(const resolver::RouteResult& result) {
   return result ? "2.0.0" : result.error().status.str();
 }
+
+const char* result_label(InboundSessionResult result) {
+  switch (result) {
+    case InboundSessionResult::completed:
+      return "completed";
+    case InboundSessionResult::timeout:
+      return "timeout";
+    case InboundSessionResult::error:
+      return "error";
+    case InboundSessionResult::refused:
+      return "refused";
+  }
+  return "error";
+}
+
+const char* result_label(AuthResult result) {
+  switch (result) {
+    case AuthResult::success:
+      return "success";
+    case AuthResult::failure:
+      return "failure";
+    case AuthResult::locked_out:
+      return "locked_out";
+  }
+  return "failure";
+}
 }  // namespace
 
 Metrics::Metrics()
@@ -44,9 +70,9 @@ Metrics::Metrics()
                               "Messages refused with a 4xx because the spool write failed.")),
       sessions_(counter_family(*registry_, "mxrelay_smtp_sessions_total",
                                "SMTP sessions opened, by direction (inbound, outbound).")),
-      recipient_attempts_(counter_family(
-          *registry_, "mxrelay_recipient_attempts_total",
-          "Recipient delivery attempts by result (sent, deferred, bounced).")),
+      recipient_attempts_(
+          counter_family(*registry_, "mxrelay_recipient_attempts_total",
+                         "Recipient delivery attempts by result (sent, deferred, bounced).")),
       queue_messages_(BuildGauge()
                           .Name("mxrelay_queue_messages")
                           .Help("Messages currently in the queue.")
@@ -54,18 +80,19 @@ Metrics::Metrics()
                           .Add({})),
       dns_lookups_(counter_family(*registry_, "mxrelay_dns_lookups_total",
                                   "DNS queries by record type and outcome.")),
-      dns_latency_(BuildHistogram()
-                       .Name("mxrelay_dns_lookup_duration_seconds")
-                       .Help("Time a DNS query took, cache hits included.")
-                       .Register(*registry_)
-                       .Add({}, prometheus::Histogram::BucketBoundaries{
-                                    0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10})),
+      dns_latency_(
+          BuildHistogram()
+              .Name("mxrelay_dns_lookup_duration_seconds")
+              .Help("Time a DNS query took, cache hits included.")
+              .Register(*registry_)
+              .Add({}, prometheus::Histogram::BucketBoundaries{0.001, 0.005, 0.01, 0.05, 0.1, 0.25,
+                                                               0.5, 1, 2.5, 5, 10})),
       dns_rrset_size_(BuildHistogram()
                           .Name("mxrelay_dns_rrset_records")
                           .Help("Records in each successful answer's RRset.")
                           .Register(*registry_)
-                          .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 5, 10, 20, 50,
-                                                                          100, 200, 500})),
+                          .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 5, 10, 20, 50, 100,
+                                                                           200, 500})),
       route_verdicts_(counter_family(
           *registry_, "mxrelay_route_verdicts_total",
           "Next-hop resolutions by verdict (deliver, defer, bounce) and enhanced status code.")),
@@ -73,14 +100,41 @@ Metrics::Metrics()
                                   "Routes that used a domain's own addresses (no MX records).")),
       config_reloads_(counter_family(*registry_, "mxrelay_config_reloads_total",
                                      "Configuration reloads by result (ok, rejected).")),
-      dsns_(counter_family(*registry_, "mxrelay_dsn_sent_total",
-                           "Delivery status notifications queued, by action (failed, delayed, relayed).")),
+      dsns_(counter_family(
+          *registry_, "mxrelay_dsn_sent_total",
+          "Delivery status notifications queued, by action (failed, delayed, relayed).")),
       config_last_reload_ok_(BuildGauge()
                                  .Name("mxrelay_config_last_reload_successful")
                                  .Help("1 if the last configuration reload succeeded, else 0.")
                                  .Register(*registry_)
-                                 .Add({})) {
+                                 .Add({})),
+      inbound_sessions_active_(BuildGauge()
+                                   .Name("mxrelay_inbound_sessions_active")
+                                   .Help("Inbound SMTP sessions in progress.")
+                                   .Register(*registry_)
+                                   .Add({})),
+      inbound_sessions_(counter_family(
+          *registry_, "mxrelay_inbound_sessions_total",
+          "Inbound SMTP connections ended, by result (completed, timeout, error, refused).")),
+      inbound_rejections_(
+          counter_family(*registry_, "mxrelay_inbound_rejections_total",
+                         "4xx and 5xx replies sent to inbound clients, by enhanced status code.")),
+      inbound_tls_handshakes_(counter_family(
+          *registry_, "mxrelay_inbound_tls_handshakes_total",
+          "Inbound STARTTLS handshakes by TLS version and result (success, failure).")),
+      inbound_auth_attempts_(
+          counter_family(*registry_, "mxrelay_inbound_auth_attempts_total",
+                         "Inbound SMTP AUTH attempts by result (success, failure, locked_out).")),
+      inbound_messages_by_network_(counter_family(
+          *registry_, "mxrelay_inbound_messages_by_network_total",
+          "Messages accepted, by the client's server.relay_networks entry, \"authenticated\" "
+          "or \"other\".")) {
   config_last_reload_ok_.Set(1);
+  for (auto result : {InboundSessionResult::completed, InboundSessionResult::timeout,
+                      InboundSessionResult::error, InboundSessionResult::refused})
+    inbound_sessions_.Add({{"result", result_label(result)}});
+  for (auto result : {AuthResult::success, AuthResult::failure, AuthResult::locked_out})
+    inbound_auth_attempts_.Add({{"result", result_label(result)}});
   BuildGauge()
       .Name("mxrelay_build_info")
       .Help("Build information; the value is always 1.")
@@ -107,21 +161,61 @@ void Metrics::message_received(std::size_t bytes) {
   bytes_received_.Increment(static_cast<double>(bytes));
 }
 
-void Metrics::store_failed() { store_failures_.Increment(); }
+void Metrics::store_failed() {
+  store_failures_.Increment();
+}
 
 void Metrics::session_opened(const char* direction) {
   sessions_.Add({{"direction", direction}}).Increment();
+}
+
+void Metrics::inbound_session_began() {
+  inbound_sessions_active_.Increment();
+}
+
+void Metrics::inbound_session_ended(InboundSessionResult result) {
+  inbound_sessions_active_.Decrement();
+  inbound_sessions_.Add({{"result", result_label(result)}}).Increment();
+}
+
+void Metrics::inbound_session_refused() {
+  inbound_sessions_.Add({{"result", result_label(InboundSessionResult::refused)}}).Increment();
+}
+
+void Metrics::inbound_rejection(const std::optional<core::EnhancedStatus>& status) {
+  inbound_rejections_.Add({{"status", status ? status->str() : "none"}}).Increment();
+}
+
+void Metrics::inbound_tls_handshake(std::string_view version, bool succeeded) {
+  inbound_tls_handshakes_
+      .Add({{"version", succeeded ? std::string(version) : "none"},
+            {"result", succeeded ? "success" : "failure"}})
+      .Increment();
+}
+
+void Metrics::inbound_auth(AuthResult result) {
+  inbound_auth_attempts_.Add({{"result", result_label(result)}}).Increment();
+}
+
+void Metrics::inbound_message_from(const std::string& network) {
+  inbound_messages_by_network_.Add({{"network", network}}).Increment();
 }
 
 void Metrics::recipient_attempt(const char* status) {
   recipient_attempts_.Add({{"status", status}}).Increment();
 }
 
-void Metrics::message_completed() { messages_delivered_.Increment(); }
+void Metrics::message_completed() {
+  messages_delivered_.Increment();
+}
 
-void Metrics::set_queue_size(double messages) { queue_messages_.Set(messages); }
+void Metrics::set_queue_size(double messages) {
+  queue_messages_.Set(messages);
+}
 
-void Metrics::dsn_sent(const char* action) { dsns_.Add({{"action", action}}).Increment(); }
+void Metrics::dsn_sent(const char* action) {
+  dsns_.Add({{"action", action}}).Increment();
+}
 
 void Metrics::config_reloaded(bool ok) {
   config_reloads_.Add({{"result", ok ? "ok" : "rejected"}}).Increment();

@@ -1,7 +1,9 @@
 // mta: the Prometheus metrics of one mxrelay process: the registry, the families every
 // module reports into, and the HTTP exposer on metrics.listen. Also the resolver's
 // observer, so DNS lookups and route verdicts are counted without the resolver knowing
-// about Prometheus. Label values come from small fixed sets only (never addresses or ids).
+// about Prometheus. Label values come from small fixed sets only (never addresses or ids):
+// enhanced status codes the server itself emits, TLS version names, and the CIDR strings
+// of server.relay_networks.
 #pragma once
 
 #include <prometheus/counter.h>
@@ -12,11 +14,25 @@
 #include <prometheus/registry.h>
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
+
+#include "core/smtp_status.hpp"
 
 #include "resolver/resolver_observer.hpp"
 
 namespace mxrelay::mta {
+
+// How an inbound SMTP connection ended.
+enum class InboundSessionResult {
+  completed,  // the protocol closed it (QUIT, or 421 after too many errors)
+  timeout,    // the client was idle past server.timeout
+  error,      // the connection failed or the client left without QUIT, or TLS failed
+  refused,    // over the connection limits: 421 before any session
+};
+
+enum class AuthResult { success, failure, locked_out };
 
 class Metrics : public resolver::ResolverObserver {
  public:
@@ -30,6 +46,18 @@ class Metrics : public resolver::ResolverObserver {
   void message_received(std::size_t bytes);
   void store_failed();
   void session_opened(const char* direction);
+  // An inbound session began (sessions active +1); every begun session must end.
+  void inbound_session_began();
+  void inbound_session_ended(InboundSessionResult result);
+  // A connection refused over the limits (never began a session).
+  void inbound_session_refused();
+  // The server answered a 4xx/5xx reply with this enhanced status code (none: without one).
+  void inbound_rejection(const std::optional<core::EnhancedStatus>& status);
+  // A STARTTLS handshake ended; version is the negotiated one ("TLSv1.3"), ignored on failure.
+  void inbound_tls_handshake(std::string_view version, bool succeeded);
+  void inbound_auth(AuthResult result);
+  // An accepted message's client: a server.relay_networks CIDR, "authenticated" or "other".
+  void inbound_message_from(const std::string& network);
   // One recipient's delivery attempt ended: status is "sent", "deferred" or "bounced".
   void recipient_attempt(const char* status);
   void message_completed();
@@ -60,6 +88,12 @@ class Metrics : public resolver::ResolverObserver {
   prometheus::Family<prometheus::Counter>& config_reloads_;
   prometheus::Family<prometheus::Counter>& dsns_;
   prometheus::Gauge& config_last_reload_ok_;
+  prometheus::Gauge& inbound_sessions_active_;
+  prometheus::Family<prometheus::Counter>& inbound_sessions_;
+  prometheus::Family<prometheus::Counter>& inbound_rejections_;
+  prometheus::Family<prometheus::Counter>& inbound_tls_handshakes_;
+  prometheus::Family<prometheus::Counter>& inbound_auth_attempts_;
+  prometheus::Family<prometheus::Counter>& inbound_messages_by_network_;
 };
 
 }  // namespace mxrelay::mta

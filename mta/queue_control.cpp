@@ -36,7 +36,9 @@ bool peer_is_trusted(stream_protocol::socket& socket) {
   return credentials.uid == 0 || credentials.uid == getuid();
 }
 
-json::object failure(std::string error) { return {{"ok", false}, {"error", std::move(error)}}; }
+json::object failure(std::string error) {
+  return {{"ok", false}, {"error", std::move(error)}};
+}
 
 std::optional<std::string> optional_text(const json::object& request, const char* key) {
   auto found = request.if_contains(key);
@@ -56,9 +58,7 @@ class SocketPath {
   ~SocketPath() {
     if (folder_ >= 0) ::close(folder_);
   }
-  std::string str() const {
-    return "/proc/self/fd/" + std::to_string(folder_) + "/" + name_;
-  }
+  std::string str() const { return "/proc/self/fd/" + std::to_string(folder_) + "/" + name_; }
 
  private:
   int folder_;
@@ -74,8 +74,8 @@ std::filesystem::path control_socket_path(const std::filesystem::path& spool_dir
   return spool_dir / "control.sock";
 }
 
-QueueControl::QueueControl(asio::io_context& io, DeliveryEngine& engine,
-                           std::filesystem::path path, Reload reload)
+QueueControl::QueueControl(asio::io_context& io, DeliveryEngine& engine, std::filesystem::path path,
+                           Reload reload)
     : io_(io), engine_(engine), path_(std::move(path)), reload_(std::move(reload)), acceptor_(io) {}
 
 void QueueControl::start() {
@@ -117,9 +117,10 @@ asio::awaitable<void> QueueControl::serve(stream_protocol::socket socket) {
     auto [error, n] =
         co_await asio::async_read_until(socket, input, '\n', asio::as_tuple(asio::use_awaitable));
     boost::system::error_code parse_error;
-    auto request = error ? json::value()
-                         : json::parse(std::string_view(static_cast<const char*>(input.data().data()), n),
-                                       parse_error);
+    auto request =
+        error ? json::value()
+              : json::parse(std::string_view(static_cast<const char*>(input.data().data()), n),
+                            parse_error);
     if (error || parse_error || !request.is_object())
       reply = failure("malformed request");
     else
@@ -176,7 +177,8 @@ std::expected<json::object, std::string> control_request(const std::filesystem::
   asio::write(socket, asio::buffer(text), error);
   std::string reply;
   if (!error) asio::read(socket, asio::dynamic_buffer(reply), error);
-  if (error && error != asio::error::eof) return std::unexpected("control socket: " + error.message());
+  if (error && error != asio::error::eof)
+    return std::unexpected("control socket: " + error.message());
   boost::system::error_code parse_error;
   auto value = json::parse(reply, parse_error);
   if (parse_error || !value.is_object()) return std::unexpected("malformed reply from the relay");

@@ -43,7 +43,7 @@ class QueueControl {
 
 // The client side, used by `mxrelay queue`: sends one request, returns the reply, or an
 // error text when the relay cannot be reached.
-std::expected<boost::json::object, std::string> control_request(
-    const std::filesystem::path& path, const boost::json::object& request);
+std::expected<boost::json::object, std::string> control_request(const std::filesystem::path& path,
+                                                                const boost::json::object& request);
 
 }  // namespace mxrelay::mta

@@ -1,24 +1,9 @@
-// mta: formatting of Received: headers and RFC 5322 dates.
+// mta: formatting of Received: headers.
 #include "received_header.hpp"
 
-#include <cstdio>
-#include <ctime>
+#include "core/rfc5322_date.hpp"
 
 namespace mxrelay::mta {
-
-std::string rfc5322_date(std::chrono::system_clock::time_point when) {
-  static constexpr const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-  static constexpr const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  auto seconds = std::chrono::system_clock::to_time_t(when);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%s, %02d %s %04d %02d:%02d:%02d +0000", kDays[utc.tm_wday],
-                utc.tm_mday, kMonths[utc.tm_mon], utc.tm_year + 1900, utc.tm_hour, utc.tm_min,
-                utc.tm_sec);
-  return buf;
-}
 
 std::string received_header(const ReceivedTrace& trace) {
   std::string out;
@@ -45,7 +30,8 @@ std::string received_header(const ReceivedTrace& trace) {
     out += '>';
   }
   out += "; ";
-  out += rfc5322_date(trace.when);
+  out += core::rfc5322_date(
+      std::chrono::duration_cast<std::chrono::seconds>(trace.when.time_since_epoch()).count());
   out += "\r\n";
   return out;
 }

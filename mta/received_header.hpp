@@ -23,7 +23,4 @@ struct ReceivedTrace {
 // with "(using TLS)\r\n\t" before "by" when tls is set.
 std::string received_header(const ReceivedTrace& trace);
 
-// RFC 5322 date-time in UTC: "Wed, 25 Nov 2026 14:35:22 +0000".
-std::string rfc5322_date(std::chrono::system_clock::time_point when);
-
 }  // namespace mxrelay::mta

@@ -42,11 +42,12 @@ Relay::Relay(std::filesystem::path config_file, conf::Config config)
       spool_(config_->queue.dir),
       engine_(io_, config_, spool_, make_next_hop_resolver(io_.get_executor(), *config_, &metrics_),
               metrics_, disk_, delivery_settings(*config_)),
-      listener_(io_, config_, spool_, disk_, metrics_,
-                [this](queue::Envelope envelope, std::uint64_t size) {
-                  engine_.enqueue(std::move(envelope), size);
-                },
-                listener_settings(*config_)),
+      listener_(
+          io_, config_, spool_, disk_, metrics_,
+          [this](queue::Envelope envelope, std::uint64_t size) {
+            engine_.enqueue(std::move(envelope), size);
+          },
+          listener_settings(*config_)),
       control_(io_, engine_, control_socket_path(config_->queue.dir), [this] { return reload(); }),
       signals_(io_, SIGTERM, SIGINT, SIGHUP) {
   core::set_log_format(config_->log.format);
@@ -91,10 +92,16 @@ std::expected<void, std::vector<std::string>> Relay::reload() {
     std::vector<std::string> errors;
     for (const auto& error : loaded.error()) {
       errors.push_back(error.str());
-      core::LogLine("reload_error").kv("config", config_file_.string()).kv("error", error.str()).emit();
+      core::LogLine("reload_error")
+          .kv("config", config_file_.string())
+          .kv("error", error.str())
+          .emit();
     }
     metrics_.config_reloaded(false);
-    core::LogLine("reload").kv("result", "rejected").kv("errors", static_cast<long long>(errors.size())).emit();
+    core::LogLine("reload")
+        .kv("result", "rejected")
+        .kv("errors", static_cast<long long>(errors.size()))
+        .emit();
     return std::unexpected(std::move(errors));
   }
   auto config = std::make_shared<const conf::Config>(std::move(*loaded));
@@ -109,7 +116,8 @@ std::expected<void, std::vector<std::string>> Relay::reload() {
   if (listen_addresses(*config) != listen_addresses(*config_) ||
       config->queue.dir != config_->queue.dir || config->metrics.listen != config_->metrics.listen)
     core::LogLine("reload_warning")
-        .kv("detail", "server.listen, queue.dir and metrics.listen changes take effect only after a restart")
+        .kv("detail",
+            "server.listen, queue.dir and metrics.listen changes take effect only after a restart")
         .emit();
   config_ = config;
   core::set_log_format(config->log.format);

@@ -15,8 +15,8 @@
 namespace mxrelay::mta {
 
 struct ServerTlsSettings {
-  std::filesystem::path cert_file;             // PEM chain, leaf first
-  std::filesystem::path key_file;              // PEM private key
+  std::filesystem::path cert_file;                   // PEM chain, leaf first
+  std::filesystem::path key_file;                    // PEM private key
   std::string ciphers = conf::kIntermediateCiphers;  // TLS 1.2 cipher list (OpenSSL syntax)
   std::string ciphersuites = conf::kTls13Suites;     // TLS 1.3 suites
 };

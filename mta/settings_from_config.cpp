@@ -1,7 +1,6 @@
 // mta: listener_settings() and delivery_settings().
 #include "mta/settings_from_config.hpp"
 
-
 namespace mxrelay::mta {
 
 ListenerSettings listener_settings(const conf::Config& config) {

@@ -90,7 +90,7 @@ boost::asio::awaitable<DeliveryReport> deliver(boost::asio::any_io_executor exec
                                                const std::vector<resolver::Candidate>& candidates,
                                                DeliveryRequest request,
                                                const conf::DeliveryConfig& config,
-                                               std::string helo_name,
-                                               DeliveryContext& context, TlsPolicy tls_policy);
+                                               std::string helo_name, DeliveryContext& context,
+                                               TlsPolicy tls_policy);
 
 }  // namespace mxrelay::mta

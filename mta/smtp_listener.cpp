@@ -14,6 +14,7 @@
 #include "core/domain_name.hpp"
 #include "core/log_line.hpp"
 #include "mta/server_connection.hpp"
+#include "mta/smtp_reply.hpp"
 #include "queue/queue_id.hpp"
 #include "received_header.hpp"
 #include "resolver/transport_decision.hpp"
@@ -61,6 +62,16 @@ queue::Envelope make_envelope(const ReceivedMessage& message, const core::IpAddr
   return envelope;
 }
 
+// The metrics label of an accepted message's client: its server.relay_networks entry, else
+// "authenticated" or "other".
+std::string client_network(const conf::Config& config, const core::IpAddress& peer,
+                           bool authenticated) {
+  auto network = std::ranges::find_if(config.server.relay_networks,
+                                      [&](const core::Cidr& cidr) { return cidr.contains(peer); });
+  if (network != config.server.relay_networks.end()) return network->str();
+  return authenticated ? "authenticated" : "other";
+}
+
 // RFC 3848 protocol names.
 std::string_view received_protocol(const SmtpServerSession& session) {
   if (!session.tls_active()) return "ESMTP";
@@ -69,10 +80,28 @@ std::string_view received_protocol(const SmtpServerSession& session) {
 
 // Answers a connection over the limits and closes it, without a session.
 asio::awaitable<void> refuse(ServerConnection& connection, const std::string& hostname,
-                             std::chrono::seconds timeout) {
+                             std::chrono::seconds timeout, Metrics& metrics) {
+  metrics.inbound_rejection(core::EnhancedStatus{4, 7, 0});
   co_await connection.write("421 4.7.0 " + hostname + " Error: too many connections\r\n", timeout);
   co_await connection.close(timeout);
 }
+
+// Counts the 4xx/5xx replies among the bytes the server sends, by their enhanced status code.
+class RejectionCounter {
+ public:
+  explicit RejectionCounter(Metrics& metrics) : metrics_(metrics) {}
+
+  void count(std::string_view replies) {
+    parser_.feed(replies);
+    for (auto reply = parser_.next(); reply && *reply; reply = parser_.next())
+      if ((*reply)->is_transient() || (*reply)->is_permanent())
+        metrics_.inbound_rejection((*reply)->status);
+  }
+
+ private:
+  Metrics& metrics_;
+  ReplyParser parser_;
+};
 }  // namespace
 
 SmtpListener::SmtpListener(asio::io_context& io, std::shared_ptr<const conf::Config> config,
@@ -168,7 +197,8 @@ asio::awaitable<void> SmtpListener::serve(tcp::socket socket) {
         .kv("client", client)
         .kv("reason", "too many connections")
         .emit();
-    co_await refuse(connection, config->server.hostname, settings_.timeout);
+    metrics_.inbound_session_refused();
+    co_await refuse(connection, config->server.hostname, settings_.timeout, metrics_);
     co_return;
   }
   metrics_.session_opened("inbound");
@@ -204,35 +234,55 @@ asio::awaitable<void> SmtpListener::run_session(ServerConnection& connection,
   const auto timeout = settings_.timeout;
   const auto client = "[" + peer.str() + "]";
   std::array<char, 64 * 1024> buffer;
+  RejectionCounter rejections(metrics_);
+  auto result = InboundSessionResult::completed;
+  // The session ends after on_eof()/on_timeout(); the first cause is the session's result.
+  auto fail = [&](InboundSessionResult cause) {
+    if (result == InboundSessionResult::completed) result = cause;
+    if (cause == InboundSessionResult::timeout)
+      session.on_timeout();
+    else
+      session.on_eof();
+  };
+  auto io_failure = [](IoStatus status) {
+    return status == IoStatus::timeout ? InboundSessionResult::timeout
+                                       : InboundSessionResult::error;
+  };
+  metrics_.inbound_session_began();
   // g++ 12 miscompiles co_await inside conditions: every result is stored first.
   auto greeted = co_await connection.write(session.greeting(), timeout);
-  if (greeted != IoStatus::ok) session.on_eof();
+  if (greeted != IoStatus::ok) fail(io_failure(greeted));
   for (;;) {
     auto step = session.next();
+    if (step.kind != SmtpServerSession::Step::Kind::need_input) rejections.count(step.bytes);
     switch (step.kind) {
       case SmtpServerSession::Step::Kind::send: {
         auto written = co_await connection.write(step.bytes, timeout);
-        if (written != IoStatus::ok) session.on_eof();
+        if (written != IoStatus::ok) fail(io_failure(written));
         break;
       }
       case SmtpServerSession::Step::Kind::need_input: {
         auto read = co_await connection.read_some(buffer, timeout);
         if (read.status == IoStatus::ok)
           session.on_input(std::string_view(buffer.data(), read.bytes));
-        else if (read.status == IoStatus::timeout)
-          session.on_timeout();
         else
-          session.on_eof();
+          fail(io_failure(read.status));
         break;
       }
       case SmtpServerSession::Step::Kind::start_tls: {
         auto status = co_await connection.write(step.bytes, timeout);
-        if (status == IoStatus::ok) status = co_await connection.start_tls(*tls_context_, timeout);
+        if (status != IoStatus::ok) {
+          fail(io_failure(status));
+          break;
+        }
+        status = co_await connection.start_tls(*tls_context_, timeout);
+        const auto& tls = connection.tls();
+        metrics_.inbound_tls_handshake(tls ? tls->version : std::string(), status == IoStatus::ok);
         if (status == IoStatus::ok) {
           session.on_tls_started();
         } else {
           core::LogLine("tls_failed").kv("client", client).emit();
-          session.on_eof();
+          fail(InboundSessionResult::error);
         }
         break;
       }
@@ -245,6 +295,7 @@ asio::awaitable<void> SmtpListener::run_session(ServerConnection& connection,
       case SmtpServerSession::Step::Kind::close:
         if (!step.bytes.empty()) co_await connection.write(step.bytes, timeout);
         co_await connection.close(kTlsCloseTimeout);
+        metrics_.inbound_session_ended(result);
         co_return;
     }
   }
@@ -256,6 +307,7 @@ asio::awaitable<void> SmtpListener::verify(SmtpServerSession& session, const std
   auto log = core::LogLine("auth");
   log.kv("client", "[" + address + "]").kv("sasl_username", credentials.username);
   if (auth_failures_.locked_out(address, AuthFailureLimiter::Clock::now())) {
+    metrics_.inbound_auth(AuthResult::locked_out);
     log.kv("result", "locked_out").emit();
     session.on_credentials_checked(CredentialCheck::locked_out);
     co_return;
@@ -268,6 +320,7 @@ asio::awaitable<void> SmtpListener::verify(SmtpServerSession& session, const std
   } else {
     auth_failures_.record_failure(address, AuthFailureLimiter::Clock::now());
   }
+  metrics_.inbound_auth(valid ? AuthResult::success : AuthResult::failure);
   log.kv("result", valid ? "success" : "failure").emit();
   session.on_credentials_checked(valid ? CredentialCheck::accepted : CredentialCheck::rejected);
 }
@@ -292,6 +345,8 @@ asio::awaitable<void> SmtpListener::store(ServerConnection& connection, SmtpServ
   auto stored = co_await run_blocking(disk_, [&] { return spool_.store(envelope, body); });
   if (stored) {
     metrics_.message_received(body.size());
+    metrics_.inbound_message_from(
+        client_network(config, peer, !session.authenticated_user().empty()));
     auto log = core::LogLine("accepted");
     log.kv("queue_id", envelope.id)
         .kv("from", "<" + envelope.sender + ">")

@@ -13,9 +13,8 @@
 #pragma once
 
 #include <cstddef>
-#include <functional>
-#include <optional>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>

@@ -13,7 +13,9 @@ core::Failure security_features_missing(std::string_view host, std::string_view 
 
 }  // namespace
 
-std::string_view to_string(TlsPolicy policy) { return conf::tls_policy_name(policy); }
+std::string_view to_string(TlsPolicy policy) {
+  return conf::tls_policy_name(policy);
+}
 
 TlsDecision decide_tls(TlsPolicy policy, bool starttls_offered, std::string_view host) {
   switch (policy) {

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "core/rfc5322_date.hpp"
+
 namespace mxrelay::queue {
 
 namespace {
@@ -70,21 +72,6 @@ std::string wrap(std::string_view text, std::string_view indent) {
 
 void add_header(std::string& out, std::string_view name, std::string_view value) {
   out += wrap(std::string(name) + ": " + sanitise(value), " ");
-}
-
-std::string rfc5322_date(std::int64_t unix_seconds) {
-  static constexpr std::array<const char*, 7> kDays{"Sun", "Mon", "Tue", "Wed",
-                                                    "Thu", "Fri", "Sat"};
-  static constexpr std::array<const char*, 12> kMonths{"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  std::time_t seconds = static_cast<std::time_t>(unix_seconds);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[40];
-  std::snprintf(text, sizeof text, "%s, %d %s %04d %02d:%02d:%02d +0000", kDays[utc.tm_wday],
-                utc.tm_mday, kMonths[utc.tm_mon], utc.tm_year + 1900, utc.tm_hour, utc.tm_min,
-                utc.tm_sec);
-  return text;
 }
 
 std::string_view action_keyword(DsnAction action) {
@@ -174,7 +161,7 @@ std::string recipient_explanation(const DsnRecipient& r) {
   else
     text += " status " + r.status.str();
   if (r.action == DsnAction::delayed && r.will_retry_until_unix)
-    text += " (will keep trying until " + rfc5322_date(*r.will_retry_until_unix) + ")";
+    text += " (will keep trying until " + core::rfc5322_date(*r.will_retry_until_unix) + ")";
   return wrap(sanitise(text), "    ");
 }
 
@@ -212,7 +199,7 @@ std::string human_readable_part(const DsnContext& context, const Envelope& envel
       if (r.action == action) text += recipient_explanation(r);
   }
   text += kCrlf;
-  text += wrap("The message was received on " + rfc5322_date(envelope.arrival_unix) +
+  text += wrap("The message was received on " + core::rfc5322_date(envelope.arrival_unix) +
                    " with queue id " + sanitise(envelope.id) + ".",
                "");
   if (!context.postmaster.empty())
@@ -230,9 +217,10 @@ std::string per_recipient_fields(const DsnRecipient& r) {
   add_header(out, "Status", r.status.str());
   if (!r.remote_mta.empty()) add_header(out, "Remote-MTA", "dns; " + r.remote_mta);
   if (!r.diagnostic.empty()) add_header(out, "Diagnostic-Code", "smtp; " + r.diagnostic);
-  if (r.last_attempt_unix) add_header(out, "Last-Attempt-Date", rfc5322_date(*r.last_attempt_unix));
+  if (r.last_attempt_unix)
+    add_header(out, "Last-Attempt-Date", core::rfc5322_date(*r.last_attempt_unix));
   if (r.action == DsnAction::delayed && r.will_retry_until_unix)
-    add_header(out, "Will-Retry-Until", rfc5322_date(*r.will_retry_until_unix));
+    add_header(out, "Will-Retry-Until", core::rfc5322_date(*r.will_retry_until_unix));
   return out;
 }
 
@@ -242,7 +230,7 @@ std::string delivery_status_part(const DsnContext& context, const Envelope& enve
   if (!envelope.envid.empty()) add_header(out, "Original-Envelope-Id", envelope.envid);
   add_header(out, "Reporting-MTA", "dns; " + context.reporting_mta);
   add_header(out, "X-Mxrelay-Queue-ID", envelope.id);
-  add_header(out, "Arrival-Date", rfc5322_date(envelope.arrival_unix));
+  add_header(out, "Arrival-Date", core::rfc5322_date(envelope.arrival_unix));
   for (const auto& r : recipients) {
     out += kCrlf;
     out += per_recipient_fields(r);
@@ -282,7 +270,7 @@ std::string render_dsn(const DsnContext& context, const Envelope& envelope,
   add_header(out, "From", "Mail Delivery System <MAILER-DAEMON@" + context.reporting_mta + ">");
   add_header(out, "To", angle(envelope.is_bounce() ? context.postmaster : envelope.sender));
   add_header(out, "Subject", subject_for(recipients));
-  add_header(out, "Date", rfc5322_date(context.now_unix));
+  add_header(out, "Date", core::rfc5322_date(context.now_unix));
   add_header(out, "Message-ID", angle(context.message_id));
   add_header(out, "Auto-Submitted", "auto-replied");
   add_header(out, "MIME-Version", "1.0");

@@ -10,10 +10,9 @@ namespace mxrelay::queue {
 
 std::string new_queue_id() {
   static std::atomic<std::uint64_t> last{0};
-  auto micros = static_cast<std::uint64_t>(
-      std::chrono::duration_cast<std::chrono::microseconds>(
-          std::chrono::system_clock::now().time_since_epoch())
-          .count());
+  auto micros = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                               std::chrono::system_clock::now().time_since_epoch())
+                                               .count());
   // Strictly increasing even when the clock stalls or many ids are made per microsecond.
   std::uint64_t previous = last.load();
   std::uint64_t next;

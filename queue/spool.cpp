@@ -63,7 +63,7 @@ int fsync_directory(const fs::path& dir) {
 std::expected<std::string, int> read_file(const fs::path& path) {
   FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) return std::unexpected(errno);
-  struct stat st{};
+  struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return std::unexpected(errno);
   std::string out;
   out.resize(static_cast<std::size_t>(st.st_size));
@@ -82,7 +82,8 @@ std::expected<std::string, int> read_file(const fs::path& path) {
 void make_directory(const fs::path& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) throw std::runtime_error("cannot create spool folder " + dir.string() + ": " + ec.message());
+  if (ec)
+    throw std::runtime_error("cannot create spool folder " + dir.string() + ": " + ec.message());
   fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
 }
 }  // namespace
@@ -100,11 +101,15 @@ namespace {
 constexpr std::string_view kSideSuffixes[] = {".rcpt", ".hold", ".log"};
 }  // namespace
 
-fs::path Spool::record_path(const std::string& id) const { return queue_ / id; }
+fs::path Spool::record_path(const std::string& id) const {
+  return queue_ / id;
+}
 fs::path Spool::side_path(const std::string& id, std::string_view suffix) const {
   return queue_ / (id + std::string(suffix));
 }
-fs::path Spool::outcome_path(const std::string& id) const { return side_path(id, ".rcpt"); }
+fs::path Spool::outcome_path(const std::string& id) const {
+  return side_path(id, ".rcpt");
+}
 
 std::expected<void, core::Failure> Spool::store(const Envelope& envelope, std::string_view body) {
   auto record = encode_record(envelope, body);
@@ -165,7 +170,8 @@ std::expected<void, core::Failure> Spool::set_held(const std::string& id, bool h
 
 void Spool::write_transcript(const std::string& id, std::string_view text) {
   auto temp = incoming_ / (id + ".log");
-  FileDescriptor fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, S_IRUSR | S_IWUSR));
+  FileDescriptor fd(
+      ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, S_IRUSR | S_IWUSR));
   if (fd.get() < 0 || write_all(fd.get(), text) != 0) return;
   ::rename(temp.c_str(), side_path(id, ".log").c_str());
 }
@@ -192,9 +198,11 @@ RecoveryReport Spool::recover() {
       continue;
     }
     auto bytes = read_file(path);
-    auto decoded = bytes ? decode_record(*bytes)
-                         : std::unexpected(std::string("unreadable: ") + std::strerror(bytes.error()));
-    if (decoded && decoded->envelope.id != name) decoded = std::unexpected("id does not match file");
+    auto decoded =
+        bytes ? decode_record(*bytes)
+              : std::unexpected(std::string("unreadable: ") + std::strerror(bytes.error()));
+    if (decoded && decoded->envelope.id != name)
+      decoded = std::unexpected("id does not match file");
     if (!decoded) {
       fs::rename(path, corrupt_ / name, ec);
       report.discarded.push_back(name + ": " + decoded.error());
@@ -203,7 +211,8 @@ RecoveryReport Spool::recover() {
     SpooledMessage message;
     message.envelope = std::move(decoded->envelope);
     message.record_bytes = bytes->size();
-    if (auto log = read_file(outcome_path(name))) message.outcomes = decode_recipient_outcomes(*log);
+    if (auto log = read_file(outcome_path(name)))
+      message.outcomes = decode_recipient_outcomes(*log);
     message.held = fs::exists(side_path(name, ".hold"), ec);
     report.messages.push_back(std::move(message));
   }

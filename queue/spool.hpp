@@ -2,9 +2,9 @@
 // DIR/incoming/ first, fsynced, renamed into place and the directory fsynced, so a record
 // that store() reported stored survives a crash. Per-recipient outcomes are appended
 // (and fsynced) to DIR/queue/ID.rcpt. An operator's hold is the marker file ID.hold; the
-// SMTP transcript of the latest failed attempt is kept in ID.log for `queue show`. Unreadable or torn records found on start are moved
-// to DIR/corrupt/ and reported, never silently dropped and never fatal.
-// Thread-safe: calls for different ids may run concurrently.
+// SMTP transcript of the latest failed attempt is kept in ID.log for `queue show`. Unreadable or
+// torn records found on start are moved to DIR/corrupt/ and reported, never silently dropped and
+// never fatal. Thread-safe: calls for different ids may run concurrently.
 #pragma once
 
 #include <cstdint>

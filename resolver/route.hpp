@@ -26,7 +26,7 @@ using RouteResult = std::expected<std::vector<Candidate>, core::Failure>;
 // What `mxrelay route` shows: every query made, how the hosts were chosen, the result.
 struct RouteExplanation {
   std::string domain;
-  std::string lookup_name;  // the name whose MX was resolved (domain, or an override)
+  std::string lookup_name;      // the name whose MX was resolved (domain, or an override)
   std::string transport;        // which transport-map rule applied and why; "" when not asked
   std::string transport_entry;  // FILE:LINE:COLUMN of that entry; "" without one
   bool implicit_mx = false;

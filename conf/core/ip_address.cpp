@@ -79,6 +79,8 @@ bool Cidr::contains(const IpAddress& address) const {
   return (a[full] & mask) == (n[full] & mask);
 }
 
-std::string Cidr::str() const { return network_.str() + "/" + std::to_string(prefix_); }
+std::string Cidr::str() const {
+  return network_.str() + "/" + std::to_string(prefix_);
+}
 
 }  // namespace mxrelay::core

@@ -15,11 +15,11 @@ TEST(DomainName, Canonical) {
 }
 
 TEST(DomainName, HostnameSyntax) {
-  for (const char* good : {"example.com", "mx1.example.com.", "a", "xn--bcher-kva.example",
-                           "a-b.c", "_dmarc.example"})
+  for (const char* good :
+       {"example.com", "mx1.example.com.", "a", "xn--bcher-kva.example", "a-b.c", "_dmarc.example"})
     EXPECT_TRUE(is_valid_hostname(good)) << good;
-  for (const char* bad : {"", ".", "-a.example", "a-.example", "a..b", "a b", "a@b",
-                          "exa\nmple.com"})
+  for (const char* bad :
+       {"", ".", "-a.example", "a-.example", "a..b", "a b", "a@b", "exa\nmple.com"})
     EXPECT_FALSE(is_valid_hostname(bad)) << bad;
   EXPECT_TRUE(is_valid_hostname(std::string(63, 'a') + ".com"));
   EXPECT_FALSE(is_valid_hostname(std::string(64, 'a') + ".com"));

@@ -560,13 +560,38 @@ def parse_metrics(text):
     return values
 
 
+def parse_metric_samples(text):
+    """Prometheus text exposition -> {(family name, label text): value}."""
+    samples = {}
+    for line in text.splitlines():
+        match = re.match(r"([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)", line)
+        if match and not line.startswith("#"):
+            samples[(match.group(1), match.group(2) or "")] = float(match.group(3))
+    return samples
+
+
+def toml_key(key):
+    """A TOML key, quoted unless it is a bare key."""
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
+
+
+def transport_table(entries, table="transport"):
+    """TOML text of a [transport] table: one line per domain key with an inline table,
+    e.g. {"outlook.com": {"host": "olc.example"}} -> '"outlook.com" = { host = "olc.example" }'."""
+    lines = [f"\n[{table}]"]
+    for domain, entry in entries.items():
+        fields = ", ".join(f"{toml_key(k)} = {toml_value(v)}" for k, v in entry.items())
+        lines.append(f"{toml_key(domain)} = {{ {fields} }}" if fields else f"{toml_key(domain)} = {{}}")
+    return "\n".join(lines) + "\n"
+
+
 class Mxrelay(Fixture):
     """`mxrelay serve -c FILE` with a config written from defaults for this test's address
     block merged with `overrides` (nested dicts, as in the TOML). Its stderr is the log."""
 
     name = "mxrelay"
 
-    def __init__(self, workdir, block, overrides=None):
+    def __init__(self, workdir, block, overrides=None, extra_toml=""):
         self.dir = Path(workdir) / "mxrelay"
         self.dir.mkdir(parents=True, exist_ok=True)
         self.address = block.host(1)
@@ -585,7 +610,7 @@ class Mxrelay(Fixture):
         }
         self.config = merge(defaults, overrides or {})
         self.config_path = self.dir / "mxrelay.toml"
-        self.config_path.write_text(to_toml(self.config))
+        self.write_config(extra_toml)
         self.process = Process(
             self.name, [mxrelay_bin(), "serve", "-c", self.config_path], self.dir / "mxrelay.log"
         )
@@ -593,6 +618,59 @@ class Mxrelay(Fixture):
     @property
     def smtp_server(self):
         return self.address, self.port
+
+    @property
+    def spool_dir(self):
+        return Path(self.config["queue"]["dir"])
+
+    def write_config(self, extra_toml=""):
+        """(Re)writes the config file: self.config as TOML, then `extra_toml` verbatim (for
+        tables to_toml cannot express, such as transport_table()). A running relay sees the
+        change after reload()."""
+        self.config_path.write_text(to_toml(self.config) + extra_toml)
+
+    def sighup(self):
+        self.process.check_running()
+        self.process.popen.send_signal(signal.SIGHUP)
+
+    def restart(self):
+        """stop() (exit 0 required), then start the same config on the same spool; the log
+        file continues."""
+        self.stop()
+        self.start()
+
+    def queue(self, *args, json_output=True):
+        """`mxrelay queue -c FILE ARGS... [--json]` -> (parsed JSON, exit code), or the
+        CompletedProcess without json_output."""
+        argv = ["queue", "-c", self.config_path, *args] + (["--json"] if json_output else [])
+        done = self.run_command(*argv)
+        if not json_output:
+            return done
+        try:
+            return json.loads(done.stdout), done.returncode
+        except json.JSONDecodeError as error:
+            raise AssertionError(
+                f"mxrelay queue {' '.join(map(str, args))} --json printed no JSON ({error}), "
+                f"exit {done.returncode}\nstdout:\n{done.stdout}\nstderr:\n{done.stderr}"
+            ) from None
+
+    def queue_entries(self):
+        """The entries of `mxrelay queue list --json` (AssertionError if the command fails)."""
+        listing, code = self.queue("list")
+        if code != 0 or not listing.get("ok"):
+            raise AssertionError(f"mxrelay queue list failed (exit {code}): {listing}")
+        return listing["entries"]
+
+    def queue_entry(self, queue_id):
+        """The list entry of `queue_id`, or None when it is not queued."""
+        return next((e for e in self.queue_entries() if e["id"] == queue_id), None)
+
+    def metric_samples(self):
+        """Prometheus text exposition -> {(family name, label text): value}, label text
+        being what stands between the braces ("" without labels)."""
+        url = f"http://{self.address}:{self.metrics_port}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return parse_metric_samples(response.read().decode())
 
     def start(self):
         self.process.start()

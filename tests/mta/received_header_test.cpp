@@ -31,7 +31,7 @@ TEST(ReceivedHeader, ManyRecipientsAndNoHelo) {
                                  .when = std::chrono::system_clock::time_point()});
   EXPECT_EQ(header,
             "Received: from unknown ([::1])\r\n"
-            "\tby relay.example.net (mxrelay) with SMTP id X; Thu, 01 Jan 1970 00:00:00 +0000\r\n");
+            "\tby relay.example.net (mxrelay) with SMTP id X; Thu, 1 Jan 1970 00:00:00 +0000\r\n");
 }
 
 }  // namespace

@@ -261,7 +261,8 @@ TEST(SmtpServerSession, RecipientPolicyRefusesAtRcptTimeAndKeepsTheOthers) {
                 crlf_lines({"550 5.7.1 blocked.test is closed for migration", "250 2.1.5 Ok",
                             "354 End data with <CR><LF>.<CR><LF>", "250 2.0.0 Ok: queued as Q1"}));
   ASSERT_EQ(dialogue.stored().size(), 1u);
-  EXPECT_EQ(dialogue.stored()[0].recipients, (std::vector<std::string>{"b@remote.test", "c@d.test"}));
+  EXPECT_EQ(dialogue.stored()[0].recipients,
+            (std::vector<std::string>{"b@remote.test", "c@d.test"}));
 }
 
 struct RecipientCase {

@@ -79,7 +79,8 @@ TEST_F(SpoolTest, HoldSurvivesRestartAndSideFilesGoWithTheRecord) {
   auto report = Spool(dir_).recover();
   ASSERT_EQ(report.messages.size(), 2u);
   for (const auto& m : report.messages) EXPECT_EQ(m.held, m.envelope.id == held.id);
-  EXPECT_EQ(spool.read_transcript(held.id), "C: MAIL FROM:<a@corp.example>\nS: 451 4.3.0 try later\n");
+  EXPECT_EQ(spool.read_transcript(held.id),
+            "C: MAIL FROM:<a@corp.example>\nS: 451 4.3.0 try later\n");
   EXPECT_EQ(spool.read_transcript(plain.id), "");
 
   ASSERT_TRUE(spool.set_held(held.id, false));
