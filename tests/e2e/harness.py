@@ -46,9 +46,9 @@ START_TIMEOUT = 20.0
 # ---- waiting --------------------------------------------------------------------------
 
 
-def wait_until(condition, timeout, what):
-    """Polls condition() every POLL_INTERVAL until it returns a truthy value (returned) or
-    `timeout` seconds pass (TimeoutError naming `what`)."""
+def wait_until(condition, timeout, what, interval=POLL_INTERVAL):
+    """Polls condition() every `interval` seconds until it returns a truthy value (returned)
+    or `timeout` seconds pass (TimeoutError naming `what`)."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
@@ -56,7 +56,7 @@ def wait_until(condition, timeout, what):
             return value
         if time.monotonic() >= deadline:
             raise TimeoutError(f"timed out after {timeout:g}s waiting for {what}")
-        time.sleep(POLL_INTERVAL)
+        time.sleep(interval)
 
 
 # ---- addresses and ports --------------------------------------------------------------
@@ -585,6 +585,23 @@ def transport_table(entries, table="transport"):
     return "\n".join(lines) + "\n"
 
 
+_METRIC_SAMPLE = re.compile(r"([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)")
+_METRIC_LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
+
+
+def parse_metric_samples(text):
+    """Prometheus text exposition -> {(name, ((label, value), ...) sorted by label): value}."""
+    samples = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        match = _METRIC_SAMPLE.match(line)
+        if match:
+            labels = tuple(sorted(_METRIC_LABEL.findall(match.group(2) or "")))
+            samples[(match.group(1), labels)] = float(match.group(3))
+    return samples
+
+
 class Mxrelay(Fixture):
     """`mxrelay serve -c FILE` with a config written from defaults for this test's address
     block merged with `overrides` (nested dicts, as in the TOML). Its stderr is the log."""
@@ -733,9 +750,33 @@ class Mxrelay(Fixture):
         return self.wait_for_logs(1, pattern, timeout, **fields)[0]
 
     def metrics(self):
+        return parse_metrics(self.metrics_text())
+
+    def metrics_text(self):
+        """The raw text of one /metrics scrape."""
         url = f"http://{self.address}:{self.metrics_port}/metrics"
         with urllib.request.urlopen(url, timeout=5) as response:
-            return parse_metrics(response.read().decode())
+            return response.read().decode()
+
+    def metric(self, name, **labels):
+        """The value of the sample `name` with exactly these labels; 0.0 when absent."""
+        key = (name, tuple(sorted(labels.items())))
+        return parse_metric_samples(self.metrics_text()).get(key, 0.0)
+
+    def wait_for_sample(self, name, value, timeout=10.0, **labels):
+        """Blocks until the sample `name` with exactly these labels equals `value`."""
+        return wait_until(
+            lambda: self.metric(name, **labels) == value,
+            timeout,
+            f"metric {name}{labels} == {value}",
+        )
+
+    def count_log(self, text):
+        """How many times `text` occurs in the log (cheap enough for thousands of lines)."""
+        try:
+            return self.process.log_path.read_bytes().count(text.encode())
+        except FileNotFoundError:
+            return 0
 
     def wait_for_metric(self, name, value, timeout=10.0):
         """Blocks until metric family `name` (summed over labels) equals `value`."""
@@ -762,6 +803,35 @@ class Mxrelay(Fixture):
                 f"mxrelay route --json printed no JSON ({error}), exit {done.returncode}\n"
                 f"stdout:\n{done.stdout}\nstderr:\n{done.stderr}"
             ) from None
+
+
+# ---- TLS and AUTH material ------------------------------------------------------------
+
+
+def self_signed_certificate(directory, name):
+    """A fresh self-signed RSA certificate for `name` (openssl); returns (cert, key) paths."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    cert, key = directory / f"{name}.crt", directory / f"{name}.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", f"/CN={name}", "-addext", f"subjectAltName=DNS:{name}",
+         "-keyout", key, "-out", cert],
+        check=True, capture_output=True, timeout=60,
+    )
+    key.chmod(0o600)
+    return cert, key
+
+
+def write_credentials(path, user, password):
+    """Adds USER with `password` (on stdin) to the credentials file with `mxrelay passwd`."""
+    done = subprocess.run(
+        [mxrelay_bin(), "passwd", str(path), user], input=password + "\n",
+        capture_output=True, text=True, timeout=30,
+    )
+    if done.returncode != 0:
+        raise AssertionError(f"mxrelay passwd exited {done.returncode}: {done.stderr}")
+    return Path(path)
 
 
 # ---- senders --------------------------------------------------------------------------
@@ -808,6 +878,50 @@ def send_smtplib(server, mail_from, rcpt_to, *, subject="mxrelay e2e", body="Hel
     with smtplib.SMTP(server[0], server[1], timeout=timeout, source_address=source) as smtp:
         smtp.ehlo("client.mxrelay-test.example")
         return smtp.send_message(message, mail_from, [rcpt_to])
+
+
+class RawSmtp:
+    """A byte-exact SMTP client on a plain socket, for what no library sends (BDAT chunks,
+    bare CR or LF, pipelined bursts). reply() returns one complete reply as (code, text)
+    with the lines' texts joined by newlines."""
+
+    def __init__(self, server, source_address=None, timeout=15.0):
+        source = (source_address, 0) if source_address else None
+        self.socket = socket.create_connection(server, timeout=timeout, source_address=source)
+        self.buffer = b""
+
+    def send(self, data):
+        self.socket.sendall(data.encode() if isinstance(data, str) else data)
+
+    def _line(self):
+        while b"\r\n" not in self.buffer:
+            chunk = self.socket.recv(65536)
+            if not chunk:
+                raise ConnectionError(f"connection closed; unread: {self.buffer!r}")
+            self.buffer += chunk
+        line, self.buffer = self.buffer.split(b"\r\n", 1)
+        return line.decode("utf-8", errors="replace")
+
+    def reply(self):
+        texts = []
+        while True:
+            line = self._line()
+            texts.append(line[4:])
+            if len(line) < 4 or line[3] != "-":
+                return int(line[:3]), "\n".join(texts)
+
+    def command(self, line):
+        self.send(line + "\r\n")
+        return self.reply()
+
+    def close(self):
+        self.socket.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
 
 # ---- test case base -------------------------------------------------------------------
