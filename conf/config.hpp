@@ -27,6 +27,13 @@ struct ListenEndpoint {
   std::string str() const;
 };
 
+// What the server does with a bare CR or LF (one outside a CRLF pair) in message content.
+enum class BareNewlines {
+  reject,     // 550 5.6.2: the message is refused (SMTP smuggling, CVE-2023-51764)
+  normalize,  // for the clients in bare_newlines_from only: it becomes CRLF. Trade-off: the
+              // normalised stream is parsed as usual, so their "\n.\n" ends the data
+};
+
 struct ServerConfig {
   std::vector<ListenEndpoint> listen;      // default 127.0.0.1:2525
   std::string hostname;                    // default: the machine's host name
@@ -46,6 +53,8 @@ struct ServerConfig {
   std::size_t max_connections = 1000;            // concurrent inbound connections in total
   std::size_t max_connections_per_client = 100;  // ... and per client address
   std::chrono::seconds timeout = std::chrono::minutes(5);  // idle client (RFC 5321 4.5.3.2.7)
+  BareNewlines bare_newlines = BareNewlines::reject;
+  std::vector<core::Cidr> bare_newlines_from;  // the clients "normalize" applies to; default none
 };
 
 struct QueueConfig {

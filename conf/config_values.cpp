@@ -264,8 +264,9 @@ void read_listen_endpoints(const TomlSection& section, std::string_view key,
   out = std::move(endpoints);
 }
 
-void read_networks(const TomlSection& section, std::string_view key, std::vector<core::Cidr>& out) {
-  auto items = non_empty_strings(section, key);
+void read_networks(const TomlSection& section, std::string_view key, bool allow_empty,
+                   std::vector<core::Cidr>& out) {
+  auto items = allow_empty ? section.strings(key) : non_empty_strings(section, key);
   if (!items) return;
   std::vector<core::Cidr> networks;
   for (const auto& item : *items)

@@ -50,8 +50,9 @@ void read_hostnames(const TomlSection& section, std::string_view key,
 // A non-empty array of distinct listen endpoints.
 void read_listen_endpoints(const TomlSection& section, std::string_view key,
                            std::vector<ListenEndpoint>& out);
-// A non-empty array of CIDR networks.
-void read_networks(const TomlSection& section, std::string_view key, std::vector<core::Cidr>& out);
+// An array of CIDR networks; empty only when allow_empty.
+void read_networks(const TomlSection& section, std::string_view key, bool allow_empty,
+                   std::vector<core::Cidr>& out);
 // An array of resolver servers ("addr[@port]"), canonical; empty only when allow_empty.
 void read_resolver_servers(const TomlSection& section, std::string_view key, bool allow_empty,
                            std::vector<std::string>& out);

@@ -88,19 +88,43 @@ void read_server_security(const TomlSection& server, const std::filesystem::path
     out.credentials_file = std::move(file);
 }
 
+// Indexed by BareNewlines' values.
+constexpr std::array<std::string_view, 2> kBareNewlinesNames{"reject", "normalize"};
+
+// bare_newlines and bare_newlines_from, which only make sense together: "normalize" names
+// the clients it applies to, and a list is refused while it would have no effect.
+void read_bare_newlines(const TomlSection& server, ServerConfig& out) {
+  read_enum(server, "bare_newlines", kBareNewlinesNames, out.bare_newlines);
+  read_networks(server, "bare_newlines_from", true, out.bare_newlines_from);
+  // Invalid values are reported by their readers; the cross-checks look at valid ones only.
+  const auto* mode = server.find("bare_newlines");
+  const auto* from = server.find("bare_newlines_from");
+  auto mode_is = [mode](std::string_view name) {
+    return mode && mode->value<std::string_view>() == name;
+  };
+  bool from_empty = !from || (from->is_array() && from->as_array()->empty());
+  if (mode_is("normalize") && from_empty)
+    server.report(mode->source(), "bare_newlines",
+                  "\"normalize\" needs server.bare_newlines_from (the legacy clients it applies "
+                  "to; everyone else keeps \"reject\")");
+  if ((!mode || mode_is("reject")) && !out.bare_newlines_from.empty())
+    server.report(from->source(), "bare_newlines_from",
+                  "has no effect unless server.bare_newlines = \"normalize\"");
+}
+
 void read_server(const TomlSection& server, const std::filesystem::path& base_dir,
                  ServerConfig& out) {
-  server.reject_unknown_keys({"listen", "hostname", "relay_networks", "max_message_size",
-                              "max_recipients", "max_hops", "tls_cert_file", "tls_key_file",
-                              "tls_ciphers", "tls_ciphersuites", "require_tls", "credentials_file",
-                              "auth_max_failures", "auth_failure_window", "max_connections",
-                              "max_connections_per_client", "timeout"});
+  server.reject_unknown_keys(
+      {"listen", "hostname", "relay_networks", "max_message_size", "max_recipients", "max_hops",
+       "tls_cert_file", "tls_key_file", "tls_ciphers", "tls_ciphersuites", "require_tls",
+       "credentials_file", "auth_max_failures", "auth_failure_window", "max_connections",
+       "max_connections_per_client", "timeout", "bare_newlines", "bare_newlines_from"});
   read_listen_endpoints(server, "listen", out.listen);
   read_hostname(server, "hostname", false, out.hostname);
   if (!server.find("hostname") && out.hostname.empty())
     server.report({}, "hostname",
                   "the machine's host name is not a valid host name; set server.hostname");
-  read_networks(server, "relay_networks", out.relay_networks);
+  read_networks(server, "relay_networks", false, out.relay_networks);
   read_byte_size(server, "max_message_size", out.max_message_size);
   constexpr auto kUnlimited = std::numeric_limits<std::size_t>::max();
   read_integer<std::size_t>(server, "max_recipients", 1, kUnlimited, out.max_recipients);
@@ -113,6 +137,7 @@ void read_server(const TomlSection& server, const std::filesystem::path& base_di
   read_integer<std::size_t>(server, "max_connections_per_client", 1, kUnlimited,
                             out.max_connections_per_client);
   read_duration(server, "timeout", out.timeout);
+  read_bare_newlines(server, out);
 }
 
 void read_queue(const TomlSection& queue, QueueConfig& out) {

@@ -140,7 +140,7 @@ void DeliveryEngine::recover() {
                                               : RecipientState::failed;
     entry.envelope = std::move(message.envelope);
     entry.arrival = Clock::time_point(std::chrono::seconds(entry.envelope.arrival_unix));
-    entry.size = message.record_bytes;
+    entry.size = message.message_bytes;
     entry.held = message.held;
     entry.next_attempt = Clock::now();
     add(std::move(entry));
@@ -148,11 +148,11 @@ void DeliveryEngine::recover() {
   core::LogLine("recovered").kv("messages", static_cast<long long>(report.messages.size())).emit();
 }
 
-void DeliveryEngine::enqueue(queue::Envelope envelope, std::uint64_t record_bytes) {
+void DeliveryEngine::enqueue(queue::Envelope envelope, std::uint64_t message_bytes) {
   Entry entry;
   entry.recipients.assign(envelope.recipients.size(), RecipientState::pending);
   entry.envelope = std::move(envelope);
-  entry.size = record_bytes;
+  entry.size = message_bytes;
   entry.arrival = Clock::now();
   entry.next_attempt = entry.arrival;
   add(std::move(entry));

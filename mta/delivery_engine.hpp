@@ -72,8 +72,8 @@ class DeliveryEngine {
 
   // Crash recovery: loads every spooled message; each becomes due now.
   void recover();
-  // A message the listener has just stored durably (record_bytes on disk); due now.
-  void enqueue(queue::Envelope envelope, std::uint64_t record_bytes);
+  // A message the listener has just stored durably (message_bytes long); due now.
+  void enqueue(queue::Envelope envelope, std::uint64_t message_bytes);
   void start();
   void stop();
 

@@ -7,8 +7,9 @@
 
 namespace mxrelay::mta {
 
-void SmtpDataReader::start(const DataLimits& limits) {
+void SmtpDataReader::start(const DataLimits& limits, BareLineEndings bare_line_endings) {
   limits_ = limits;
+  bare_line_endings_ = bare_line_endings;
   check_.start(limits);
   verdict_ = DataVerdict::acceptable;
   finished_ = false;
@@ -19,8 +20,8 @@ std::size_t SmtpDataReader::read(std::string_view input, std::string& message) {
   std::size_t consumed = 0;
   while (!finished_) {
     std::string_view rest = input.substr(consumed);
-    std::size_t crlf = find_crlf(rest);
-    if (crlf == std::string_view::npos) {
+    auto line_end = find_line_end(rest);
+    if (!line_end) {
       if (rest.size() > limits_.max_line_length) {
         reject(DataVerdict::line_too_long, message);
         std::size_t keep = rest.back() == '\r' ? 1 : 0;
@@ -29,10 +30,23 @@ std::size_t SmtpDataReader::read(std::string_view input, std::string& message) {
       }
       break;
     }
-    take_line(rest.substr(0, crlf), message);
-    consumed += crlf + 2;
+    take_line(rest.substr(0, line_end->offset), message);
+    consumed += line_end->offset + line_end->length;
   }
   return consumed;
+}
+
+std::optional<SmtpDataReader::LineEnd> SmtpDataReader::find_line_end(std::string_view text) const {
+  if (bare_line_endings_ == BareLineEndings::reject) {
+    std::size_t crlf = find_crlf(text);
+    if (crlf == std::string_view::npos) return std::nullopt;
+    return LineEnd{crlf, 2};
+  }
+  std::size_t end = text.find_first_of("\r\n");
+  if (end == std::string_view::npos) return std::nullopt;
+  if (text[end] == '\n') return LineEnd{end, 1};
+  if (end + 1 == text.size()) return std::nullopt;
+  return LineEnd{end, text[end + 1] == '\n' ? std::size_t{2} : std::size_t{1}};
 }
 
 void SmtpDataReader::take_line(std::string_view line, std::string& message) {

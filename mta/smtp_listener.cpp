@@ -210,6 +210,10 @@ asio::awaitable<void> SmtpListener::serve(tcp::socket socket) {
   context.tls_available = tls_context_ != nullptr;
   context.require_tls = settings_.require_tls && tls_context_ != nullptr;
   context.auth_available = credentials_ != nullptr && tls_context_ != nullptr;
+  context.normalize_bare_newlines =
+      config->server.bare_newlines == conf::BareNewlines::normalize &&
+      std::ranges::any_of(config->server.bare_newlines_from,
+                          [&](const core::Cidr& network) { return network.contains(peer); });
   context.recipient_policy = [config](std::string_view recipient) -> std::optional<core::Failure> {
     auto at = recipient.rfind('@');
     if (at == std::string_view::npos) return std::nullopt;

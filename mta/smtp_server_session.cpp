@@ -63,6 +63,27 @@ bool is_valid_helo_argument(std::string_view argument) {
   });
 }
 
+// BDAT octets with each bare CR or LF turned into CRLF. A CR at the end waits in pending_cr
+// until the next octet shows whether it begins a CRLF.
+std::string normalize_bare_line_endings(std::string_view octets, bool& pending_cr) {
+  std::string out;
+  out.reserve(octets.size() + 2);
+  for (char c : octets) {
+    if (std::exchange(pending_cr, false)) {
+      out.append("\r\n");
+      if (c == '\n') continue;
+    }
+    if (c == '\r') {
+      pending_cr = true;
+    } else if (c == '\n') {
+      out.append("\r\n");
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
 std::optional<std::uint64_t> parse_size_value(std::string_view value) {
   std::uint64_t size = 0;
   auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), size);
@@ -243,10 +264,29 @@ bool SmtpServerSession::read_data() {
 }
 
 bool SmtpServerSession::read_chunk() {
-  input_read_ += chunk_reader_.read(unread(), message_.data);
-  if (!chunk_reader_.chunk_complete()) return false;
+  std::string_view octets = unread();
+  octets = octets.substr(
+      0, static_cast<std::size_t>(std::min<std::uint64_t>(chunk_remaining_, octets.size())));
+  input_read_ += octets.size();
+  chunk_remaining_ -= octets.size();
+  if (context_.normalize_bare_newlines && !chunk_refusal_) {
+    read_normalized_chunk(octets);
+  } else {
+    chunk_reader_.read(octets, message_.data);
+  }
+  if (chunk_remaining_ > 0) return false;
   finish_chunk();
   return true;
+}
+
+// Normalising changes the octet count, and the chunk reader counts the octets it is given,
+// so each normalised piece is a chunk of its own to it; the session counts the real chunk.
+void SmtpServerSession::read_normalized_chunk(std::string_view octets) {
+  std::string text = normalize_bare_line_endings(octets, chunk_pending_cr_);
+  if (chunk_remaining_ == 0 && chunk_last_ && std::exchange(chunk_pending_cr_, false))
+    text.append("\r\n");
+  chunk_reader_.begin_chunk(text.size(), false, message_.data);
+  chunk_reader_.read(text, message_.data);
 }
 
 void SmtpServerSession::finish_data() {
@@ -508,7 +548,9 @@ void SmtpServerSession::on_data(std::string_view argument) {
     return reject({503, Status{5, 5, 1}, "Error: need RCPT command"});
   if (chunking_) return reject({503, Status{5, 5, 1}, "Error: DATA not allowed after BDAT"});
   const ServerLimits& limits = context_.limits;
-  data_reader_.start(DataLimits{limits.max_message_size, limits.max_text_line, limits.max_hops});
+  data_reader_.start(
+      DataLimits{limits.max_message_size, limits.max_text_line, limits.max_hops},
+      context_.normalize_bare_newlines ? BareLineEndings::normalize : BareLineEndings::reject);
   message_.data.clear();
   std::size_t expected = declared_size_.value_or(kInitialReservation);
   message_.data.reserve(std::min({expected, limits.max_message_size, kMaxReservation}));
@@ -537,9 +579,11 @@ void SmtpServerSession::on_bdat(std::string_view argument) {
     const ServerLimits& limits = context_.limits;
     chunk_reader_.start(DataLimits{limits.max_message_size, limits.max_text_line, limits.max_hops});
     message_.data.clear();
+    chunk_pending_cr_ = false;
   }
   chunk_reader_.begin_chunk(chunk->size, chunk_refusal_.has_value(), message_.data);
   chunk_size_ = chunk->size;
+  chunk_remaining_ = chunk->size;
   chunk_last_ = chunk->last;
   phase_ = Phase::chunk;
 }

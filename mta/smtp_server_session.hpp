@@ -4,7 +4,9 @@
 // Pipelined commands are processed in order; while a step is pending (storing, TLS
 // handshake, credential check) no further input is processed.
 // Only CRLF ends a line; bare CR/LF and NUL are refused in commands and in message content,
-// whether it came with DATA or with BDAT (RFC 3030; see smtp_chunk_reader.hpp).
+// whether it came with DATA or with BDAT (RFC 3030; see smtp_chunk_reader.hpp). Only for a
+// client the context exempts (normalize_bare_newlines) does a bare CR or LF in message
+// content end a line as CRLF would (see smtp_data_reader.hpp for the trade-off).
 // STARTTLS (RFC 3207) discards every octet received after the command line (CVE-2011-0411)
 // and forgets the EHLO. AUTH PLAIN/LOGIN (RFC 4954) is offered only under TLS; a successful
 // AUTH allows relaying. DSN parameters (RFC 3461) are validated and kept per transaction.
@@ -63,6 +65,9 @@ struct ServerSessionContext {
   bool tls_available = false;   // the driver can start TLS: STARTTLS is offered
   bool require_tls = false;     // MAIL is refused before STARTTLS (530 5.7.0)
   bool auth_available = false;  // the driver can verify credentials: AUTH is offered under TLS
+  // server.bare_newlines = "normalize" and the client is in server.bare_newlines_from: bare
+  // CR and LF in DATA and BDAT content become CRLF instead of refusing the message.
+  bool normalize_bare_newlines = false;
   ServerLimits limits;
   // Local policy for an otherwise acceptable recipient (e.g. a transport entry with
   // action = "reject"): a Failure refuses it at RCPT time with that code and reason.
@@ -155,6 +160,7 @@ class SmtpServerSession {
   bool read_command();
   bool read_data();
   bool read_chunk();
+  void read_normalized_chunk(std::string_view octets);
   void finish_data();
   void finish_chunk();
   void execute(std::string_view line);
@@ -200,7 +206,9 @@ class SmtpServerSession {
   SmtpChunkReader chunk_reader_;
   std::optional<Reply> chunk_refusal_;  // the BDAT being read is refused: reply after it
   std::uint64_t chunk_size_ = 0;
+  std::uint64_t chunk_remaining_ = 0;  // octets of the chunk not read yet
   bool chunk_last_ = false;
+  bool chunk_pending_cr_ = false;  // normalising: the last octet read was a CR
   bool tls_active_ = false;
   SaslExchange sasl_;
   SaslCredentials credentials_;

@@ -210,7 +210,7 @@ RecoveryReport Spool::recover() {
     }
     SpooledMessage message;
     message.envelope = std::move(decoded->envelope);
-    message.record_bytes = bytes->size();
+    message.message_bytes = decoded->body.size();
     if (auto log = read_file(outcome_path(name)))
       message.outcomes = decode_recipient_outcomes(*log);
     message.held = fs::exists(side_path(name, ".hold"), ec);

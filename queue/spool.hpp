@@ -22,7 +22,7 @@ namespace mxrelay::queue {
 struct SpooledMessage {
   Envelope envelope;
   std::vector<RecipientOutcome> outcomes;  // in the order recorded; later ones win
-  std::uintmax_t record_bytes = 0;
+  std::uintmax_t message_bytes = 0;  // the message as received, Received: header included
   bool held = false;
 };
 

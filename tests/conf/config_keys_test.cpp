@@ -93,6 +93,55 @@ TEST(ConfigKeys, EmptyFilesAndAddressesMeanOff) {
   EXPECT_EQ(config->delivery.tls_ca_file, "");
 }
 
+TEST(ConfigKeys, BareNewlinesNormalizeForListedClients) {
+  auto config = parse_config(
+      "[server]\nbare_newlines = \"normalize\"\n"
+      "bare_newlines_from = [\"192.0.2.0/24\", \"2001:db8::7\"]\n",
+      "t.toml");
+  ASSERT_TRUE(config) << config.error().front().str();
+  EXPECT_EQ(config->server.bare_newlines, BareNewlines::normalize);
+  ASSERT_EQ(config->server.bare_newlines_from.size(), 2u);
+  EXPECT_EQ(config->server.bare_newlines_from[0].str(), "192.0.2.0/24");
+  EXPECT_EQ(config->server.bare_newlines_from[1].str(), "2001:db8::7/128");
+
+  auto strict =
+      parse_config("[server]\nbare_newlines = \"reject\"\nbare_newlines_from = []\n", "t.toml");
+  ASSERT_TRUE(strict) << strict.error().front().str();
+  EXPECT_EQ(strict->server.bare_newlines, BareNewlines::reject);
+  EXPECT_TRUE(strict->server.bare_newlines_from.empty());
+}
+
+TEST(ConfigKeys, BareNewlinesErrors) {
+  check({
+      {"normalize without clients",
+       "[server]\nbare_newlines = \"normalize\"\n",
+       {"t.toml:2:17: server.bare_newlines: \"normalize\" needs server.bare_newlines_from (the "
+        "legacy clients it applies to; everyone else keeps \"reject\")"}},
+      {"normalize with an empty list",
+       "[server]\nbare_newlines = \"normalize\"\nbare_newlines_from = []\n",
+       {"t.toml:2:17: server.bare_newlines: \"normalize\" needs server.bare_newlines_from (the "
+        "legacy clients it applies to; everyone else keeps \"reject\")"}},
+      {"clients without normalize",
+       "[server]\nbare_newlines_from = [\"192.0.2.1\"]\n",
+       {"t.toml:2:22: server.bare_newlines_from: has no effect unless server.bare_newlines = "
+        "\"normalize\""}},
+      {"clients with reject",
+       "[server]\nbare_newlines = \"reject\"\nbare_newlines_from = [\"192.0.2.1\"]\n",
+       {"t.toml:3:22: server.bare_newlines_from: has no effect unless server.bare_newlines = "
+        "\"normalize\""}},
+      {"unknown mode (reported once)",
+       "[server]\nbare_newlines = \"accept\"\nbare_newlines_from = [\"192.0.2.1\"]\n",
+       {"t.toml:2:17: server.bare_newlines: invalid value \"accept\" (use reject or normalize)"}},
+      {"invalid network (reported once)",
+       "[server]\nbare_newlines = \"normalize\"\nbare_newlines_from = [\"192.0.2.1/33\"]\n",
+       {"t.toml:3:23: server.bare_newlines_from: invalid network \"192.0.2.1/33\" (use an IP "
+        "address or address/prefix)"}},
+      {"wrong type",
+       "[server]\nbare_newlines = true\n",
+       {"t.toml:2:17: server.bare_newlines: expected a string, got a boolean"}},
+  });
+}
+
 TEST(ConfigKeys, ServerErrors) {
   check({
       {"require_tls without a certificate",

@@ -46,6 +46,8 @@ void expect_defaults(const Config& config) {
             "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256");
   EXPECT_FALSE(config.server.require_tls);
   EXPECT_EQ(config.server.credentials_file, "");
+  EXPECT_EQ(config.server.bare_newlines, BareNewlines::reject);
+  EXPECT_TRUE(config.server.bare_newlines_from.empty());
   EXPECT_EQ(config.server.auth_max_failures, 5u);
   EXPECT_EQ(config.server.auth_failure_window, minutes(15));
   EXPECT_EQ(config.server.max_connections, 1000u);

@@ -479,7 +479,7 @@ class PostfixSmtpSink(Fixture):
 
 def mxrelay_bin():
     """$MXRELAY_BIN (set by ctest), else the binary of the default build directory."""
-    return os.environ.get("MXRELAY_BIN") or str(REPO / "build" / "mta" / "mxrelay")
+    return os.environ.get("MXRELAY_BIN") or str(REPO / "build" / "mxrelay")
 
 
 def toml_value(value):
@@ -558,16 +558,6 @@ def parse_metrics(text):
             name, value = match.group(1), float(match.group(3))
             values[name] = values.get(name, 0.0) + value
     return values
-
-
-def parse_metric_samples(text):
-    """Prometheus text exposition -> {(family name, label text): value}."""
-    samples = {}
-    for line in text.splitlines():
-        match = re.match(r"([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)", line)
-        if match and not line.startswith("#"):
-            samples[(match.group(1), match.group(2) or "")] = float(match.group(3))
-    return samples
 
 
 def toml_key(key):
@@ -681,13 +671,6 @@ class Mxrelay(Fixture):
     def queue_entry(self, queue_id):
         """The list entry of `queue_id`, or None when it is not queued."""
         return next((e for e in self.queue_entries() if e["id"] == queue_id), None)
-
-    def metric_samples(self):
-        """Prometheus text exposition -> {(family name, label text): value}, label text
-        being what stands between the braces ("" without labels)."""
-        url = f"http://{self.address}:{self.metrics_port}/metrics"
-        with urllib.request.urlopen(url, timeout=5) as response:
-            return parse_metric_samples(response.read().decode())
 
     def start(self):
         self.process.start()

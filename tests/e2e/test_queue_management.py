@@ -238,7 +238,7 @@ class QueueManagementTest(E2eTestCase):
         after = {e["id"]: e for e in self.relay.queue_entries()}
         self.assertEqual(sorted(after), sorted([held, waiting]))
         for queue_id in (held, waiting):
-            for field in ("sender", "recipients", "arrival"):
+            for field in ("sender", "recipients", "arrival", "size"):
                 self.assertEqual(after[queue_id][field], before[queue_id][field], field)
         self.assertTrue(after[held]["held"], "the hold was lost in the restart")
         self.assertFalse(after[waiting]["held"])

@@ -15,9 +15,10 @@ struct ReadResult {
   std::string message;
 };
 
-ReadResult read_all(std::string_view input, DataLimits limits = kLimits) {
+ReadResult read_all(std::string_view input, DataLimits limits = kLimits,
+                    BareLineEndings bare_line_endings = BareLineEndings::reject) {
   SmtpDataReader reader;
-  reader.start(limits);
+  reader.start(limits, bare_line_endings);
   ReadResult result;
   result.consumed = reader.read(input, result.message);
   result.finished = reader.finished();
@@ -115,6 +116,65 @@ TEST(SmtpDataReader, ALineOfExactlyTheLimitIsAccepted) {
   auto fits = read_all(std::string(998, 'a') + "\r\n.\r\n");
   EXPECT_EQ(fits.verdict, DataVerdict::acceptable);
   auto too_long = read_all(std::string(999, 'a') + "\r\n.\r\n");
+  EXPECT_EQ(too_long.verdict, DataVerdict::line_too_long);
+}
+
+ReadResult read_normalized(std::string_view input) {
+  return read_all(input, kLimits, BareLineEndings::normalize);
+}
+
+TEST(SmtpDataReaderNormalize, BareLfLinesBecomeCrlfLinesAndLfDotLfEndsData) {
+  auto result = read_normalized("a\nb\n.\nQUIT\r\n");
+  EXPECT_TRUE(result.finished);
+  EXPECT_EQ(result.verdict, DataVerdict::acceptable);
+  EXPECT_EQ(result.consumed, 6u);
+  EXPECT_EQ(result.message, "a\r\nb\r\n");
+}
+
+TEST(SmtpDataReaderNormalize, EveryBareCrOrLfEndsALine) {
+  struct Row {
+    std::string_view input;
+    std::string_view message;
+  };
+  for (const auto& row : std::initializer_list<Row>{
+           {"a\rb\r\n.\r\n", "a\r\nb\r\n"},
+           {"a\r\r\nb\n\n.\r", "a\r\n\r\nb\r\n\r\n"},
+           {"..x\n.y\r.\n", ".x\r\ny\r\n"},
+           {"a\r\nb\r\n.\r\n", "a\r\nb\r\n"},
+       }) {
+    auto result = read_normalized(std::string(row.input) + "Q");
+    EXPECT_TRUE(result.finished) << ::testing::PrintToString(row.input);
+    EXPECT_EQ(result.verdict, DataVerdict::acceptable) << ::testing::PrintToString(row.input);
+    EXPECT_EQ(result.consumed, row.input.size()) << ::testing::PrintToString(row.input);
+    EXPECT_EQ(result.message, row.message) << ::testing::PrintToString(row.input);
+  }
+}
+
+TEST(SmtpDataReaderNormalize, AFinalCrWaitsForTheNextOctet) {
+  SmtpDataReader reader;
+  reader.start(kLimits, BareLineEndings::normalize);
+  std::string message;
+  EXPECT_EQ(reader.read("a\r", message), 0u);
+  EXPECT_EQ(reader.read("a\r\n.\r", message), 3u);
+  EXPECT_EQ(message, "a\r\n");
+  EXPECT_FALSE(reader.finished());
+  EXPECT_EQ(reader.read(".\r\n", message), 3u);
+  EXPECT_TRUE(reader.finished());
+  EXPECT_EQ(message, "a\r\n");
+}
+
+TEST(SmtpDataReaderNormalize, NulIsStillRefused) {
+  auto result = read_normalized(std::string_view("a\0b\nok\n.\n", 9));
+  EXPECT_TRUE(result.finished);
+  EXPECT_EQ(result.verdict, DataVerdict::bare_line_ending);
+  EXPECT_EQ(result.message, "");
+}
+
+TEST(SmtpDataReaderNormalize, LineLimitsStillApply) {
+  auto fits = read_normalized(std::string(998, 'a') + "\n.\n");
+  EXPECT_EQ(fits.verdict, DataVerdict::acceptable);
+  auto too_long = read_normalized(std::string(999, 'a') + "\n.\n");
+  EXPECT_TRUE(too_long.finished);
   EXPECT_EQ(too_long.verdict, DataVerdict::line_too_long);
 }
 

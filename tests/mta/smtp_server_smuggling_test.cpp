@@ -51,6 +51,112 @@ INSTANTIATE_TEST_SUITE_P(SmtpServerSession, SmugglingEnding,
                            return name;
                          });
 
+testing::Dialogue normalizing_dialogue() {
+  auto context = test_context();
+  context.normalize_bare_newlines = true;
+  return Dialogue(context);
+}
+
+const std::string kTransaction =
+    crlf_lines({"EHLO client.test", "MAIL FROM:<a@client.test>", "RCPT TO:<b@remote.test>"});
+const std::string kTransactionReplies = kEhloReply + crlf_lines({"250 2.1.0 Ok", "250 2.1.5 Ok"});
+
+// server.bare_newlines = "normalize" for an exempted legacy client: bare LF lines are
+// stored as CRLF lines, and (the known trade-off) "\n.\n" ends the data.
+TEST(SmtpServerNormalizeBareNewlines, BareLfMessageIsStoredWithCrlfLines) {
+  for (std::size_t chunk : {std::size_t{1}, std::size_t{4096}}) {
+    auto dialogue = normalizing_dialogue();
+    dialogue.feed_in_chunks(kTransaction + "DATA\r\na\nb\n.\nQUIT\r\n", chunk);
+    EXPECT_EQ(dialogue.output(),
+              kTransactionReplies + crlf_lines({"354 End data with <CR><LF>.<CR><LF>",
+                                                "250 2.0.0 Ok: queued as Q1", "221 2.0.0 Bye"}))
+        << "chunk size " << chunk;
+    ASSERT_EQ(dialogue.stored().size(), 1u);
+    EXPECT_EQ(dialogue.stored()[0].data, "a\r\nb\r\n");
+  }
+}
+
+class NormalizedEnding : public ::testing::TestWithParam<std::string> {};
+
+// Every bare CR/LF variant of the end of data ends it for an exempted client: what follows
+// is taken as commands, as Postfix does for the clients it exempts.
+TEST_P(NormalizedEnding, EndsDataForAnExemptedClient) {
+  std::string input = smuggling_dialogue(GetParam());
+  for (std::size_t chunk : {input.size(), std::size_t{1}, std::size_t{7}}) {
+    auto dialogue = normalizing_dialogue();
+    dialogue.feed_in_chunks(input, chunk);
+    EXPECT_EQ(dialogue.output(),
+              kEhloReply +
+                  crlf_lines({"250 2.1.0 Ok", "250 2.1.5 Ok", "354 End data with <CR><LF>.<CR><LF>",
+                              "250 2.0.0 Ok: queued as Q1", "250 2.1.0 Ok", "250 2.1.5 Ok",
+                              "354 End data with <CR><LF>.<CR><LF>", "250 2.0.0 Ok: queued as Q2",
+                              "221 2.0.0 Bye"}))
+        << "chunk size " << chunk;
+    ASSERT_EQ(dialogue.stored().size(), 2u) << "chunk size " << chunk;
+    EXPECT_EQ(dialogue.stored()[0].data, "From: a@client.test\r\n\r\nhello\r\nhello\r\n");
+    EXPECT_EQ(dialogue.stored()[1].data, "From: ceo@victim.test\r\n\r\nsmuggled\r\n\r\n");
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(SmtpServerSession, NormalizedEnding,
+                         ::testing::Values("\n.\n", "\r.\r", "\r.\n", "\n.\r", "\n.\r\n", "\r\n.\n",
+                                           "\r.\r\n", "\r\n.\r"),
+                         [](const auto& info) {
+                           std::string name;
+                           for (char c : info.param)
+                             name += c == '\r' ? "CR" : c == '\n' ? "LF" : "Dot";
+                           return name;
+                         });
+
+TEST(SmtpServerNormalizeBareNewlines, NulStillRefusesTheMessage) {
+  auto dialogue = normalizing_dialogue();
+  dialogue.feed(smuggling_dialogue(std::string("\r\n\0.\r\n", 6)));
+  EXPECT_TRUE(dialogue.stored().empty());
+  EXPECT_EQ(dialogue.output(), kSmugglingReplies);
+}
+
+std::string bdat(std::string_view content, bool last = false) {
+  return "BDAT " + std::to_string(content.size()) + (last ? " LAST" : "") + "\r\n" +
+         std::string(content);
+}
+
+TEST(SmtpServerNormalizeBareNewlines, BdatContentIsNormalizedAcrossChunks) {
+  // A CR ending one chunk pairs with the LF starting the next; a final bare CR is a line end.
+  const std::string input =
+      kTransaction + bdat("a\nb\r") + bdat("\nc\rd\r") + bdat("e\r", true) + "QUIT\r\n";
+  for (std::size_t chunk : {std::size_t{1}, std::size_t{3}, input.size()}) {
+    auto dialogue = normalizing_dialogue();
+    dialogue.feed_in_chunks(input, chunk);
+    EXPECT_EQ(dialogue.output(),
+              kTransactionReplies +
+                  crlf_lines({"250 2.0.0 Ok: 4 octets received", "250 2.0.0 Ok: 5 octets received",
+                              "250 2.0.0 Ok: queued as Q1", "221 2.0.0 Bye"}))
+        << "chunk size " << chunk;
+    ASSERT_EQ(dialogue.stored().size(), 1u);
+    EXPECT_EQ(dialogue.stored()[0].data, "a\r\nb\r\nc\r\nd\r\ne\r\n");
+  }
+}
+
+TEST(SmtpServerNormalizeBareNewlines, BdatNulIsStillRefused) {
+  auto dialogue = normalizing_dialogue();
+  dialogue.feed(kTransaction + bdat(std::string_view("a\nb\0\n", 5), true) + "QUIT\r\n");
+  EXPECT_TRUE(dialogue.stored().empty());
+  EXPECT_EQ(dialogue.output(),
+            kTransactionReplies +
+                crlf_lines({"550 5.6.2 Message rejected: bare CR, LF or NUL not allowed",
+                            "221 2.0.0 Bye"}));
+}
+
+TEST(SmtpServerSession, BdatBareLfIsRefusedWithoutTheExemption) {
+  Dialogue dialogue;
+  dialogue.feed(kTransaction + bdat("a\nb\n", true) + "QUIT\r\n");
+  EXPECT_TRUE(dialogue.stored().empty());
+  EXPECT_EQ(dialogue.output(),
+            kTransactionReplies +
+                crlf_lines({"550 5.6.2 Message rejected: bare CR, LF or NUL not allowed",
+                            "221 2.0.0 Bye"}));
+}
+
 // A dialogue with pipelining, an error, dot-stuffing and two messages.
 const std::string kDialogue = crlf_lines(
     {"EHLO client.test", "MAIL FROM:<a@client.test> BODY=8BITMIME", "RCPT TO:<b@remote.test>",

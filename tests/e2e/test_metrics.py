@@ -1,0 +1,147 @@
+"""e2e: the /metrics endpoint after real inbound traffic. The scrape passes
+`promtool check metrics` without a word, and the inbound families moved as the traffic
+says: sessions by result (completed, timeout, error, refused) and active, rejections by
+enhanced status code, STARTTLS handshakes by version and result, AUTH attempts by result,
+and received messages per client network."""
+
+import socket
+import subprocess
+import unittest
+
+from harness import (
+    E2eTestCase,
+    Mxrelay,
+    RawSmtp,
+    SmtpSink,
+    free_port,
+    parse_metric_samples,
+    self_signed_certificate,
+    send_swaks,
+    wait_until,
+    write_credentials,
+)
+
+SENDER = "sender@client.example"
+RECIPIENT = "user@destination.example"
+USER, PASSWORD = "exchange", "correct horse"
+
+
+class MetricsTest(E2eTestCase):
+    def setUp(self):
+        super().setUp()
+        self.inside = self.block.host(9)
+        sink_address = self.block.host(10)
+        self.sink = self.start(
+            SmtpSink(self.workdir, "sink", sink_address, free_port(sink_address))
+        )
+        cert, key = self_signed_certificate(self.workdir / "tls", "relay.mxrelay.example")
+        credentials = write_credentials(self.workdir / "credentials", USER, PASSWORD)
+        server = {
+            "relay_networks": [f"{self.inside}/32"],
+            "tls_cert_file": str(cert),
+            "tls_key_file": str(key),
+            "credentials_file": str(credentials),
+            "timeout": "2s",
+            "max_connections_per_client": 2,
+        }
+        route = {"host": f"{sink_address}:{self.sink.port}"}
+        self.relay = self.start(
+            Mxrelay(self.workdir, self.block, {"server": server, "transport": {'"*"': route}})
+        )
+
+    def swaks(self, client, *args, expect_success=True):
+        return send_swaks(
+            self.relay.smtp_server, SENDER, RECIPIENT, local_interface=client,
+            extra_args=list(args), expect_success=expect_success,
+        )
+
+    def send_traffic(self):
+        outside = self.block.host(2)
+        self.swaks(self.inside)
+        denied = self.swaks(outside, expect_success=False)
+        self.assertRegex(denied.transcript, r"<\*\* +554 5\.7\.1")
+        auth = ["--tls", "--auth", "PLAIN", "--auth-user", USER]
+        wrong = self.swaks(outside, *auth, "--auth-password", "wrong", expect_success=False)
+        self.assertRegex(wrong.transcript, r"<~\* +535 5\.7\.8")
+        self.swaks(outside, *auth, "--auth-password", PASSWORD)
+
+        with RawSmtp(self.relay.smtp_server, self.block.host(3)) as idle:
+            self.assertEqual(idle.reply()[0], 220)
+            self.assertEqual(idle.reply()[0], 421)  # after server.timeout
+        with RawSmtp(self.relay.smtp_server, self.block.host(4)) as vanishing:
+            self.assertEqual(vanishing.reply()[0], 220)
+            vanishing.socket.shutdown(socket.SHUT_RDWR)
+        crowd = self.block.host(5)
+        with RawSmtp(self.relay.smtp_server, crowd) as first, RawSmtp(
+            self.relay.smtp_server, crowd
+        ) as second:
+            self.assertEqual((first.reply()[0], second.reply()[0]), (220, 220))
+            with RawSmtp(self.relay.smtp_server, crowd) as third:
+                self.assertEqual(third.reply()[0], 421)
+            self.assertEqual((first.command("QUIT")[0], second.command("QUIT")[0]), (221, 221))
+        self.sink.wait_for_messages(2)
+
+    def samples_when_idle(self):
+        """The samples once every inbound session begun has ended (the harness's readiness
+        probe is one: it connects and leaves)."""
+        relay = self.relay
+
+        def idle():
+            samples = parse_metric_samples(relay.metrics_text())
+            begun = samples.get(("mxrelay_smtp_sessions_total", (("direction", "inbound"),)), 0)
+            ended = sum(
+                value for (name, labels), value in samples.items()
+                if name == "mxrelay_inbound_sessions_total" and labels != (("result", "refused"),)
+            )
+            active = samples.get(("mxrelay_inbound_sessions_active", ()), -1)
+            return samples if begun >= 1 and begun == ended and active == 0 else None
+
+        return wait_until(idle, 10.0, "every inbound session to end")
+
+    def test_inbound_counters_move_and_promtool_accepts_the_scrape(self):
+        relay = self.relay
+        before = self.samples_when_idle()
+        self.send_traffic()
+        self.samples_when_idle()
+        relay.wait_for_logs(2, event="removed")
+
+        text = relay.metrics_text()
+        check = subprocess.run(
+            ["promtool", "check", "metrics"], input=text, capture_output=True, text=True,
+            timeout=30,
+        )
+        self.assertEqual(
+            (check.returncode, check.stdout + check.stderr), (0, ""), "promtool check metrics"
+        )
+
+        expected = [
+            ("mxrelay_inbound_rejections_total", {"status": "5.7.1"}, 1),
+            ("mxrelay_inbound_rejections_total", {"status": "5.7.8"}, 1),
+            ("mxrelay_inbound_rejections_total", {"status": "4.4.2"}, 1),
+            ("mxrelay_inbound_rejections_total", {"status": "4.7.0"}, 1),
+            ("mxrelay_inbound_tls_handshakes_total", {"version": "TLSv1.3", "result": "success"}, 2),
+            ("mxrelay_inbound_auth_attempts_total", {"result": "success"}, 1),
+            ("mxrelay_inbound_auth_attempts_total", {"result": "failure"}, 1),
+            ("mxrelay_inbound_auth_attempts_total", {"result": "locked_out"}, 0),
+            ("mxrelay_inbound_messages_by_network_total", {"network": f"{self.inside}/32"}, 1),
+            ("mxrelay_inbound_messages_by_network_total", {"network": "authenticated"}, 1),
+            ("mxrelay_messages_received_total", {}, 2),
+            ("mxrelay_smtp_sessions_total", {"direction": "inbound"}, 8),
+            ("mxrelay_inbound_sessions_total", {"result": "completed"}, 6),
+            ("mxrelay_inbound_sessions_total", {"result": "timeout"}, 1),
+            ("mxrelay_inbound_sessions_total", {"result": "error"}, 1),
+            ("mxrelay_inbound_sessions_total", {"result": "refused"}, 1),
+            ("mxrelay_messages_delivered_total", {}, 2),
+        ]
+        after = parse_metric_samples(text)
+        for name, labels, value in expected:
+            key = (name, tuple(sorted(labels.items())))
+            with self.subTest(metric=name, **labels):
+                self.assertEqual(after.get(key, 0) - before.get(key, 0), value)
+        self.assertGreater(relay.metric("mxrelay_received_bytes_total"), 500)
+        self.assertIn("# HELP mxrelay_inbound_rejections_total ", text)
+        self.assertIn("# TYPE mxrelay_inbound_sessions_active gauge", text)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,62 @@
+"""Checks packaging/grafana/mxrelay-dashboard.json: it is valid JSON (python3 -m json.tool),
+every panel query is valid PromQL (promtool check rules on the queries turned into recording
+rules, Grafana variables replaced), and the metrics the alerts use all have a panel.
+Usage: check_dashboard.py DASHBOARD_JSON"""
+import json
+import pathlib
+import re
+import subprocess
+import sys
+import tempfile
+
+REQUIRED = [
+    'up{job="mxrelay"',
+    "mxrelay_queue_messages",
+    "mxrelay_recipient_attempts_total",
+    "mxrelay_dns_lookups_total",
+    "mxrelay_route_verdicts_total",
+    "mxrelay_spool_store_failures_total",
+    "mxrelay_config_last_reload_successful",
+]
+GRAFANA_VARIABLES = {"$instance": ".+", "$__rate_interval": "5m"}
+
+
+def panel_queries(dashboard):
+    for panel in dashboard["panels"]:
+        for target in panel.get("targets", []):
+            yield panel["id"], target["refId"], target["expr"]
+
+
+def as_prometheus_query(expr):
+    for variable, value in GRAFANA_VARIABLES.items():
+        expr = expr.replace(variable, value)
+    leftover = re.search(r"\$\w+", expr)
+    if leftover:
+        raise SystemExit(f"unknown Grafana variable {leftover.group(0)} in: {expr}")
+    return expr
+
+
+def main():
+    path = pathlib.Path(sys.argv[1])
+    subprocess.run([sys.executable, "-m", "json.tool", str(path)], check=True,
+                   stdout=subprocess.DEVNULL)
+    dashboard = json.loads(path.read_text())
+    queries = list(panel_queries(dashboard))
+    if not queries:
+        raise SystemExit("the dashboard has no queries")
+
+    all_text = "\n".join(expr for _, _, expr in queries)
+    missing = [name for name in REQUIRED if name not in all_text]
+    if missing:
+        raise SystemExit(f"no panel shows: {', '.join(missing)}")
+
+    rules = [{"record": f"mxrelay_dashboard:panel_{panel}_{ref}", "expr": as_prometheus_query(expr)}
+             for panel, ref, expr in queries]
+    with tempfile.NamedTemporaryFile("w", suffix=".yml") as file:
+        json.dump({"groups": [{"name": "dashboard", "rules": rules}]}, file)
+        file.flush()
+        subprocess.run(["promtool", "check", "rules", file.name], check=True)
+    print(f"{path.name}: {len(queries)} valid queries, all alert metrics shown")
+
+
+main()
