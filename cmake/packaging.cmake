@@ -57,11 +57,10 @@ set(CPACK_DEBIAN_PACKAGE_RELEASE 1)
 set(CPACK_DEBIAN_PACKAGE_SECTION mail)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
-  "outbound SMTP relay (smart host)
- mxrelay accepts mail from trusted servers (Domino, Exchange), stores it durably
- and delivers it to the recipient domains' MX hosts or to configured next hops,
- with its own DNSSEC-validating resolver, retries, delivery status notifications
- and Prometheus metrics.")
+  "mxrelay accepts mail from trusted servers (Domino, Exchange), stores it durably
+and delivers it to the recipient domains' MX hosts or to configured next hops,
+with its own DNSSEC-validating resolver, retries, delivery status notifications
+and Prometheus metrics.")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
   ${MXRELAY_PACKAGING_DIR}/debian/conffiles
   ${MXRELAY_PACKAGING_DIR}/debian/postinst
@@ -79,7 +78,7 @@ if(MXRELAY_DPKG_SHLIBDEPS AND MXRELAY_FILE_PROGRAM)
   set(CPACK_DEBIAN_PACKAGE_DEPENDS "${mxrelay_non_library_depends}")
 else()
   set(CPACK_DEBIAN_PACKAGE_DEPENDS "${mxrelay_non_library_depends}, libc6, libgcc-s1, \
-libstdc++6, libssl3, libunbound8, libevent-2.1-7, libidn2-0, libtomlplusplus3, \
+libstdc++6, libssl3, libunbound8, libidn2-0, libtomlplusplus3, \
 libprometheus-cpp-core1.0, libprometheus-cpp-pull1.0")
 endif()
 

@@ -13,6 +13,7 @@ build_packages=(
 test_packages=(
   nsd bind9-dnsutils postfix swaks libnet-ssleay-perl prometheus
   python3 python3-aiosmtpd python3-dnslib openssl curl procps
+  systemd dpkg-dev file
 )
 
 packages=("${build_packages[@]}")
