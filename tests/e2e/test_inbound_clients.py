@@ -21,6 +21,7 @@ from harness import (
     free_port,
     self_signed_certificate,
     send_swaks,
+    transport_table,
     wait_until,
     write_credentials,
 )
@@ -37,8 +38,8 @@ LOAD_DEADLINE = 90.0
 
 
 def route_everything_to(address, port):
-    """The config part that sends every domain to one host (no DNS involved)."""
-    return {"transport": {'"*"': {"host": f"{address}:{port}"}}}
+    """The [transport] table that sends every domain to one host (no DNS involved)."""
+    return transport_table({"*": {"host": f"{address}:{port}"}})
 
 
 class InboundClientsTest(E2eTestCase):
@@ -49,9 +50,10 @@ class InboundClientsTest(E2eTestCase):
             address = self.block.host(10)
             sink = self.start(SmtpSink(self.workdir, "sink", address, free_port(address)))
             self.sink = sink
-        overrides = {"server": server or {}}
-        overrides.update(route_everything_to(sink_address(sink), sink.port))
-        self.relay = self.start(Mxrelay(self.workdir, self.block, overrides))
+        route = route_everything_to(sink_address(sink), sink.port)
+        self.relay = self.start(
+            Mxrelay(self.workdir, self.block, {"server": server or {}}, extra_toml=route)
+        )
         return self.relay
 
     def tls_settings(self):

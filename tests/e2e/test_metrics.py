@@ -17,6 +17,7 @@ from harness import (
     parse_metric_samples,
     self_signed_certificate,
     send_swaks,
+    transport_table,
     wait_until,
     write_credentials,
 )
@@ -44,9 +45,9 @@ class MetricsTest(E2eTestCase):
             "timeout": "2s",
             "max_connections_per_client": 2,
         }
-        route = {"host": f"{sink_address}:{self.sink.port}"}
+        route = transport_table({"*": {"host": f"{sink_address}:{self.sink.port}"}})
         self.relay = self.start(
-            Mxrelay(self.workdir, self.block, {"server": server, "transport": {'"*"': route}})
+            Mxrelay(self.workdir, self.block, {"server": server}, extra_toml=route)
         )
 
     def swaks(self, client, *args, expect_success=True):

@@ -6,7 +6,7 @@ from them, and still accept and relay a clean message on the same connection onc
 
 import unittest
 
-from harness import E2eTestCase, Mxrelay, RawSmtp, SmtpSink, free_port
+from harness import E2eTestCase, Mxrelay, RawSmtp, SmtpSink, free_port, transport_table
 
 ENDINGS = [
     b"\n.\n",
@@ -29,8 +29,8 @@ class SmtpSmugglingTest(E2eTestCase):
         super().setUp()
         address = self.block.host(10)
         self.sink = self.start(SmtpSink(self.workdir, "sink", address, free_port(address)))
-        route = {"host": f"{address}:{self.sink.port}"}
-        self.relay = self.start(Mxrelay(self.workdir, self.block, {"transport": {'"*"': route}}))
+        route = transport_table({"*": {"host": f"{address}:{self.sink.port}"}})
+        self.relay = self.start(Mxrelay(self.workdir, self.block, extra_toml=route))
 
     def transaction(self, client, sender, recipient):
         self.assertEqual(client.command(f"MAIL FROM:<{sender}>")[0], 250)
