@@ -122,7 +122,7 @@ std::expected<void, std::vector<std::string>> Relay::reload() {
   config_ = config;
   core::set_log_format(config->log.format);
   engine_.reconfigure(config, std::move(next_hop));
-  listener_.reconfigure(config);
+  listener_.reconfigure(config, listener_settings(*config));
   metrics_.config_reloaded(true);
   core::LogLine("reload").kv("result", "ok").kv("config", config_file_.string()).emit();
   return {};

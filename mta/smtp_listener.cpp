@@ -118,16 +118,21 @@ SmtpListener::SmtpListener(asio::io_context& io, std::shared_ptr<const conf::Con
       connections_(settings_.max_connections, settings_.max_connections_per_client) {}
 
 void SmtpListener::load_tls_and_credentials() {
-  if (settings_.tls) tls_context_ = make_server_tls_context(*settings_.tls);
+  auto tls_context = settings_.tls ? make_server_tls_context(*settings_.tls) : nullptr;
+  std::shared_ptr<const CredentialStore> credentials;
   if (!settings_.credentials_file.empty()) {
     auto store = load_credentials(settings_.credentials_file);
     if (!store) throw std::runtime_error(store.error());
-    credentials_ = std::make_shared<const CredentialStore>(std::move(*store));
+    credentials = std::make_shared<const CredentialStore>(std::move(*store));
   }
+  tls_context_ = std::move(tls_context);
+  credentials_ = std::move(credentials);
 }
 
-void SmtpListener::reconfigure(std::shared_ptr<const conf::Config> config) {
+void SmtpListener::reconfigure(std::shared_ptr<const conf::Config> config,
+                               ListenerSettings settings) {
   config_ = std::move(config);
+  settings_ = std::move(settings);
   try {
     load_tls_and_credentials();
   } catch (const std::runtime_error& error) {

@@ -62,7 +62,7 @@ class SmtpListener {
   // New sessions use this configuration (sessions in flight keep theirs); the TLS
   // certificate and the credentials file are read again, and kept as they were when that
   // fails (logged as reload_warning).
-  void reconfigure(std::shared_ptr<const conf::Config> config);
+  void reconfigure(std::shared_ptr<const conf::Config> config, ListenerSettings settings);
   // The bound endpoints (useful with port 0 in tests).
   std::vector<boost::asio::ip::tcp::endpoint> local_endpoints() const;
 

@@ -7,6 +7,7 @@ for concurrent load (50 sessions) into Postfix's smtp-sink."""
 import os
 import smtplib
 import stat
+import shutil
 import subprocess
 import sys
 import time
@@ -211,6 +212,28 @@ class InboundClientsTest(E2eTestCase):
         self.relay.wait_for_sample(
             "mxrelay_inbound_tls_handshakes_total", 1, version="TLSv1.2", result="success"
         )
+
+    def test_certificate_is_reloaded_on_sighup(self):
+        settings = self.tls_settings()
+        self.start_relay(settings)
+        address, port = self.relay.smtp_server
+
+        def served_subject():
+            done = subprocess.run(
+                ["openssl", "s_client", "-brief", "-ign_eof", "-starttls", "smtp",
+                 "-connect", f"{address}:{port}"],
+                input="QUIT\r\n", capture_output=True, text=True, timeout=30,
+            )
+            return done.stdout + done.stderr
+
+        self.assertIn("CN = relay.mxrelay.example", served_subject())
+        cert, key = self_signed_certificate(self.workdir / "renewed", "renewed.mxrelay.example")
+        shutil.copyfile(cert, settings["tls_cert_file"])
+        shutil.copyfile(key, settings["tls_key_file"])
+        self.relay.sighup()
+        self.relay.wait_for_log(event="reload", result="ok")
+        self.assertIn("CN = renewed.mxrelay.example", served_subject())
+        self.assertEqual(self.relay.log_events(event="reload_warning"), [])
 
     def test_smtp_source_load_all_accepted_and_relayed(self):
         address = self.block.host(11)
