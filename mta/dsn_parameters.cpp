@@ -77,9 +77,9 @@ std::string encode_xtext(std::string_view text) {
   return encoded;
 }
 
-std::expected<DsnReturn, DsnError> parse_dsn_ret(std::string_view value) {
-  if (equals_ignoring_case(value, "FULL")) return DsnReturn::full;
-  if (equals_ignoring_case(value, "HDRS")) return DsnReturn::headers;
+std::expected<queue::DsnRet, DsnError> parse_dsn_ret(std::string_view value) {
+  if (equals_ignoring_case(value, "FULL")) return queue::DsnRet::full;
+  if (equals_ignoring_case(value, "HDRS")) return queue::DsnRet::headers;
   return std::unexpected(DsnError::bad_value);
 }
 
@@ -88,8 +88,8 @@ std::expected<std::string, DsnError> parse_dsn_envid(std::string_view value) {
   return decode_xtext(value);
 }
 
-std::expected<DsnNotify, DsnError> parse_dsn_notify(std::string_view value) {
-  DsnNotify notify;
+std::expected<queue::DsnNotify, DsnError> parse_dsn_notify(std::string_view value) {
+  queue::DsnNotify notify;
   bool any = false;
   while (true) {
     std::size_t comma = value.find(',');
@@ -110,7 +110,7 @@ std::expected<DsnNotify, DsnError> parse_dsn_notify(std::string_view value) {
   return notify;
 }
 
-std::expected<void, DsnError> parse_dsn_orcpt(std::string_view value, RecipientDsn& into) {
+std::expected<void, DsnError> parse_dsn_orcpt(std::string_view value, queue::RecipientDsn& into) {
   if (value.size() > kMaxOrcptLength) return std::unexpected(DsnError::bad_value);
   std::size_t semicolon = value.find(';');
   if (semicolon == std::string_view::npos) return std::unexpected(DsnError::bad_value);
@@ -119,8 +119,7 @@ std::expected<void, DsnError> parse_dsn_orcpt(std::string_view value, RecipientD
   auto address = decode_xtext(value.substr(semicolon + 1));
   if (!address) return std::unexpected(address.error());
   if (address->empty()) return std::unexpected(DsnError::bad_value);
-  into.orcpt_type.assign(type);
-  into.orcpt_address = std::move(*address);
+  into.orcpt = queue::OriginalRecipient{std::string(type), std::move(*address)};
   return {};
 }
 

@@ -13,7 +13,7 @@ bool valid_address_type(std::string_view type) {
          std::ranges::all_of(type, [](unsigned char c) { return std::isalnum(c) || c == '-'; });
 }
 
-std::string notify_value(const DsnNotify& notify) {
+std::string notify_value(const queue::DsnNotify& notify) {
   if (notify.never) return "NEVER";
   std::string out;
   auto add = [&](bool wanted, const char* keyword) {
@@ -31,20 +31,20 @@ std::string notify_value(const DsnNotify& notify) {
 
 std::string mail_dsn_parameters(const MessageDsn& dsn) {
   std::string out;
-  if (dsn.ret == DsnReturn::full) out += " RET=FULL";
-  if (dsn.ret == DsnReturn::headers) out += " RET=HDRS";
+  if (dsn.ret == queue::DsnRet::full) out += " RET=FULL";
+  if (dsn.ret == queue::DsnRet::headers) out += " RET=HDRS";
   if (!dsn.envid.empty()) out += " ENVID=" + encode_xtext(dsn.envid);
   return out;
 }
 
-std::string rcpt_dsn_parameters(const RecipientDsn& dsn) {
+std::string rcpt_dsn_parameters(const queue::RecipientDsn& dsn) {
   std::string out;
   if (dsn.notify) {
     const auto value = notify_value(*dsn.notify);
     if (!value.empty()) out += " NOTIFY=" + value;
   }
-  if (valid_address_type(dsn.orcpt_type))
-    out += " ORCPT=" + dsn.orcpt_type + ";" + encode_xtext(dsn.orcpt_address);
+  if (dsn.orcpt && valid_address_type(dsn.orcpt->addr_type))
+    out += " ORCPT=" + dsn.orcpt->addr_type + ";" + encode_xtext(dsn.orcpt->address);
   return out;
 }
 

@@ -13,6 +13,6 @@ namespace mxrelay::mta {
 std::string mail_dsn_parameters(const MessageDsn& dsn);
 // " NOTIFY=SUCCESS,DELAY ORCPT=rfc822;..." (each part only when set); an ORCPT whose type is
 // not an atom of letters, digits and "-" is left out.
-std::string rcpt_dsn_parameters(const RecipientDsn& dsn);
+std::string rcpt_dsn_parameters(const queue::RecipientDsn& dsn);
 
 }  // namespace mxrelay::mta

@@ -18,8 +18,8 @@ struct OutboundMessage {
   std::vector<std::string> recipients;  // forward paths without brackets; at least one
   const std::string* data = nullptr;    // canonical CRLF lines, NOT dot-stuffed
   // RFC 3461 parameters, passed on when the next hop offers DSN.
-  MessageDsn dsn;                           // RET and ENVID
-  std::vector<RecipientDsn> recipient_dsn;  // NOTIFY and ORCPT: empty, or one per recipient
+  MessageDsn dsn;                                  // RET and ENVID
+  std::vector<queue::RecipientDsn> recipient_dsn;  // NOTIFY and ORCPT: empty, or one per recipient
   bool smtputf8 = false;  // received with SMTPUTF8 (non-ASCII addresses also imply it)
 };
 

@@ -138,23 +138,11 @@ std::vector<std::string> transcript_lines(const Transcript& transcript) {
 // The queue's DSN parameters as the client passes them on.
 void copy_dsn(const DeliveryRequest& request, OutboundMessage& message) {
   const auto& envelope = request.envelope;
-  message.dsn.ret = envelope.ret == queue::DsnRet::full      ? DsnReturn::full
-                    : envelope.ret == queue::DsnRet::headers ? DsnReturn::headers
-                                                             : DsnReturn::unspecified;
+  message.dsn.ret = envelope.ret;
   message.dsn.envid = envelope.envid;
   if (envelope.recipient_dsn.empty()) return;
-  for (auto index : request.recipients) {
-    const auto stored = queue::recipient_dsn_of(envelope, index);
-    RecipientDsn dsn;
-    if (stored.notify)
-      dsn.notify = DsnNotify{stored.notify->never, stored.notify->success, stored.notify->failure,
-                             stored.notify->delay};
-    if (stored.orcpt) {
-      dsn.orcpt_type = stored.orcpt->addr_type;
-      dsn.orcpt_address = stored.orcpt->address;
-    }
-    message.recipient_dsn.push_back(std::move(dsn));
-  }
+  for (auto index : request.recipients)
+    message.recipient_dsn.push_back(queue::recipient_dsn_of(envelope, index));
 }
 
 std::string default_destination(const DeliveryRequest& request) {

@@ -44,21 +44,12 @@ queue::Envelope make_envelope(const ReceivedMessage& message, const core::IpAddr
   envelope.helo = message.helo;
   envelope.sender = message.sender;
   envelope.recipients = message.recipients;
-  envelope.ret = message.dsn.ret == DsnReturn::full      ? queue::DsnRet::full
-                 : message.dsn.ret == DsnReturn::headers ? queue::DsnRet::headers
-                                                         : queue::DsnRet::unspecified;
+  envelope.ret = message.dsn.ret;
   envelope.envid = message.dsn.envid;
-  if (std::ranges::any_of(message.recipient_dsn,
-                          [](const RecipientDsn& dsn) { return dsn != RecipientDsn{}; })) {
-    for (const auto& dsn : message.recipient_dsn) {
-      queue::RecipientDsn& kept = envelope.recipient_dsn.emplace_back();
-      if (dsn.notify)
-        kept.notify = queue::DsnNotify{dsn.notify->never, dsn.notify->success, dsn.notify->failure,
-                                       dsn.notify->delay};
-      if (!dsn.orcpt_type.empty())
-        kept.orcpt = queue::OriginalRecipient{dsn.orcpt_type, dsn.orcpt_address};
-    }
-  }
+  if (std::ranges::any_of(message.recipient_dsn, [](const queue::RecipientDsn& dsn) {
+        return dsn != queue::RecipientDsn{};
+      }))
+    envelope.recipient_dsn = message.recipient_dsn;
   return envelope;
 }
 

@@ -488,7 +488,7 @@ std::optional<SmtpServerSession::Reply> SmtpServerSession::apply_mail_parameters
 
 // Applies NOTIFY and ORCPT (RFC 3461); any other parameter is refused.
 std::optional<SmtpServerSession::Reply> SmtpServerSession::apply_rcpt_parameters(
-    const std::vector<EsmtpParameter>& parameters, RecipientDsn& dsn) const {
+    const std::vector<EsmtpParameter>& parameters, queue::RecipientDsn& dsn) const {
   bool seen_notify = false, seen_orcpt = false;
   auto first_time = [](bool& seen) { return !std::exchange(seen, true); };
   for (const auto& [keyword, value] : parameters) {
@@ -524,7 +524,7 @@ void SmtpServerSession::on_rcpt(std::string_view argument) {
     }
   }
   if (parsed->path.is_null()) return reject({501, Status{5, 1, 3}, "Bad recipient address syntax"});
-  RecipientDsn dsn;
+  queue::RecipientDsn dsn;
   if (auto refusal = apply_rcpt_parameters(parsed->parameters, dsn)) return reject(*refusal);
   if (parsed->path.utf8 && !message_.smtputf8)
     return reject({553, Status{5, 6, 7}, "Non-ASCII recipient address needs SMTPUTF8"});

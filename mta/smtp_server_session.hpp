@@ -37,11 +37,11 @@ enum class BodyType { unspecified, seven_bit, eight_bit_mime };
 
 // An envelope and body accepted by the protocol, waiting to be made durable.
 struct ReceivedMessage {
-  std::string helo;                         // the name the client gave in EHLO/HELO
-  std::string sender;                       // reverse path without brackets; "" for <>
-  std::vector<std::string> recipients;      // forward paths without brackets, as written
-  std::vector<RecipientDsn> recipient_dsn;  // NOTIFY/ORCPT, one per entry of recipients
-  MessageDsn dsn;                           // RET/ENVID
+  std::string helo;                                // the name the client gave in EHLO/HELO
+  std::string sender;                              // reverse path without brackets; "" for <>
+  std::vector<std::string> recipients;             // forward paths without brackets, as written
+  std::vector<queue::RecipientDsn> recipient_dsn;  // NOTIFY/ORCPT, one per entry of recipients
+  MessageDsn dsn;                                  // RET/ENVID
   // The message as CRLF lines: dot-unstuffed after DATA, exactly as sent after BDAT.
   std::string data;
   BodyType body = BodyType::unspecified;
@@ -183,7 +183,7 @@ class SmtpServerSession {
   std::optional<Reply> auth_refusal() const;
   std::optional<Reply> apply_mail_parameters(const std::vector<EsmtpParameter>& parameters);
   std::optional<Reply> apply_rcpt_parameters(const std::vector<EsmtpParameter>& parameters,
-                                             RecipientDsn& dsn) const;
+                                             queue::RecipientDsn& dsn) const;
   void append_ehlo_reply();
   void reply(const Reply& reply);
   void reject(const Reply& reply);

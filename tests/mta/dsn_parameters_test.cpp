@@ -47,22 +47,21 @@ TEST(Xtext, EncodesEverythingOutsideXchar) {
 }
 
 TEST(DsnParameters, Notify) {
-  EXPECT_EQ(parse_dsn_notify("never"), DsnNotify{.never = true});
-  EXPECT_EQ(parse_dsn_notify("DELAY,SUCCESS"), (DsnNotify{.success = true, .delay = true}));
+  EXPECT_EQ(parse_dsn_notify("never"), queue::DsnNotify{.never = true});
+  EXPECT_EQ(parse_dsn_notify("DELAY,SUCCESS"), (queue::DsnNotify{.success = true, .delay = true}));
   for (std::string_view bad : {"", ",", "FAILURE,", "NEVER,FAILURE", "SUCCESS,SUCCESS", "ALL"})
     EXPECT_FALSE(parse_dsn_notify(bad)) << bad;
 }
 
 TEST(DsnParameters, RetEnvidOrcpt) {
-  EXPECT_EQ(parse_dsn_ret("full"), DsnReturn::full);
-  EXPECT_EQ(parse_dsn_ret("HDRS"), DsnReturn::headers);
+  EXPECT_EQ(parse_dsn_ret("full"), queue::DsnRet::full);
+  EXPECT_EQ(parse_dsn_ret("HDRS"), queue::DsnRet::headers);
   EXPECT_FALSE(parse_dsn_ret("HEADERS"));
   EXPECT_EQ(parse_dsn_envid("QQ+2B1"), "QQ+1");
   EXPECT_FALSE(parse_dsn_envid(std::string(101, 'a')));
-  RecipientDsn dsn;
+  queue::RecipientDsn dsn;
   ASSERT_TRUE(parse_dsn_orcpt("rfc822;a+40b.test", dsn));
-  EXPECT_EQ(dsn.orcpt_type, "rfc822");
-  EXPECT_EQ(dsn.orcpt_address, "a@b.test");
+  EXPECT_EQ(dsn.orcpt, (queue::OriginalRecipient{"rfc822", "a@b.test"}));
   for (std::string_view bad : {"rfc822", "rfc822;", ";a@b", "rf c822;a", "rfc822;a+0Db"})
     EXPECT_FALSE(parse_dsn_orcpt(bad, dsn)) << bad;
 }

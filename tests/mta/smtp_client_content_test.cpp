@@ -51,12 +51,11 @@ const std::string eight_bit_body =
 
 TEST(SmtpClientContent, PassesDsnParametersWhenOffered) {
   auto message = make_message({"a@dest.example", "b@dest.example"}, &ascii_body);
-  message.dsn = {DsnReturn::headers, "id 42+x"};
+  message.dsn = {queue::DsnRet::headers, "id 42+x"};
   message.recipient_dsn.resize(2);
-  message.recipient_dsn[0].notify = DsnNotify{false, true, true, false};
-  message.recipient_dsn[0].orcpt_type = "rfc822";
-  message.recipient_dsn[0].orcpt_address = "a=b@dest.example";
-  message.recipient_dsn[1].notify = DsnNotify{true, false, false, false};
+  message.recipient_dsn[0].notify = queue::DsnNotify{false, true, true, false};
+  message.recipient_dsn[0].orcpt = queue::OriginalRecipient{"rfc822", "a=b@dest.example"};
+  message.recipient_dsn[1].notify = queue::DsnNotify{true, false, false, false};
 
   const auto with_dsn = start("250 DSN\r\n", message);
   EXPECT_EQ(with_dsn.sent,

@@ -173,12 +173,13 @@ TEST(SmtpServerDsn, ParametersAreDecodedAndKept) {
                             "DATA", "x", "."}));
   ASSERT_EQ(dialogue.stored().size(), 1u);
   const ReceivedMessage& message = dialogue.stored()[0];
-  EXPECT_EQ(message.dsn, (MessageDsn{DsnReturn::headers, "Q+1"}));
+  EXPECT_EQ(message.dsn, (MessageDsn{queue::DsnRet::headers, "Q+1"}));
   ASSERT_EQ(message.recipient_dsn.size(), 3u);
   EXPECT_EQ(message.recipient_dsn[0],
-            (RecipientDsn{DsnNotify{.success = true, .failure = true}, "rfc822", "b@remote.test"}));
-  EXPECT_EQ(message.recipient_dsn[1], RecipientDsn{});
-  EXPECT_EQ(message.recipient_dsn[2].notify, DsnNotify{.never = true});
+            (queue::RecipientDsn{queue::DsnNotify{.success = true, .failure = true},
+                                 queue::OriginalRecipient{"rfc822", "b@remote.test"}}));
+  EXPECT_EQ(message.recipient_dsn[1], queue::RecipientDsn{});
+  EXPECT_EQ(message.recipient_dsn[2].notify, queue::DsnNotify{.never = true});
 }
 
 struct ParameterCase {
