@@ -6,27 +6,10 @@
 #include <vector>
 
 #include "conf/load_config.hpp"
+#include "golden_errors.hpp"
 
 namespace mxrelay::conf {
 namespace {
-
-std::vector<std::string> errors_of(const std::string& toml) {
-  auto config = parse_config(toml, "t.toml");
-  std::vector<std::string> out;
-  if (config) return out;
-  for (const auto& error : config.error()) out.push_back(error.str());
-  return out;
-}
-
-struct Golden {
-  const char* what;
-  const char* toml;
-  std::vector<std::string> errors;
-};
-
-void check(const std::vector<Golden>& rows) {
-  for (const auto& row : rows) EXPECT_EQ(errors_of(row.toml), row.errors) << row.what;
-}
 
 TEST(ConfigErrors, TomlSyntax) {
   check({
