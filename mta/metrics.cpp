@@ -128,13 +128,67 @@ Metrics::Metrics()
       inbound_messages_by_network_(counter_family(
           *registry_, "mxrelay_inbound_messages_by_network_total",
           "Messages accepted, by the client's server.relay_networks entry, \"authenticated\" "
-          "or \"other\".")) {
+          "or \"other\".")),
+      queue_state_(BuildGauge()
+                       .Name("mxrelay_queue_messages_by_state")
+                       .Help("Queued messages by state (ready, active, deferred, hold).")
+                       .Register(*registry_)),
+      oldest_message_age_(BuildGauge()
+                              .Name("mxrelay_queue_oldest_message_age_seconds")
+                              .Help("Age of the oldest queued message; 0 when the queue is empty.")
+                              .Register(*registry_)
+                              .Add({})),
+      messages_finished_(counter_family(
+          *registry_, "mxrelay_messages_finished_total",
+          "Messages that left the queue, by outcome (delivered, bounced, expired, deleted).")),
+      delivery_attempts_(counter_family(
+          *registry_, "mxrelay_delivery_attempts_total",
+          "Outbound recipient delivery attempts by result and enhanced status code.")),
+      outbound_connections_(
+          counter_family(*registry_, "mxrelay_outbound_connections_total",
+                         "Outbound SMTP connections used, by kind (opened, reused).")),
+      outbound_tls_(counter_family(*registry_, "mxrelay_outbound_tls_total",
+                                   "Outbound sessions by TLS policy and TLS outcome.")),
+      destination_connections_(BuildGauge()
+                                   .Name("mxrelay_destination_connections")
+                                   .Help("Outbound connections open, by destination (transport "
+                                         "entry, or mx for MX-resolved routes).")
+                                   .Register(*registry_)),
+      unhealthy_addresses_(BuildGauge()
+                               .Name("mxrelay_unhealthy_addresses")
+                               .Help("Remote addresses skipped by their circuit breaker, by "
+                                     "destination (transport entry, or mx).")
+                               .Register(*registry_)),
+      delivery_latency_(
+          BuildHistogram()
+              .Name("mxrelay_delivery_latency_seconds")
+              .Help("Time from queue entry to the remote server's 250, per "
+                    "recipient.")
+              .Register(*registry_)
+              .Add({}, prometheus::Histogram::BucketBoundaries{0.01, 0.05, 0.1, 0.5, 1, 5, 30, 60,
+                                                               300, 900, 3600, 14400, 86400})),
+      spool_syncs_(counter(*registry_, "mxrelay_spool_syncs_total",
+                           "fsync-class calls the spool made (data, directory and file system).")),
+      spool_commits_(counter(*registry_, "mxrelay_spool_commits_total",
+                             "Group commits: durable syncs each covering one or more messages.")),
+      spool_commit_batch_(
+          BuildHistogram()
+              .Name("mxrelay_spool_commit_batch_messages")
+              .Help("Messages made durable by one group commit.")
+              .Register(*registry_)
+              .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 5, 10, 20, 50, 100})),
+      disk_errors_(counter_family(*registry_, "mxrelay_disk_errors_total",
+                                  "Failed spool writes, syncs, renames or removals, by "
+                                  "operation.")) {
   config_last_reload_ok_.Set(1);
   for (auto result : {InboundSessionResult::completed, InboundSessionResult::timeout,
                       InboundSessionResult::error, InboundSessionResult::refused})
     inbound_sessions_.Add({{"result", result_label(result)}});
   for (auto result : {AuthResult::success, AuthResult::failure, AuthResult::locked_out})
     inbound_auth_attempts_.Add({{"result", result_label(result)}});
+  for (const char* state : {"ready", "active", "deferred", "hold"})
+    queue_state_.Add({{"state", state}});
+  for (const char* kind : {"opened", "reused"}) outbound_connections_.Add({{"kind", kind}});
   BuildGauge()
       .Name("mxrelay_build_info")
       .Help("Build information; the value is always 1.")
@@ -220,6 +274,56 @@ void Metrics::dsn_sent(const char* action) {
 void Metrics::config_reloaded(bool ok) {
   config_reloads_.Add({{"result", ok ? "ok" : "rejected"}}).Increment();
   config_last_reload_ok_.Set(ok ? 1 : 0);
+}
+
+void Metrics::set_queue_state(const char* state, double messages) {
+  queue_state_.Add({{"state", state}}).Set(messages);
+}
+
+void Metrics::set_oldest_message_age(double seconds) {
+  oldest_message_age_.Set(seconds);
+}
+
+void Metrics::message_finished(const char* outcome) {
+  messages_finished_.Add({{"outcome", outcome}}).Increment();
+}
+
+void Metrics::delivery_attempt(const char* result, std::string_view status) {
+  delivery_attempts_.Add({{"result", result}, {"status", std::string(status)}}).Increment();
+}
+
+void Metrics::outbound_connection(bool reused) {
+  outbound_connections_.Add({{"kind", reused ? "reused" : "opened"}}).Increment();
+}
+
+void Metrics::outbound_tls(const char* policy, const char* outcome) {
+  outbound_tls_.Add({{"policy", policy}, {"outcome", outcome}}).Increment();
+}
+
+void Metrics::set_destination_connections(const std::string& destination, double connections) {
+  destination_connections_.Add({{"destination", destination}}).Set(connections);
+}
+
+void Metrics::set_unhealthy_addresses(const std::string& destination, double addresses) {
+  unhealthy_addresses_.Add({{"destination", destination}}).Set(addresses);
+}
+
+void Metrics::delivery_latency(double seconds) {
+  delivery_latency_.Observe(seconds);
+}
+
+void Metrics::on_commit(std::size_t messages, std::size_t syncs) {
+  spool_commits_.Increment();
+  spool_syncs_.Increment(static_cast<double>(syncs));
+  spool_commit_batch_.Observe(static_cast<double>(messages));
+}
+
+void Metrics::on_sync() {
+  spool_syncs_.Increment();
+}
+
+void Metrics::on_disk_error(const char* operation) {
+  disk_errors_.Add({{"operation", operation}}).Increment();
 }
 
 void Metrics::on_query(const resolver::DnsAnswer& answer, std::chrono::nanoseconds latency) {

@@ -20,6 +20,7 @@
 
 #include "core/smtp_status.hpp"
 
+#include "queue/spool_observer.hpp"
 #include "resolver/resolver_observer.hpp"
 
 namespace mxrelay::mta {
@@ -34,7 +35,7 @@ enum class InboundSessionResult {
 
 enum class AuthResult { success, failure, locked_out };
 
-class Metrics : public resolver::ResolverObserver {
+class Metrics : public resolver::ResolverObserver, public queue::SpoolObserver {
  public:
   Metrics();
 
@@ -66,6 +67,33 @@ class Metrics : public resolver::ResolverObserver {
   // A delivery status notification was queued; action: failed, delayed or relayed.
   void dsn_sent(const char* action);
 
+  // Queue contents by state (ready, active, deferred, hold) and the oldest message's age.
+  void set_queue_state(const char* state, double messages);
+  void set_oldest_message_age(double seconds);
+  // A message left the queue: delivered, bounced (a DSN went out for a failed recipient),
+  // expired (past queue.max_age) or deleted (by the operator).
+  void message_finished(const char* outcome);
+
+  // One outbound delivery attempt of one recipient ended: result sent, deferred or bounced,
+  // with the enhanced status code ("2.0.0", "4.4.1", ...).
+  void delivery_attempt(const char* result, std::string_view status);
+  // An outbound connection was opened (reused = false) or taken from the idle pool.
+  void outbound_connection(bool reused);
+  // A TLS outcome of an outbound session under a policy: outcome is verified, unverified,
+  // dane_verified, plaintext, fallback (may: plaintext after a failed handshake) or failed.
+  void outbound_tls(const char* policy, const char* outcome);
+  // Outbound connections open now to a destination (a transport-map entry's key, or "mx"
+  // for routes found by MX resolution: a bounded set).
+  void set_destination_connections(const std::string& destination, double connections);
+  // Remote addresses whose circuit breaker is open, by destination (bounded as above).
+  void set_unhealthy_addresses(const std::string& destination, double addresses);
+  // Time from queue entry to the remote 250 for one recipient.
+  void delivery_latency(double seconds);
+
+  void on_commit(std::size_t messages, std::size_t syncs) override;
+  void on_sync() override;
+  void on_disk_error(const char* operation) override;
+
   void on_query(const resolver::DnsAnswer& answer, std::chrono::nanoseconds latency) override;
   void on_route(const resolver::RouteExplanation& explanation) override;
 
@@ -94,6 +122,19 @@ class Metrics : public resolver::ResolverObserver {
   prometheus::Family<prometheus::Counter>& inbound_tls_handshakes_;
   prometheus::Family<prometheus::Counter>& inbound_auth_attempts_;
   prometheus::Family<prometheus::Counter>& inbound_messages_by_network_;
+  prometheus::Family<prometheus::Gauge>& queue_state_;
+  prometheus::Gauge& oldest_message_age_;
+  prometheus::Family<prometheus::Counter>& messages_finished_;
+  prometheus::Family<prometheus::Counter>& delivery_attempts_;
+  prometheus::Family<prometheus::Counter>& outbound_connections_;
+  prometheus::Family<prometheus::Counter>& outbound_tls_;
+  prometheus::Family<prometheus::Gauge>& destination_connections_;
+  prometheus::Family<prometheus::Gauge>& unhealthy_addresses_;
+  prometheus::Histogram& delivery_latency_;
+  prometheus::Counter& spool_syncs_;
+  prometheus::Counter& spool_commits_;
+  prometheus::Histogram& spool_commit_batch_;
+  prometheus::Family<prometheus::Counter>& disk_errors_;
 };
 
 }  // namespace mxrelay::mta
