@@ -53,6 +53,8 @@ struct ServerConfig {
   std::size_t max_connections = 1000;            // concurrent inbound connections in total
   std::size_t max_connections_per_client = 100;  // ... and per client address
   std::chrono::seconds timeout = std::chrono::minutes(5);  // idle client (RFC 5321 4.5.3.2.7)
+  // SIGTERM: sessions in DATA and delivery attempts in flight get this long to finish.
+  std::chrono::seconds shutdown_grace = std::chrono::seconds(30);
   BareNewlines bare_newlines = BareNewlines::reject;
   std::vector<core::Cidr> bare_newlines_from;  // the clients "normalize" applies to; default none
 };
@@ -106,6 +108,7 @@ struct DeliveryConfig {
   std::size_t max_connections = 20;  // concurrent outbound connections in total
   std::size_t max_connections_per_destination = 10;
   std::chrono::seconds connection_idle_time{5};  // an idle reusable connection is kept this long
+  bool use_bdat = true;  // send the message with BDAT (RFC 3030) when the server offers CHUNKING
 };
 
 struct LogConfig {

@@ -180,17 +180,7 @@ void read_file_path(const TomlSection& section, std::string_view key,
 }
 
 void read_tls_policy(const TomlSection& section, std::string_view key, TlsPolicy& out) {
-  static_assert(kTlsPolicyNames[3] == "verify");
-  constexpr auto kSupported = std::span(kTlsPolicyNames).first<4>();  // none ... verify
-  auto item = section.string(key);
-  if (!item) return;
-  if (std::ranges::find(kSupported, item->value) == kSupported.end() &&
-      std::ranges::find(kTlsPolicyNames, item->value) != kTlsPolicyNames.end()) {
-    section.report(item->node->source(), key,
-                   quoted_value(item->value) + " is not supported yet: use verify");
-    return;
-  }
-  if (auto index = read_choice(section, key, kSupported)) out = static_cast<TlsPolicy>(*index);
+  read_enum(section, key, kTlsPolicyNames, out);
 }
 
 void read_byte_size(const TomlSection& section, std::string_view key, std::size_t& out) {

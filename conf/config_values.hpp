@@ -61,8 +61,8 @@ void read_resolver_servers(const TomlSection& section, std::string_view key, boo
 // path (the setting is off).
 void read_file_path(const TomlSection& section, std::string_view key,
                     const std::filesystem::path& base_dir, std::filesystem::path& out);
-// An outbound TLS policy name (delivery.tls, a transport entry's tls): none, may, encrypt or
-// verify; dane and dane-only are reported as not supported yet.
+// An outbound TLS policy name (delivery.tls, a transport entry's tls): none, may, encrypt,
+// verify, dane or dane-only.
 void read_tls_policy(const TomlSection& section, std::string_view key, TlsPolicy& out);
 
 // The position in `names` of the string at `key`; any other string is reported as

@@ -114,11 +114,26 @@ void read_bare_newlines(const TomlSection& server, ServerConfig& out) {
 
 void read_server(const TomlSection& server, const std::filesystem::path& base_dir,
                  ServerConfig& out) {
-  server.reject_unknown_keys(
-      {"listen", "hostname", "relay_networks", "max_message_size", "max_recipients", "max_hops",
-       "tls_cert_file", "tls_key_file", "tls_ciphers", "tls_ciphersuites", "require_tls",
-       "credentials_file", "auth_max_failures", "auth_failure_window", "max_connections",
-       "max_connections_per_client", "timeout", "bare_newlines", "bare_newlines_from"});
+  server.reject_unknown_keys({"listen",
+                              "hostname",
+                              "relay_networks",
+                              "max_message_size",
+                              "max_recipients",
+                              "max_hops",
+                              "tls_cert_file",
+                              "tls_key_file",
+                              "tls_ciphers",
+                              "tls_ciphersuites",
+                              "require_tls",
+                              "credentials_file",
+                              "auth_max_failures",
+                              "auth_failure_window",
+                              "max_connections",
+                              "max_connections_per_client",
+                              "timeout",
+                              "shutdown_grace",
+                              "bare_newlines",
+                              "bare_newlines_from"});
   read_listen_endpoints(server, "listen", out.listen);
   read_hostname(server, "hostname", false, out.hostname);
   if (!server.find("hostname") && out.hostname.empty())
@@ -137,6 +152,7 @@ void read_server(const TomlSection& server, const std::filesystem::path& base_di
   read_integer<std::size_t>(server, "max_connections_per_client", 1, kUnlimited,
                             out.max_connections_per_client);
   read_duration(server, "timeout", out.timeout);
+  read_duration(server, "shutdown_grace", out.shutdown_grace);
   read_bare_newlines(server, out);
 }
 
@@ -257,16 +273,17 @@ void read_delivery_limits(const TomlSection& delivery, const std::filesystem::pa
   read_integer<std::size_t>(delivery, "max_connections_per_destination", 1, kMaxOutboundConnections,
                             out.max_connections_per_destination);
   read_duration(delivery, "connection_idle_time", out.connection_idle_time);
+  if (auto use_bdat = delivery.boolean("use_bdat")) out.use_bdat = *use_bdat;
 }
 
 void read_delivery(const TomlSection& delivery, const std::filesystem::path& base_dir,
                    DeliveryConfig& out) {
-  delivery.reject_unknown_keys({"port", "ip_version", "max_addresses", "tls", "helo_name",
-                                "connect_timeout", "greeting_timeout", "command_timeout",
-                                "data_timeout", "data_block_timeout", "final_dot_timeout",
-                                "tls_ca_file", "health_failure_threshold", "health_cool_down",
-                                "max_messages_per_connection", "max_connections",
-                                "max_connections_per_destination", "connection_idle_time"});
+  delivery.reject_unknown_keys(
+      {"port", "ip_version", "max_addresses", "tls", "helo_name", "connect_timeout",
+       "greeting_timeout", "command_timeout", "data_timeout", "data_block_timeout",
+       "final_dot_timeout", "tls_ca_file", "health_failure_threshold", "health_cool_down",
+       "max_messages_per_connection", "max_connections", "max_connections_per_destination",
+       "connection_idle_time", "use_bdat"});
   read_integer<std::uint16_t>(delivery, "port", 1, 65535, out.port);
   read_enum(delivery, "ip_version", kIpVersionNames, out.ip_version);
   read_integer<unsigned>(delivery, "max_addresses", 1, std::numeric_limits<unsigned>::max(),

@@ -36,6 +36,18 @@ std::string openssl_error_text(const boost::system::error_code& error) {
   return error.message();
 }
 
+// The TLSA record that authenticated the peer: "DANE-EE 3 1 1".
+std::string dane_match(SSL* handle) {
+  std::uint8_t usage = 0;
+  std::uint8_t selector = 0;
+  std::uint8_t matching_type = 0;
+  if (SSL_get0_dane_tlsa(handle, &usage, &selector, &matching_type, nullptr, nullptr) < 0)
+    return "no TLSA match";
+  const char* name = usage == 2 ? "DANE-TA " : usage == 3 ? "DANE-EE " : "";
+  return name + std::to_string(usage) + " " + std::to_string(selector) + " " +
+         std::to_string(matching_type);
+}
+
 template <typename Operation>
 asio::awaitable<std::optional<boost::system::error_code>> with_deadline(
     asio::any_io_executor executor, std::chrono::steady_clock::duration timeout,
@@ -52,6 +64,8 @@ ssl::context& ClientTlsContexts::context() {
   if (context_) return *context_;
   auto context = std::make_unique<ssl::context>(ssl::context::tls_client);
   SSL_CTX_set_min_proto_version(context->native_handle(), TLS1_2_VERSION);
+  if (SSL_CTX_dane_enable(context->native_handle()) <= 0)
+    throw std::runtime_error("cannot enable DANE on the client TLS context");
   if (ca_file_.empty()) {
     context->set_default_verify_paths();
   } else {
@@ -101,7 +115,32 @@ asio::awaitable<std::expected<ClientTlsInfo, std::string>> ClientConnection::han
   X509_VERIFY_PARAM_set_hostflags(SSL_get0_param(handle), X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
   X509_VERIFY_PARAM_set1_host(SSL_get0_param(handle), host_name.c_str(), host_name.size());
   tls_->set_verify_mode(require_verified ? ssl::verify_peer : ssl::verify_none);
+  co_return co_await run_handshake(timeout, false);
+}
 
+asio::awaitable<std::expected<ClientTlsInfo, std::string>> ClientConnection::handshake_dane(
+    ssl::context& context, const std::string& host_name, std::span<const resolver::TlsaRecord> tlsa,
+    std::chrono::steady_clock::duration timeout) {
+  tls_.emplace(socket_, context);
+  SSL* handle = tls_->native_handle();
+  if (!host_name.empty() && !is_address_literal(host_name))
+    SSL_set_tlsext_host_name(handle, host_name.c_str());
+  if (SSL_dane_enable(handle, host_name.c_str()) <= 0)
+    co_return std::unexpected(std::string("cannot enable DANE for this connection"));
+  SSL_dane_set_flags(handle, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+  int usable = 0;
+  for (const auto& record : tlsa)
+    if (SSL_dane_tlsa_add(handle, record.usage, record.selector, record.matching_type,
+                          record.data.data(), record.data.size()) > 0)
+      ++usable;
+  if (usable == 0) co_return std::unexpected(std::string("no usable TLSA record"));
+  tls_->set_verify_mode(ssl::verify_peer);
+  co_return co_await run_handshake(timeout, true);
+}
+
+asio::awaitable<std::expected<ClientTlsInfo, std::string>> ClientConnection::run_handshake(
+    std::chrono::steady_clock::duration timeout, bool dane) {
+  SSL* handle = tls_->native_handle();
   auto error = co_await with_deadline(socket_.get_executor(), timeout, [&] {
     return tls_->async_handshake(ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));
   });
@@ -109,17 +148,22 @@ asio::awaitable<std::expected<ClientTlsInfo, std::string>> ClientConnection::han
   if (!error) co_return std::unexpected(std::string("handshake timed out"));
   if (*error) {
     if (verify_result != X509_V_OK)
-      co_return std::unexpected(std::string("certificate verification failed: ") +
-                                X509_verify_cert_error_string(verify_result));
+      co_return std::unexpected(
+          std::string(dane ? "DANE authentication failed: " : "certificate verification failed: ") +
+          X509_verify_cert_error_string(verify_result));
     co_return std::unexpected(openssl_error_text(*error));
   }
   ClientTlsInfo info;
   info.version = SSL_get_version(handle);
   info.cipher = SSL_CIPHER_get_name(SSL_get_current_cipher(handle));
   info.verified = verify_result == X509_V_OK && SSL_get0_peer_certificate(handle) != nullptr;
-  info.verification = info.verified ? std::string("verified")
-                                    : std::string("unverified (") +
-                                          X509_verify_cert_error_string(verify_result) + ")";
+  if (dane && info.verified) {
+    info.verification = "dane-verified (" + dane_match(handle) + ")";
+  } else {
+    info.verification = info.verified ? std::string("verified")
+                                      : std::string("unverified (") +
+                                            X509_verify_cert_error_string(verify_result) + ")";
+  }
   co_return info;
 }
 

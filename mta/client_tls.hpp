@@ -1,8 +1,9 @@
 // mta: the outbound connection of one SMTP session: a TCP socket that can switch to TLS in
 // the middle of the conversation (STARTTLS), with deadline-bounded reads, writes and
 // handshake. Client TLS contexts (TLS 1.2 minimum, system CAs or a given CA file) are built
-// once per verification mode and shared. The handshake sets SNI and the host name to match,
-// and reports version, cipher and the verification result.
+// once per verification mode and shared (DANE enabled on them). The handshake sets SNI and
+// the host name to match, and reports version, cipher and the verification result; a DANE
+// handshake (RFC 7672) authenticates the certificate by TLSA records instead of the CA store.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -19,6 +20,7 @@
 #include <string_view>
 
 #include "mta/asio_helpers.hpp"
+#include "resolver/tlsa_record.hpp"
 
 namespace mxrelay::mta {
 
@@ -38,7 +40,7 @@ struct ClientTlsInfo {
   std::string version;       // "TLSv1.3"
   std::string cipher;        // "TLS_AES_256_GCM_SHA384"
   bool verified = false;     // chain and host name checked successfully
-  std::string verification;  // "verified", or why not (X509 error text)
+  std::string verification;  // "verified", "dane-verified (DANE-EE 3 1 1)", or why not
   // "TLSv1.3 TLS_AES_256_GCM_SHA384 verified"
   std::string str() const;
 };
@@ -62,9 +64,19 @@ class ClientConnection {
   boost::asio::awaitable<std::expected<ClientTlsInfo, std::string>> handshake(
       boost::asio::ssl::context& context, const std::string& host_name, bool require_verified,
       std::chrono::steady_clock::duration timeout);
+  // DANE: the certificate must match one of tlsa (usable DANE-TA(2) / DANE-EE(3) records, see
+  // dane_policy.hpp), or the handshake fails. host_name is sent as SNI and is the reference
+  // identifier for DANE-TA; DANE-EE ignores names and validity dates (RFC 7672 3.1.1).
+  boost::asio::awaitable<std::expected<ClientTlsInfo, std::string>> handshake_dane(
+      boost::asio::ssl::context& context, const std::string& host_name,
+      std::span<const resolver::TlsaRecord> tlsa, std::chrono::steady_clock::duration timeout);
   void close();
 
  private:
+  // Runs the prepared handshake (dane: authenticated by TLSA records) and describes it.
+  boost::asio::awaitable<std::expected<ClientTlsInfo, std::string>> run_handshake(
+      std::chrono::steady_clock::duration timeout, bool dane);
+
   boost::asio::ip::tcp::socket socket_;
   std::optional<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls_;
 };

@@ -13,6 +13,7 @@
 #include "asio_helpers.hpp"
 #include "core/domain_name.hpp"
 #include "core/log_line.hpp"
+#include "durable_store.hpp"
 #include "queue/queue_id.hpp"
 #include "queue/retry_schedule.hpp"
 
@@ -25,6 +26,8 @@ namespace {
 constexpr std::size_t kMaxParallelAttempts = 64;
 // The longest the scheduler sleeps without looking again.
 constexpr auto kMaxIdle = std::chrono::seconds(60);
+// Spooled messages loaded per step on start: small enough to keep the event loop responsive.
+constexpr std::size_t kRecoveryBatch = 1000;
 
 std::string recipient_domain(const std::string& address) {
   auto at = address.rfind('@');
@@ -111,7 +114,12 @@ DeliveryEngine::DeliveryEngine(asio::io_context& io, std::shared_ptr<const conf:
       delivery_context_(std::move(delivery_settings)),
       metrics_(metrics),
       disk_(disk),
-      wakeup_(io) {}
+      wakeup_(io),
+      gauge_timer_(io) {
+  delivery_context_.pool().set_observer([this](const std::string& label, std::size_t open) {
+    metrics_.set_destination_connections(label, static_cast<double>(open));
+  });
+}
 
 void DeliveryEngine::reconfigure(std::shared_ptr<const conf::Config> config,
                                  std::shared_ptr<resolver::NextHopResolver> resolver) {
@@ -121,31 +129,70 @@ void DeliveryEngine::reconfigure(std::shared_ptr<const conf::Config> config,
 }
 
 void DeliveryEngine::add(Entry entry) {
+  // Kept small for a large backlog: nothing here reads the client or HELO (`queue show`
+  // reads them from the record), and the vectors never grow after this.
+  std::string().swap(entry.envelope.client_address);
+  std::string().swap(entry.envelope.helo);
+  entry.envelope.recipients.shrink_to_fit();
+  entry.recipients.shrink_to_fit();
   auto id = entry.envelope.id;
   entries_.insert_or_assign(std::move(id), std::move(entry));
   metrics_.set_queue_size(static_cast<double>(entries_.size()));
 }
 
 void DeliveryEngine::recover() {
-  auto report = spool_.recover();
-  for (const auto& discarded : report.discarded)
-    core::LogLine("spool_corrupt").kv("record", discarded).kv("action", "moved to corrupt/").emit();
-  for (auto& message : report.messages) {
-    Entry entry;
-    entry.recipients.assign(message.envelope.recipients.size(), RecipientState::pending);
-    for (const auto& outcome : message.outcomes)
-      if (outcome.index < entry.recipients.size())
-        entry.recipients[outcome.index] = outcome.state == queue::RecipientState::delivered
-                                              ? RecipientState::delivered
-                                              : RecipientState::failed;
-    entry.envelope = std::move(message.envelope);
-    entry.arrival = Clock::time_point(std::chrono::seconds(entry.envelope.arrival_unix));
-    entry.size = message.message_bytes;
-    entry.held = message.held;
-    entry.next_attempt = Clock::now();
-    add(std::move(entry));
+  spool_.begin_recovery();
+  asio::co_spawn(io_, load_backlog(), asio::detached);
+}
+
+asio::awaitable<void> DeliveryEngine::load_backlog() {
+  long long loaded = 0;
+  for (;;) {
+    auto batch =
+        co_await run_blocking(disk_, [this] { return spool_.recover_batch(kRecoveryBatch); });
+    for (const auto& discarded : batch.discarded)
+      core::LogLine("spool_corrupt")
+          .kv("record", discarded)
+          .kv("action", "moved to corrupt/")
+          .emit();
+    for (auto& message : batch.messages) {
+      Entry entry;
+      entry.recipients.assign(message.envelope.recipients.size(), RecipientState::pending);
+      for (const auto& outcome : message.outcomes)
+        if (outcome.index < entry.recipients.size())
+          entry.recipients[outcome.index] = outcome.state == queue::RecipientState::delivered
+                                                ? RecipientState::delivered
+                                                : RecipientState::failed;
+      entry.envelope = std::move(message.envelope);
+      entry.arrival = Clock::time_point(std::chrono::seconds(entry.envelope.arrival_unix));
+      entry.size = message.message_bytes;
+      entry.held = message.held;
+      entry.next_attempt = Clock::now();
+      add(std::move(entry));
+    }
+    // The scheduler looks at every entry when woken: wake it for the first batch and the
+    // last, not for each (later batches are seen on its next round anyway).
+    if (loaded == 0 || batch.finished) wakeup_.cancel();
+    loaded += static_cast<long long>(batch.messages.size());
+    if (batch.finished) break;
   }
-  core::LogLine("recovered").kv("messages", static_cast<long long>(report.messages.size())).emit();
+  core::LogLine("recovered").kv("messages", loaded).emit();
+}
+
+asio::awaitable<void> DeliveryEngine::drop_corrupt(Entry& entry, const std::string& reason) {
+  auto id = entry.envelope.id;
+  co_await run_blocking(disk_, [&] {
+    spool_.quarantine(id);
+    return true;
+  });
+  core::LogLine("spool_corrupt")
+      .kv("record", id + ": " + reason)
+      .kv("action", "moved to corrupt/")
+      .emit();
+  entries_.erase(id);
+  metrics_.set_queue_size(static_cast<double>(entries_.size()));
+  --in_flight_;
+  wakeup_.cancel();
 }
 
 void DeliveryEngine::enqueue(queue::Envelope envelope, std::uint64_t message_bytes) {
@@ -162,11 +209,14 @@ void DeliveryEngine::enqueue(queue::Envelope envelope, std::uint64_t message_byt
 void DeliveryEngine::start() {
   running_ = true;
   asio::co_spawn(io_, schedule_loop(), asio::detached);
+  asio::co_spawn(io_, gauge_loop(), asio::detached);
 }
 
 void DeliveryEngine::stop() {
   running_ = false;
   wakeup_.cancel();
+  gauge_timer_.cancel();
+  delivery_context_.pool().close_idle();
 }
 
 asio::awaitable<void> DeliveryEngine::schedule_loop() {
@@ -218,6 +268,10 @@ asio::awaitable<void> DeliveryEngine::attempt(std::string id) {
   auto spooled = co_await run_blocking(disk_, [&] { return spool_.read_record(id); });
   std::expected<queue::DecodedRecord, std::string> decoded = std::unexpected("unread");
   if (spooled) decoded = queue::decode_record(*spooled);
+  if (spooled && !decoded) {
+    co_await drop_corrupt(entry, decoded.error());
+    co_return;
+  }
   if (!decoded) {
     entry.last_error =
         "cannot read the spool record: " + (spooled ? decoded.error() : spooled.error().str());
@@ -231,14 +285,19 @@ asio::awaitable<void> DeliveryEngine::attempt(std::string id) {
     if (entry.recipients[i] == RecipientState::pending)
       by_domain[recipient_domain(entry.envelope.recipients[i])].push_back(i);
   // (No structured bindings here: g++ 12 miscompiles them around co_await in a coroutine.)
-  for (const auto& destination : by_domain)
-    co_await deliver_domain(entry, *config, *resolver, destination.first, destination.second,
-                            decoded->body);
+  std::optional<Clock::time_point> resume_at;
+  bool attempted = false;
+  for (const auto& destination : by_domain) {
+    auto backed_off = co_await deliver_domain(entry, *config, *resolver, destination.first,
+                                              destination.second, decoded->body);
+    if (!backed_off) attempted = true;
+    if (backed_off && (!resume_at || *backed_off < *resume_at)) resume_at = backed_off;
+  }
 
   co_await expire_if_too_old(entry);
   co_await notify_outcomes(entry, decoded->body);
   co_await warn_if_delayed(entry, decoded->body);
-  co_await finish(entry);
+  co_await finish(entry, attempted || entry.expired ? std::nullopt : resume_at);
 }
 
 asio::awaitable<void> DeliveryEngine::notify_outcomes(Entry& entry, std::string_view original) {
@@ -305,7 +364,7 @@ asio::awaitable<bool> DeliveryEngine::notify(Entry& entry, std::string_view orig
   report.arrival_unix = to_unix(Clock::now());
   report.helo = hostname;
   report.recipients = {to};
-  auto stored = co_await run_blocking(disk_, [&] { return spool_.store(report, text); });
+  auto stored = co_await store_durably(spool_, disk_, report, text);
   auto action = recipients.front().action == queue::DsnAction::delayed  ? "delayed"
                 : recipients.front().action == queue::DsnAction::failed ? "failed"
                                                                         : "relayed";
@@ -328,15 +387,14 @@ asio::awaitable<bool> DeliveryEngine::notify(Entry& entry, std::string_view orig
   co_return true;
 }
 
-asio::awaitable<void> DeliveryEngine::deliver_domain(Entry& entry, const conf::Config& config,
-                                                     resolver::NextHopResolver& resolver,
-                                                     const std::string& domain,
-                                                     const std::vector<std::size_t>& indexes,
-                                                     std::string_view body) {
+asio::awaitable<std::optional<DeliveryEngine::Clock::time_point>> DeliveryEngine::deliver_domain(
+    Entry& entry, const conf::Config& config, resolver::NextHopResolver& resolver,
+    const std::string& domain, const std::vector<std::size_t>& indexes, std::string_view body) {
+  std::optional<Clock::time_point> not_backed_off;
   if (domain.empty()) {
     auto failure = core::Failure::permanent(553, {5, 1, 3}, "recipient address has no domain");
     for (auto index : indexes) co_await record(entry, from_failure(index, failure), "none");
-    co_return;
+    co_return not_backed_off;
   }
   auto decision = resolver::decide_transport(config, domain);
   switch (decision.action) {
@@ -345,7 +403,7 @@ asio::awaitable<void> DeliveryEngine::deliver_domain(Entry& entry, const conf::C
     case conf::TransportAction::defer: {
       auto failure = core::Failure::temporary(451, {4, 3, 2}, decision.reason);
       for (auto index : indexes) co_await record(entry, from_failure(index, failure), "none");
-      co_return;
+      co_return not_backed_off;
     }
     case conf::TransportAction::hold: {
       auto marked =
@@ -358,25 +416,38 @@ asio::awaitable<void> DeliveryEngine::deliver_domain(Entry& entry, const conf::C
           .kv("domain", domain)
           .kv("reason", decision.reason)
           .emit();
-      co_return;
+      co_return not_backed_off;
     }
     case conf::TransportAction::reject: {
       auto failure = core::Failure::permanent(550, {5, 7, 1}, decision.reason);
       for (auto index : indexes) co_await record(entry, from_failure(index, failure), "none");
-      co_return;
+      co_return not_backed_off;
     }
+  }
+  const auto destination = destination_of(config, decision, domain);
+  const auto backoff_end = delivery_context_.backoff().backed_off_until(
+      destination.name, std::chrono::steady_clock::now());
+  if (backoff_end) {
+    entry.last_error = "destination " + destination.name + " is backed off after repeated failures";
+    co_return Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                 *backoff_end - std::chrono::steady_clock::now());
   }
   auto route = co_await resolver::resolve_route(resolver, decision, domain);
   if (!route.result) {
     for (auto index : indexes)
       co_await record(entry, from_failure(index, route.result.error()), "none");
-    co_return;
+    co_return not_backed_off;
   }
   const auto& helo =
       config.delivery.helo_name.empty() ? config.server.hostname : config.delivery.helo_name;
-  auto report =
-      co_await deliver(io_.get_executor(), *route.result, {entry.envelope, indexes, body, domain},
-                       config.delivery, helo, delivery_context_, decision.tls);
+  if (destination.limits.label != "mx")
+    destination_labels_.insert_or_assign(destination.name, destination.limits.label);
+  DeliveryRequest request{entry.envelope,      indexes,         body,  destination.name,
+                          &destination.limits, &resolver.dns(), &route};
+  auto report = co_await deliver(io_.get_executor(), *route.result, request, config.delivery, helo,
+                                 delivery_context_, decision.tls);
+  count_connections(report);
+  note_destination_outcome(destination, report);
   for (const auto& skipped : report.skipped)
     core::LogLine("address_skipped")
         .kv("queue_id", entry.envelope.id)
@@ -402,12 +473,116 @@ asio::awaitable<void> DeliveryEngine::deliver_domain(Entry& entry, const conf::C
       return true;
     });
   }
+  co_return not_backed_off;
+}
+
+DeliveryEngine::Destination DeliveryEngine::destination_of(
+    const conf::Config& config, const resolver::TransportDecision& decision,
+    const std::string& domain) {
+  Destination out;
+  out.name =
+      decision.lookup == resolver::TransportDecision::Lookup::recipient_mx ? domain : decision.name;
+  out.limits.label = "mx";
+  out.limits.per_destination = config.delivery.max_connections_per_destination;
+  out.limits.total = config.delivery.max_connections;
+  out.limits.max_messages_per_connection = config.delivery.max_messages_per_connection;
+  out.limits.idle_time = config.delivery.connection_idle_time;
+  const auto* entry = decision.entry_location.empty() ? nullptr : config.transport.match(domain);
+  if (entry) {
+    out.limits.label = entry->key;
+    if (entry->max_connections) out.limits.per_destination = *entry->max_connections;
+  }
+  return out;
+}
+
+void DeliveryEngine::note_destination_outcome(const Destination& destination,
+                                              const DeliveryReport& report) {
+  auto& backoff = delivery_context_.backoff();
+  if (!report.destination_failed) {
+    backoff.record_success(destination.name);
+    return;
+  }
+  const auto now = std::chrono::steady_clock::now();
+  const auto until = backoff.record_failure(destination.name, now);
+  if (!until) return;
+  const auto until_wall = Clock::now() + std::chrono::duration_cast<Clock::duration>(*until - now);
+  core::LogLine("destination_backoff")
+      .kv("domain", destination.name)
+      .kv("until", static_cast<long long>(to_unix(until_wall)))
+      .kv("reason", report.recipients.empty() ? std::string() : report.recipients.front().reply)
+      .emit();
+}
+
+void DeliveryEngine::count_connections(const DeliveryReport& report) {
+  for (unsigned i = 0; i < report.connections_opened; ++i) {
+    metrics_.outbound_connection(false);
+    metrics_.session_opened("outbound");
+  }
+  for (unsigned i = 0; i < report.connections_reused; ++i) metrics_.outbound_connection(true);
+  const std::string policy(to_string(report.tls.policy));
+  for (const auto* outcome : report.tls_outcomes) metrics_.outbound_tls(policy.c_str(), outcome);
+}
+
+std::vector<UnhealthyAddress> DeliveryEngine::unhealthy_addresses() const {
+  return delivery_context_.health().unhealthy(AddressHealth::Clock::now());
+}
+
+asio::awaitable<void> DeliveryEngine::gauge_loop() {
+  while (running_) {
+    update_queue_gauges();
+    update_health_gauges();
+    gauge_timer_.expires_after(std::chrono::seconds(1));
+    co_await gauge_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
+void DeliveryEngine::update_queue_gauges() {
+  // One pass a second over the in-memory envelopes (a few ms with a million queued), never
+  // one per attempt.
+  const auto now = Clock::now();
+  double ready = 0, active = 0, deferred = 0, hold = 0;
+  auto oldest = now;
+  for (const auto& item : entries_) {
+    const auto& entry = item.second;
+    oldest = std::min(oldest, entry.arrival);
+    if (entry.in_flight)
+      ++active;
+    else if (entry.held)
+      ++hold;
+    else if (entry.next_attempt <= now)
+      ++ready;
+    else
+      ++deferred;
+  }
+  metrics_.set_queue_state("ready", ready);
+  metrics_.set_queue_state("active", active);
+  metrics_.set_queue_state("deferred", deferred);
+  metrics_.set_queue_state("hold", hold);
+  metrics_.set_oldest_message_age(std::chrono::duration<double>(now - oldest).count());
+}
+
+void DeliveryEngine::update_health_gauges() {
+  std::unordered_map<std::string, double> by_label;
+  for (const auto& unhealthy : unhealthy_addresses()) {
+    const auto label = destination_labels_.find(unhealthy.destination);
+    ++by_label[label == destination_labels_.end() ? std::string("mx") : label->second];
+  }
+  for (const auto& label : unhealthy_labels_)
+    if (!by_label.contains(label)) metrics_.set_unhealthy_addresses(label, 0);
+  unhealthy_labels_.clear();
+  for (const auto& item : by_label) {
+    metrics_.set_unhealthy_addresses(item.first, item.second);
+    unhealthy_labels_.push_back(item.first);
+  }
 }
 
 asio::awaitable<void> DeliveryEngine::record(Entry& entry, const RecipientResult& result,
                                              const std::string& relay) {
   const auto& id = entry.envelope.id;
   metrics_.recipient_attempt(to_string(result.status));
+  metrics_.delivery_attempt(to_string(result.status), result.dsn);
+  if (result.status == RecipientStatus::sent)
+    metrics_.delivery_latency(std::chrono::duration<double>(Clock::now() - entry.arrival).count());
   core::LogLine("delivery")
       .kv("queue_id", id)
       .kv("to", "<" + entry.envelope.recipients[result.index] + ">")
@@ -430,7 +605,7 @@ asio::awaitable<void> DeliveryEngine::record(Entry& entry, const RecipientResult
   queue::RecipientOutcome outcome{
       result.index, sent ? queue::RecipientState::delivered : queue::RecipientState::failed,
       result.reply};
-  auto appended = co_await run_blocking(disk_, [&] { return spool_.append_outcome(id, outcome); });
+  auto appended = co_await append_outcome_durably(spool_, disk_, id, outcome);
   if (!appended)
     core::LogLine("spool_write_failed")
         .kv("queue_id", id)
@@ -438,7 +613,7 @@ asio::awaitable<void> DeliveryEngine::record(Entry& entry, const RecipientResult
         .emit();
 }
 
-asio::awaitable<bool> DeliveryEngine::remove_from_spool(Entry& entry) {
+asio::awaitable<bool> DeliveryEngine::remove_from_spool(Entry& entry, const char* outcome) {
   auto id = entry.envelope.id;
   auto removed = co_await run_blocking(disk_, [&] { return spool_.remove(id); });
   if (!removed) {
@@ -452,6 +627,7 @@ asio::awaitable<bool> DeliveryEngine::remove_from_spool(Entry& entry) {
   if (std::ranges::all_of(entry.recipients,
                           [](RecipientState s) { return s == RecipientState::delivered; }))
     metrics_.message_completed();
+  metrics_.message_finished(outcome);
   entries_.erase(id);
   metrics_.set_queue_size(static_cast<double>(entries_.size()));
   co_return true;
@@ -464,20 +640,32 @@ asio::awaitable<void> DeliveryEngine::expire_if_too_old(Entry& entry) {
       core::Failure::permanent(550, {5, 4, 7},
                                "message expired after " + std::to_string(max_age.count() / 3600) +
                                    "h in the queue; last error: " + entry.last_error);
+  entry.expired = true;
   for (std::size_t i = 0; i < entry.recipients.size(); ++i)
     if (entry.recipients[i] == RecipientState::pending)
       co_await record(entry, from_failure(i, expired), "none");
 }
 
-asio::awaitable<void> DeliveryEngine::finish(Entry& entry) {
+asio::awaitable<void> DeliveryEngine::finish(Entry& entry,
+                                             std::optional<Clock::time_point> resume_at) {
   // The entry stays in flight until it is removed or rescheduled, so that the scheduler
   // cannot start another attempt on it in between.
   auto config = config_;
   bool removed = false;
-  if (entry.complete() && entry.to_notify.empty()) removed = co_await remove_from_spool(entry);
+  if (entry.complete() && entry.to_notify.empty()) {
+    const bool all_delivered = std::ranges::all_of(
+        entry.recipients, [](RecipientState s) { return s == RecipientState::delivered; });
+    removed = co_await remove_from_spool(
+        entry, all_delivered ? "delivered" : (entry.expired ? "expired" : "bounced"));
+  }
   --in_flight_;
   wakeup_.cancel();
   if (removed) co_return;
+  if (resume_at) {
+    entry.next_attempt = *resume_at;
+    entry.in_flight = false;
+    co_return;
+  }
   ++entry.failed_attempts;
   std::uniform_real_distribution<double> unit(0.0, 1.0);
   entry.next_attempt =
@@ -572,7 +760,7 @@ asio::awaitable<std::expected<void, std::string>> DeliveryEngine::remove(std::st
   auto entry = claim(id);
   if (!entry) co_return std::unexpected(entry.error());
   core::LogLine("deleted").kv("queue_id", id).kv("by", "administrator").emit();
-  bool removed = co_await remove_from_spool(**entry);
+  bool removed = co_await remove_from_spool(**entry, "deleted");
   if (removed) co_return std::expected<void, std::string>{};
   (*entry)->in_flight = false;
   co_return std::unexpected("could not remove " + id + " from the spool; see the log");

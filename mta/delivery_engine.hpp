@@ -70,12 +70,14 @@ class DeliveryEngine {
   void reconfigure(std::shared_ptr<const conf::Config> config,
                    std::shared_ptr<resolver::NextHopResolver> resolver);
 
-  // Crash recovery: loads every spooled message; each becomes due now.
+  // Crash recovery: starts loading the spooled messages in the background (in batches, bodies
+  // stay on disk); each becomes due when loaded. New mail may be enqueued meanwhile.
   void recover();
   // A message the listener has just stored durably (message_bytes long); due now.
   void enqueue(queue::Envelope envelope, std::uint64_t message_bytes);
   void start();
   void stop();
+  std::size_t attempts_in_flight() const { return in_flight_; }
 
   // Queue management. Errors are short texts for the operator.
   std::vector<QueueEntryView> list() const;
@@ -87,6 +89,9 @@ class DeliveryEngine {
   // Fails every pending recipient now (5.0.0, "bounced by the administrator"); the DSN goes
   // out and the message leaves the queue on the attempt that follows at once.
   boost::asio::awaitable<std::expected<void, std::string>> bounce(std::string id);
+
+  // Remote addresses the circuit breaker skips now (for the control socket's "health").
+  std::vector<UnhealthyAddress> unhealthy_addresses() const;
 
  private:
   using Clock = std::chrono::system_clock;
@@ -105,18 +110,34 @@ class DeliveryEngine {
     // Recipients that ended since the last notification and asked to be told (NOTIFY).
     std::vector<queue::DsnRecipient> to_notify;
 
+    bool expired = false;  // recipients failed because the message outlived queue.max_age
+
     bool complete() const;
+  };
+  // Where one recipient domain's mail goes, as far as connections and back-off are concerned.
+  struct Destination {
+    std::string name;         // next-hop identity: the transport host / MX name, or the domain
+    ConnectionLimits limits;  // limits.label: the transport-map key or "mx"
   };
 
   boost::asio::awaitable<void> schedule_loop();
   boost::asio::awaitable<void> attempt(std::string id);
   // A bug must not stall a message: log it, and retry the message later.
   void attempt_crashed(const std::string& id, std::exception_ptr failure);
-  boost::asio::awaitable<void> deliver_domain(Entry& entry, const conf::Config& config,
-                                              resolver::NextHopResolver& resolver,
-                                              const std::string& domain,
-                                              const std::vector<std::size_t>& indexes,
-                                              std::string_view body);
+  // Returns the end of the destination's back-off when it is backed off (nothing attempted).
+  boost::asio::awaitable<std::optional<Clock::time_point>> deliver_domain(
+      Entry& entry, const conf::Config& config, resolver::NextHopResolver& resolver,
+      const std::string& domain, const std::vector<std::size_t>& indexes, std::string_view body);
+  static Destination destination_of(const conf::Config& config,
+                                    const resolver::TransportDecision& decision,
+                                    const std::string& domain);
+  // Per-destination back-off bookkeeping after an attempt; logs a back-off that starts.
+  void note_destination_outcome(const Destination& destination, const DeliveryReport& report);
+  void count_connections(const DeliveryReport& report);
+  // Queue-state, oldest-age and unhealthy-address gauges, refreshed about once a second.
+  boost::asio::awaitable<void> gauge_loop();
+  void update_queue_gauges();
+  void update_health_gauges();
   boost::asio::awaitable<void> record(Entry& entry, const RecipientResult& result,
                                       const std::string& relay);
   // Queues a DSN about these recipients (from <> to the sender, or to queue.postmaster for a
@@ -128,14 +149,21 @@ class DeliveryEngine {
   boost::asio::awaitable<void> warn_if_delayed(Entry& entry, std::string_view original);
   // Past queue.max_age: every pending recipient fails (5.4.7).
   boost::asio::awaitable<void> expire_if_too_old(Entry& entry);
-  boost::asio::awaitable<void> finish(Entry& entry);
+  // resume_at: every destination of the attempt was backed off; the message waits until then
+  // without counting a failed attempt.
+  boost::asio::awaitable<void> finish(Entry& entry,
+                                      std::optional<Clock::time_point> resume_at = std::nullopt);
   void add(Entry entry);
+  boost::asio::awaitable<void> load_backlog();
+  // A record that failed its checksum when read for an attempt: moved aside, entry dropped.
+  boost::asio::awaitable<void> drop_corrupt(Entry& entry, const std::string& reason);
   QueueEntryView view(const Entry& entry) const;
   // The entry an operator command may change now (marked in flight until the command is
   // done, so no attempt starts meanwhile), or why not.
   std::expected<Entry*, std::string> claim(const std::string& id);
   // Removes the message from the spool and the queue; false (and kept) when that failed.
-  boost::asio::awaitable<bool> remove_from_spool(Entry& entry);
+  // outcome: delivered, bounced, expired or deleted (messages_finished metric).
+  boost::asio::awaitable<bool> remove_from_spool(Entry& entry, const char* outcome);
 
   boost::asio::io_context& io_;
   std::shared_ptr<const conf::Config> config_;
@@ -145,6 +173,10 @@ class DeliveryEngine {
   Metrics& metrics_;
   boost::asio::thread_pool& disk_;
   boost::asio::steady_timer wakeup_;
+  boost::asio::steady_timer gauge_timer_;
+  // Metrics label of every destination with unhealthy addresses seen (absent: "mx").
+  std::unordered_map<std::string, std::string> destination_labels_;
+  std::vector<std::string> unhealthy_labels_;  // labels whose gauge was last set above 0
   std::unordered_map<std::string, Entry> entries_;
   std::size_t in_flight_ = 0;
   bool running_ = false;

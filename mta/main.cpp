@@ -6,6 +6,7 @@
 #include <csignal>
 #include <cstdio>
 #include <exception>
+#include <future>
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -16,11 +17,13 @@
 #include "conf/load_config.hpp"
 #include "core/domain_name.hpp"
 #include "core/log_line.hpp"
+#include "health_report.hpp"
 #include "passwd_command.hpp"
 #include "queue_control.hpp"
 #include "queue_report.hpp"
 #include "relay.hpp"
 #include "resolver/next_hop_resolver.hpp"
+#include "resolver/route_comparison.hpp"
 #include "resolver/route_report.hpp"
 #include "resolver/transport_decision.hpp"
 #include "resolver/unbound_client.hpp"
@@ -36,6 +39,12 @@ constexpr const char* kUsage =
     "usage: mxrelay serve [-c FILE]             run the relay in the foreground\n"
     "       mxrelay check [-c FILE]             validate a configuration\n"
     "       mxrelay route [-c FILE] DOMAIN [--json]  explain how mail to DOMAIN is routed\n"
+    "                                           exit 0 deliver, 1 bounce, 75 defer\n"
+    "       mxrelay route [-c FILE] DOMAIN --compare [--via ADDR[@PORT] | --via recursion]...\n"
+    "                     [--json]              the same through each resolver path, side by\n"
+    "                                           side; differences marked ! (must agree: outcome,\n"
+    "                                           MX set, address sets, verdict) or ~ (TTL, DNSSEC,\n"
+    "                                           size); exit 3 when they disagree, else as route\n"
     "       mxrelay queue [-c FILE] list [--json]     show the queue (like mailq)\n"
     "       mxrelay queue [-c FILE] show ID [--json]  envelope, state, headers, last transcript\n"
     "       mxrelay queue [-c FILE] flush [ID | --domain DOMAIN]\n"
@@ -51,6 +60,8 @@ struct Arguments {
   std::vector<std::string> positional;
   std::optional<std::string> domain;
   bool json = false;
+  bool compare = false;          // route --compare
+  std::vector<std::string> via;  // route --via ADDR[@PORT] (implies --compare)
 };
 
 std::optional<Arguments> parse_arguments(int argc, char** argv) {
@@ -65,6 +76,10 @@ std::optional<Arguments> parse_arguments(int argc, char** argv) {
       args.json = true;
     else if (arg == "--domain" && i + 1 < argc)
       args.domain = argv[++i];
+    else if (arg == "--compare")
+      args.compare = true;
+    else if (arg == "--via" && i + 1 < argc)
+      args.via.emplace_back(argv[++i]);
     else if (arg.starts_with("-"))
       return std::nullopt;
     else
@@ -87,6 +102,53 @@ int check(const Arguments& args) {
   return 0;
 }
 
+// A transport entry that stops delivery: say so, after showing where the mail would
+// otherwise go.
+void apply_transport_action(resolver::RouteExplanation& explanation,
+                            const resolver::TransportDecision& decision) {
+  if (decision.action == conf::TransportAction::deliver) return;
+  auto action = std::string(conf::transport_action_name(decision.action));
+  explanation.notes.push_back("transport entry action=" + action + ": " + decision.reason);
+  explanation.result = std::unexpected(
+      decision.action == conf::TransportAction::reject
+          ? core::Failure::permanent(550, {5, 7, 1}, decision.reason)
+          : core::Failure::temporary(451, {4, 3, 2}, action + ": " + decision.reason));
+}
+
+// `route DOMAIN --compare`: the route through every resolver path, each with its own
+// libunbound context, all at once; exit 3 when they disagree (see RouteComparison).
+int route_compare(const Arguments& args, const conf::Config& config) {
+  auto domain = core::canonical_domain(args.positional[0]);
+  auto decision = resolver::decide_transport(config, domain);
+  auto paths = resolver::paths_to_compare(config.dns, decision.name, args.via);
+  if (!paths) {
+    std::cerr << "mxrelay: " << paths.error() << "\n";
+    return 2;
+  }
+  asio::io_context io(1);
+  auto policy = resolver::PolicyContext::from_config(config);
+  std::vector<std::unique_ptr<resolver::UnboundClient>> clients;
+  std::vector<std::unique_ptr<resolver::NextHopResolver>> resolvers;
+  std::vector<std::future<resolver::RouteExplanation>> futures;
+  for (const auto& path : *paths) {
+    clients.push_back(std::make_unique<resolver::UnboundClient>(io.get_executor(), path.dns));
+    resolvers.push_back(std::make_unique<resolver::NextHopResolver>(*clients.back(), policy));
+    futures.push_back(asio::co_spawn(
+        io, resolver::resolve_route(*resolvers.back(), decision, domain), asio::use_future));
+  }
+  io.run();
+  std::vector<resolver::PathRoute> routes;
+  for (std::size_t i = 0; i < paths->size(); ++i) {
+    auto explanation = futures[i].get();
+    apply_transport_action(explanation, decision);
+    routes.push_back({(*paths)[i].path, std::move(explanation)});
+  }
+  auto comparison = resolver::compare_routes(routes);
+  std::cout << (args.json ? resolver::render_comparison_json(comparison) + "\n"
+                          : resolver::render_comparison_text(comparison));
+  return comparison.exit_status();
+}
+
 int route(const Arguments& args) {
   if (args.positional.size() != 1) {
     std::cerr << kUsage;
@@ -94,6 +156,7 @@ int route(const Arguments& args) {
   }
   auto config = load_or_report(args.config);
   if (!config) return 1;
+  if (args.compare || !args.via.empty()) return route_compare(args, *config);
   asio::io_context io(1);
   resolver::UnboundClient dns(io.get_executor(), config->dns);
   resolver::NextHopResolver next_hop(dns, resolver::PolicyContext::from_config(*config));
@@ -103,18 +166,11 @@ int route(const Arguments& args) {
       asio::co_spawn(io, resolver::resolve_route(next_hop, decision, domain), asio::use_future);
   io.run();
   auto explanation = future.get();
-  if (decision.action != conf::TransportAction::deliver) {
-    // The entry stops delivery: say so, after showing where the mail would otherwise go.
-    auto action = std::string(conf::transport_action_name(decision.action));
-    explanation.notes.push_back("transport entry action=" + action + ": " + decision.reason);
-    explanation.result = std::unexpected(
-        decision.action == conf::TransportAction::reject
-            ? core::Failure::permanent(550, {5, 7, 1}, decision.reason)
-            : core::Failure::temporary(451, {4, 3, 2}, action + ": " + decision.reason));
-  }
+  apply_transport_action(explanation, decision);
   std::cout << (args.json ? resolver::render_route_json(explanation)
                           : resolver::render_route_text(explanation));
   if (args.json) std::cout << "\n";
+  mta::print_skipped_addresses(std::cout, *config, explanation, args.json);
   // 0: deliverable now; 1: the domain bounces; 75 (EX_TEMPFAIL): it is deferred.
   if (explanation.result) return 0;
   return explanation.result.error().is_permanent() ? 1 : 75;

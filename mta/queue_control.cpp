@@ -17,6 +17,7 @@
 #include <stdexcept>
 
 #include "core/log_line.hpp"
+#include "health_report.hpp"
 #include "queue_report.hpp"
 
 namespace mxrelay::mta {
@@ -139,6 +140,9 @@ asio::awaitable<json::object> QueueControl::execute(const json::object& request)
     for (const auto& view : engine_.list()) entries.push_back(to_json(view));
     co_return json::object{{"ok", true}, {"entries", std::move(entries)}};
   }
+  if (command == "health")
+    co_return json::object{{"ok", true},
+                           {"addresses", health_to_json(engine_.unhealthy_addresses())}};
   if (command == "flush") {
     auto count = engine_.flush(id, optional_text(request, "domain"));
     co_return json::object{{"ok", true}, {"count", count}};

@@ -1,7 +1,9 @@
 // mta: the control socket of a running relay. A Unix socket in the spool folder (mode 0600,
 // and the peer must be root or the relay's own user) takes one JSON request per connection,
 // e.g. {"command":"hold","id":"..."}, runs it against the DeliveryEngine and answers one
-// JSON object: {"ok":true,...} or {"ok":false,"error":"..."}. It also carries "reload".
+// JSON object: {"ok":true,...} or {"ok":false,"error":"..."}. It also carries "reload", and
+// "health" (the circuit breaker's unhealthy addresses, {"addresses":[...]}, see
+// health_report.hpp).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>

@@ -18,11 +18,14 @@ std::string local_time(std::int64_t unix_seconds) {
   return buf;
 }
 
-// Keeps newlines and tabs; every other control character becomes \xNN.
+// Keeps newlines (a CRLF becomes a newline) and tabs; every other control character becomes
+// \xNN.
 std::string printable(std::string_view raw) {
   std::string out;
   out.reserve(raw.size());
-  for (unsigned char c : raw) {
+  for (std::size_t i = 0; i < raw.size(); ++i) {
+    const auto c = static_cast<unsigned char>(raw[i]);
+    if (c == '\r' && i + 1 < raw.size() && raw[i + 1] == '\n') continue;  // CRLF ends a line
     if ((c < ' ' && c != '\n' && c != '\t') || c == 0x7f) {
       char hex[8];
       std::snprintf(hex, sizeof hex, "\\x%02x", c);

@@ -1,7 +1,15 @@
 // mta: construction, signal handling and configuration reload of a running relay.
 #include "relay.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <chrono>
 #include <csignal>
+#include <functional>
 
 #include "conf/load_config.hpp"
 #include "core/log_line.hpp"
@@ -13,6 +21,22 @@ namespace mxrelay::mta {
 namespace asio = boost::asio;
 
 namespace {
+// During a shutdown, how often the sessions and attempts still in flight are counted.
+constexpr auto kShutdownPoll = std::chrono::milliseconds(50);
+// Sessions cut off at the end of the grace get this long to close their sockets.
+constexpr auto kAbortedSessionsClose = std::chrono::seconds(3);
+
+// Returns once busy() is false or the deadline has passed.
+asio::awaitable<void> wait_while(std::function<bool()> busy,
+                                 std::chrono::steady_clock::time_point deadline) {
+  asio::steady_timer poll(co_await asio::this_coro::executor);
+  while (busy() && std::chrono::steady_clock::now() < deadline) {
+    auto left = deadline - std::chrono::steady_clock::now();
+    poll.expires_after(std::min<std::chrono::steady_clock::duration>(kShutdownPoll, left));
+    co_await poll.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
 struct ResolverStack {
   ResolverStack(asio::any_io_executor executor, const conf::Config& config,
                 resolver::ResolverObserver* observer)
@@ -39,7 +63,7 @@ std::shared_ptr<resolver::NextHopResolver> make_next_hop_resolver(
 Relay::Relay(std::filesystem::path config_file, conf::Config config)
     : config_file_(std::move(config_file)),
       config_(std::make_shared<const conf::Config>(std::move(config))),
-      spool_(config_->queue.dir),
+      spool_(config_->queue.dir, &metrics_),
       engine_(io_, config_, spool_, make_next_hop_resolver(io_.get_executor(), *config_, &metrics_),
               metrics_, disk_, delivery_settings(*config_)),
       listener_(
@@ -66,12 +90,32 @@ void Relay::wait_for_signals() {
       wait_for_signals();
       return;
     }
-    core::LogLine("stopping").kv("signal", signal).emit();
-    listener_.stop();
-    control_.stop();
-    engine_.stop();
-    io_.stop();
+    asio::co_spawn(io_, shut_down(signal), asio::detached);
   });
+}
+
+asio::awaitable<void> Relay::shut_down(int signal) {
+  using Clock = std::chrono::steady_clock;
+  const auto grace = config_->server.shutdown_grace;
+  core::LogLine("stopping")
+      .kv("signal", signal)
+      .kv("grace", std::to_string(grace.count()) + "s")
+      .emit();
+  listener_.stop();
+  control_.stop();
+  engine_.stop();
+  co_await wait_while(
+      [this] { return listener_.sessions_in_flight() > 0 || engine_.attempts_in_flight() > 0; },
+      Clock::now() + grace);
+  const auto sessions_aborted = listener_.abort_sessions();
+  const auto attempts_abandoned = engine_.attempts_in_flight();
+  co_await wait_while([this] { return listener_.sessions_in_flight() > 0; },
+                      Clock::now() + kAbortedSessionsClose);
+  core::LogLine("stopped")
+      .kv("sessions_aborted", static_cast<long long>(sessions_aborted))
+      .kv("attempts_abandoned", static_cast<long long>(attempts_abandoned))
+      .emit();
+  io_.stop();
 }
 
 void Relay::run() {
@@ -83,7 +127,6 @@ void Relay::run() {
   wait_for_signals();
   io_.run();
   disk_.join();
-  core::LogLine("stopped").emit();
 }
 
 std::expected<void, std::vector<std::string>> Relay::reload() {

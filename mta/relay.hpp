@@ -1,9 +1,11 @@
 // mta: one running relay process: owns the event loop, the disk thread pool, metrics, the
 // spool, the resolver, the delivery engine, the SMTP listener and the control socket, wires
-// them together, and handles the process's signals: SIGTERM/SIGINT stop it, SIGHUP (and the
-// control socket's "reload") re-read the configuration without losing anything queued.
+// them together, and handles the process's signals: SIGTERM/SIGINT stop it gracefully
+// (server.shutdown_grace), SIGHUP (and the control socket's "reload") re-read the
+// configuration without losing anything queued.
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
@@ -33,13 +35,16 @@ class Relay {
   // Opens the spool, binds listeners, metrics and the control socket; throws
   // std::runtime_error on a start-up failure.
   Relay(std::filesystem::path config_file, conf::Config config);
-  // Runs until SIGTERM or SIGINT.
+  // Runs until SIGTERM or SIGINT, then stops accepting and gives inbound sessions and
+  // delivery attempts in flight server.shutdown_grace to finish; what is left is abandoned
+  // (messages not acknowledged are the client's to retry; queued ones stay queued).
   void run();
   // Re-reads the configuration file; on errors the old configuration stays.
   std::expected<void, std::vector<std::string>> reload();
 
  private:
   void wait_for_signals();
+  boost::asio::awaitable<void> shut_down(int signal);
 
   std::filesystem::path config_file_;
   std::shared_ptr<const conf::Config> config_;

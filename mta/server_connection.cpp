@@ -48,4 +48,9 @@ asio::awaitable<void> ServerConnection::close(Timeout timeout) {
   socket_.close(ignored);
 }
 
+void ServerConnection::cancel() {
+  boost::system::error_code ignored;
+  socket_.cancel(ignored);
+}
+
 }  // namespace mxrelay::mta

@@ -34,6 +34,8 @@ class ServerConnection {
   const std::optional<TlsSessionInfo>& tls() const { return tls_info_; }
   // Sends close_notify when TLS is up (bounded by timeout), then shuts the socket down.
   boost::asio::awaitable<void> close(Timeout timeout);
+  // Makes the read or write in progress end now with IoStatus::failed (for a shutdown).
+  void cancel();
 
  private:
   boost::asio::ip::tcp::socket socket_;

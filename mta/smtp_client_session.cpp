@@ -1,5 +1,6 @@
 // mta: the outbound SMTP client state machine. One small handler per reply; the transaction
-// is sent as one batch with PIPELINING, otherwise one command per reply.
+// is sent as one batch with PIPELINING, otherwise one command per reply; the content goes
+// after DATA (dot-stuffed) or as one BDAT LAST chunk.
 #include "mta/smtp_client_session.hpp"
 
 #include <stdexcept>
@@ -61,6 +62,7 @@ SmtpClientSession::Wait SmtpClientSession::wait_for(Command command) {
       return Wait::data_init;
     case Command::end_of_data:
     case Command::empty_data:
+    case Command::bdat_last:
       return Wait::final_dot;
     case Command::quit:
       return Wait::quit;
@@ -89,6 +91,8 @@ std::string_view SmtpClientSession::awaited(Command command) {
     case Command::end_of_data:
     case Command::empty_data:
       return "reply to end of DATA command";
+    case Command::bdat_last:
+      return "reply to BDAT LAST command";
     case Command::quit:
       return "reply to QUIT command";
   }
@@ -183,6 +187,9 @@ void SmtpClientSession::handle(PendingReply pending, SmtpReply reply) {
       break;
     case Command::empty_data:
       transaction_may_be_open_ = false;
+      break;
+    case Command::bdat_last:
+      on_bdat_last(std::move(reply));
       break;
     case Command::quit:
       phase_ = Phase::closed;
@@ -321,6 +328,7 @@ void SmtpClientSession::start_message(const OutboundMessage& message) {
   }
 
   message_ = &message;
+  chunking_ = context_.use_bdat && capabilities_.chunking;
   phase_ = Phase::transaction;
   if (needs_rset_) {
     send_rset();
@@ -329,7 +337,7 @@ void SmtpClientSession::start_message(const OutboundMessage& message) {
   send_mail();
   if (!capabilities_.pipelining) return;
   for (std::size_t i = 0; i < message.recipients.size(); ++i) send_rcpt(i);
-  send_data();
+  send_content_command();
 }
 
 bool SmtpClientSession::prepare_content(const OutboundMessage& message) {
@@ -386,7 +394,7 @@ void SmtpClientSession::on_rcpt(std::size_t recipient, SmtpReply reply) {
   if (recipient + 1 < result_.recipients.size())
     send_rcpt(recipient + 1);
   else if (accepted_recipients_ > 0)
-    send_data();
+    send_content_command();
 }
 
 void SmtpClientSession::on_data(const SmtpReply& reply) {
@@ -398,6 +406,16 @@ void SmtpClientSession::on_data(const SmtpReply& reply) {
 void SmtpClientSession::on_end_of_data(SmtpReply reply) {
   transaction_may_be_open_ = false;
   if (!reply.is_positive()) fail_message(failure_from(reply, Command::end_of_data));
+  result_.final_reply = std::move(reply);
+}
+
+// RFC 3030 2: after a failed BDAT the transaction is in doubt, so the next message starts
+// with RSET. A reply to a chunk sent when nothing could be delivered (MAIL refused, no
+// recipient accepted) only says that the server discarded it.
+void SmtpClientSession::on_bdat_last(SmtpReply reply) {
+  if (result_.failure || accepted_recipients_ == 0) return;
+  transaction_may_be_open_ = !reply.is_positive();
+  if (!reply.is_positive()) fail_message(failure_from(reply, Command::bdat_last));
   result_.final_reply = std::move(reply);
 }
 
@@ -576,6 +594,26 @@ void SmtpClientSession::send_body() {
                   "<message body: " + std::to_string(content_->size()) + " bytes>");
   transcript_.add(Transcript::Direction::client, ".");
   expect({Command::end_of_data});
+  out_wait_ = Wait::data_block;
+}
+
+void SmtpClientSession::send_content_command() {
+  if (chunking_)
+    send_bdat_last();
+  else
+    send_data();
+}
+
+void SmtpClientSession::send_bdat_last() {
+  const std::size_t start = out_.size();
+  out_ += "BDAT ";
+  out_ += std::to_string(content_->size());
+  out_ += " LAST";
+  record_command(start);
+  out_ += *content_;
+  transcript_.add(Transcript::Direction::client,
+                  "<message body: " + std::to_string(content_->size()) + " bytes>");
+  expect({Command::bdat_last});
   out_wait_ = Wait::data_block;
 }
 

@@ -4,8 +4,11 @@
 // result). The session reads the greeting, says EHLO (HELO when EHLO is refused), starts TLS
 // when the TLS policy asks for it (RFC 3207: then EHLO again), and is then ready to send
 // messages one after another over the same connection (MAIL, RCPT, DATA pipelined when the
-// server offers PIPELINING), until quit(). Per message it adds DSN parameters when offered
-// (RFC 3461), BODY=8BITMIME or a 7-bit conversion (RFC 6152), and refuses SMTPUTF8 content
+// server offers PIPELINING), until quit(). When the server offers CHUNKING (RFC 3030) and the
+// context allows it, the content goes as one "BDAT n LAST" chunk instead of DATA (no
+// dot-stuffing; pipelined with MAIL and RCPT under PIPELINING); its reply applies to every
+// accepted recipient, like the reply to the final dot. Per message it adds DSN parameters when
+// offered (RFC 3461), BODY=8BITMIME or a 7-bit conversion (RFC 6152), and refuses SMTPUTF8 content
 // to a server without SMTPUTF8 (RFC 6531). Every outcome is a value: per-recipient replies, a
 // failure with its scope, and a transcript without message content.
 #pragma once
@@ -29,6 +32,7 @@ struct ClientSessionContext {
   std::string helo_name;    // our name in EHLO/HELO
   std::string remote_name;  // names the server in failure reasons, e.g. "mx.example[192.0.2.1]"
   TlsPolicy tls_policy = TlsPolicy::none;
+  bool use_bdat = true;  // delivery.use_bdat: BDAT instead of DATA when CHUNKING is offered
 };
 
 class SmtpClientSession {
@@ -99,6 +103,7 @@ class SmtpClientSession {
     data,
     end_of_data,
     empty_data,
+    bdat_last,
     quit
   };
   struct PendingReply {
@@ -124,6 +129,7 @@ class SmtpClientSession {
   void on_rcpt(std::size_t recipient, SmtpReply reply);
   void on_data(const SmtpReply& reply);
   void on_end_of_data(SmtpReply reply);
+  void on_bdat_last(SmtpReply reply);
   void become_ready();
 
   void send_hello(Command command);
@@ -134,6 +140,10 @@ class SmtpClientSession {
   void send_data();
   void send_body();
   void send_empty_data();
+  // The content as one chunk: "BDAT n LAST" and the bytes as they are.
+  void send_bdat_last();
+  // After the last RCPT: DATA, or the content as a BDAT chunk.
+  void send_content_command();
   void send_quit();
   void expect(PendingReply pending);
   void record_command(std::size_t line_start);
@@ -174,6 +184,7 @@ class SmtpClientSession {
   std::string converted_;                 // the 7-bit conversion when one was needed
   bool eight_bit_ = false;                // content_ holds 8-bit octets: BODY=8BITMIME
   bool smtputf8_ = false;                 // the message needs SMTPUTF8
+  bool chunking_ = false;                 // this message goes with BDAT
   MessageResult result_;
   bool result_pending_ = false;
   std::size_t accepted_recipients_ = 0;

@@ -5,9 +5,11 @@
 
 #include <array>
 #include <optional>
+#include <stdexcept>
 
 #include "asio_helpers.hpp"
 #include "mta/client_tls.hpp"
+#include "mta/dane_lookup.hpp"
 #include "smtp_client_session.hpp"
 
 namespace mxrelay::mta {
@@ -50,68 +52,111 @@ std::chrono::steady_clock::duration timeout_for(SmtpClientSession::Wait wait,
   return config.command_timeout;
 }
 
-struct SessionRun {
-  std::optional<MessageResult> result;
-  std::optional<ClientTlsInfo> tls;
-};
+bool dane_applies(TlsPolicy policy) {
+  return policy == TlsPolicy::dane || policy == TlsPolicy::dane_only;
+}
 
-// Runs the session over a connected socket: STARTTLS when it asks, one message, then QUIT.
-// The result is empty when the connection failed before the message could be started.
-asio::awaitable<SessionRun> run_session(ClientConnection& connection, SmtpClientSession& session,
-                                        const OutboundMessage& message,
-                                        const conf::DeliveryConfig& config,
-                                        ClientTlsContexts& tls_contexts,
-                                        const std::string& host_name, TlsPolicy policy) {
+// Performs the TLS handshake the session asked for (STARTTLS got its 220), after checking
+// that the server sent nothing more before it; tells the session how it went.
+asio::awaitable<void> start_tls(OpenConnection& open, std::chrono::steady_clock::duration timeout,
+                                ClientTlsContexts& tls_contexts, TlsPolicy policy) {
+  if (!open.session.begin_tls(open.connection.bytes_waiting())) co_return;
+  std::expected<ClientTlsInfo, std::string> info;
+  if (open.tlsa.empty())
+    info = co_await open.connection.handshake(tls_contexts.context(), open.host,
+                                              certificate_must_verify(policy), timeout);
+  else
+    info = co_await open.connection.handshake_dane(tls_contexts.context(), open.host, open.tlsa,
+                                                   timeout);
+  if (info) {
+    open.session.on_tls_established(info->str());
+    open.tls = std::move(*info);
+  } else {
+    open.session.on_tls_failed(info.error());
+  }
+}
+
+// Performs the session's steps until it is ready for a message, has a message's result, or
+// is closed; returns which.
+asio::awaitable<SmtpClientSession::Step::Kind> drive(OpenConnection& open,
+                                                     const conf::DeliveryConfig& config,
+                                                     ClientTlsContexts& tls_contexts,
+                                                     TlsPolicy policy) {
+  using Kind = SmtpClientSession::Step::Kind;
   std::array<char, 16 * 1024> buffer;
-  SessionRun run;
-  bool started = false;
   for (;;) {
-    auto step = session.next();
+    auto step = open.session.next();
     switch (step.kind) {
-      case SmtpClientSession::Step::Kind::send: {
-        auto status = co_await connection.write(step.bytes, timeout_for(step.wait, config));
-        if (status == IoStatus::timeout) session.on_timeout();
-        if (status == IoStatus::failed) session.on_eof();
+      case Kind::send: {
+        auto status = co_await open.connection.write(step.bytes, timeout_for(step.wait, config));
+        if (status == IoStatus::timeout) open.session.on_timeout();
+        if (status == IoStatus::failed) open.session.on_eof();
         break;
       }
-      case SmtpClientSession::Step::Kind::need_input: {
-        auto read = co_await connection.read_some(buffer, timeout_for(step.wait, config));
+      case Kind::need_input: {
+        auto read = co_await open.connection.read_some(buffer, timeout_for(step.wait, config));
         if (read.status == IoStatus::ok)
-          session.on_input(std::string_view(buffer.data(), read.bytes));
+          open.session.on_input(std::string_view(buffer.data(), read.bytes));
         else if (read.status == IoStatus::timeout)
-          session.on_timeout();
+          open.session.on_timeout();
         else
-          session.on_eof();
+          open.session.on_eof();
         break;
       }
-      case SmtpClientSession::Step::Kind::start_tls: {
-        if (!session.begin_tls(connection.bytes_waiting())) break;
-        auto info = co_await connection.handshake(tls_contexts.context(), host_name,
-                                                  certificate_must_verify(policy),
-                                                  timeout_for(step.wait, config));
-        if (info) {
-          session.on_tls_established(info->str());
-          run.tls = std::move(*info);
-        } else {
-          session.on_tls_failed(info.error());
-        }
+      case Kind::start_tls:
+        co_await start_tls(open, timeout_for(step.wait, config), tls_contexts, policy);
         break;
-      }
-      case SmtpClientSession::Step::Kind::ready:
-        if (started) {
-          session.quit();
-        } else {
-          session.start_message(message);
-          started = true;
-        }
-        break;
-      case SmtpClientSession::Step::Kind::message_done:
-        run.result = session.take_result();
-        break;
-      case SmtpClientSession::Step::Kind::closed:
-        co_return run;
+      case Kind::ready:
+      case Kind::message_done:
+      case Kind::closed:
+        co_return step.kind;
     }
   }
+}
+
+// Sends one message over a ready session; the result is empty when the connection failed
+// before the message could be started.
+asio::awaitable<std::optional<MessageResult>> send_message(OpenConnection& open,
+                                                           const OutboundMessage& message,
+                                                           const conf::DeliveryConfig& config,
+                                                           ClientTlsContexts& tls_contexts) {
+  using Kind = SmtpClientSession::Step::Kind;
+  ++open.messages_sent;
+  open.session.start_message(message);
+  auto kind = co_await drive(open, config, tls_contexts, open.key.tls);
+  if (kind != Kind::message_done) co_return std::nullopt;
+  co_return open.session.take_result();
+}
+
+// QUIT and close; used for connections that may carry no more messages and by the pool.
+asio::awaitable<void> quit_connection(OpenConnection& open) {
+  using Kind = SmtpClientSession::Step::Kind;
+  std::array<char, 512> buffer;
+  if (open.session.ready()) open.session.quit();
+  for (;;) {
+    auto step = open.session.next();
+    if (step.kind == Kind::send) {
+      auto status = co_await open.connection.write(step.bytes, open.quit_timeout);
+      if (status != IoStatus::ok) open.session.on_eof();
+    } else if (step.kind == Kind::need_input) {
+      auto read = co_await open.connection.read_some(buffer, open.quit_timeout);
+      if (read.status == IoStatus::ok)
+        open.session.on_input(std::string_view(buffer.data(), read.bytes));
+      else
+        open.session.on_eof();
+    } else {
+      break;
+    }
+  }
+  open.connection.close();
+}
+
+const char* tls_outcome(const OpenConnection& open) {
+  if (open.tls && open.tls->verified && !open.tlsa.empty()) return "dane_verified";
+  if (open.tls) return open.tls->verified ? "verified" : "unverified";
+  if (open.fell_back) return "fallback";
+  if (open.session.tls_failed()) return "failed";
+  return "plaintext";
 }
 
 RecipientResult outcome_for(std::size_t index, std::size_t position, const MessageResult& result) {
@@ -191,87 +236,198 @@ std::vector<const resolver::Candidate*> admitted_candidates(
   return admitted;
 }
 
+// The message to send, built from the request.
+struct Outbound {
+  std::string data;
+  OutboundMessage message;
+  std::string destination;
+};
+
+void fill_outbound(const DeliveryRequest& request, Outbound& out) {
+  out.data = std::string(request.body);
+  out.message.sender = request.envelope.sender;
+  for (auto index : request.recipients)
+    out.message.recipients.push_back(request.envelope.recipients[index]);
+  out.message.data = &out.data;
+  copy_dsn(request, out.message);
+  out.destination =
+      request.destination.empty() ? default_destination(request) : std::string(request.destination);
+}
+
+void report_outcomes(const DeliveryRequest& request, const OpenConnection& open,
+                     const MessageResult& result, DeliveryReport& report) {
+  report.relay = open.relay;
+  report.tls.used = open.tls.has_value();
+  report.tls.fell_back = open.fell_back;
+  if (open.tls) {
+    report.tls.version = open.tls->version;
+    report.tls.cipher = open.tls->cipher;
+    report.tls.verification = open.tls->verification;
+  }
+  for (std::size_t position = 0; position < request.recipients.size(); ++position)
+    report.recipients.push_back(outcome_for(request.recipients[position], position, result));
+  if (result.scope != FailureScope::none)
+    report.transcript = transcript_lines(open.session.transcript());
+}
+
+void report_failure(const DeliveryRequest& request, const core::Failure& failure,
+                    DeliveryReport& report) {
+  for (auto index : request.recipients)
+    report.recipients.push_back(
+        {index, failure.is_permanent() ? RecipientStatus::bounced : RecipientStatus::deferred,
+         failure.status.str(), failure.reason});
+}
+
+// After a message: park the session for the next message when it may carry one, else QUIT.
+asio::awaitable<void> release_connection(std::unique_ptr<OpenConnection> open,
+                                         const DeliveryRequest& request,
+                                         const conf::DeliveryConfig& config,
+                                         DeliveryContext& context) {
+  auto kind = co_await drive(*open, config, context.tls_contexts(), open->key.tls);
+  const auto* limits = request.connections;
+  if (kind == SmtpClientSession::Step::Kind::ready && limits &&
+      open->messages_sent < limits->max_messages_per_connection) {
+    context.pool().park(std::move(open), limits->idle_time);
+    co_return;
+  }
+  co_await quit_connection(*open);
+}
+
+ConnectionKey key_for(const Outbound& out, const resolver::Candidate& candidate, TlsPolicy policy,
+                      const std::string& helo_name) {
+  return {out.destination, candidate.address, candidate.port, policy, helo_name};
+}
+
+// An idle session for one of the admitted candidates, or a slot for a new connection (a
+// slot outside the pool when the request uses none).
+asio::awaitable<ConnectionGrant> acquire(const DeliveryRequest& request, const Outbound& out,
+                                         const std::vector<const resolver::Candidate*>& admitted,
+                                         TlsPolicy policy, const std::string& helo_name,
+                                         DeliveryContext& context, bool reuse_idle) {
+  if (!request.connections) co_return ConnectionGrant(ConnectionSlot());
+  ConnectionRequest wanted{out.destination,
+                           request.connections->label,
+                           request.connections->per_destination,
+                           request.connections->total,
+                           {}};
+  if (reuse_idle)
+    for (const auto* candidate : admitted)
+      wanted.keys.push_back(key_for(out, *candidate, policy, helo_name));
+  auto grant = co_await context.pool().acquire(std::move(wanted));
+  co_return grant;
+}
+
 }  // namespace
+
+DeliveryContext::DeliveryContext(DeliverySettings settings)
+    : settings_(std::move(settings)),
+      health_(settings_.health),
+      backoff_(settings_.backoff),
+      tls_contexts_(settings_.ca_file),
+      pool_(quit_connection) {}
 
 asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
                                         const std::vector<resolver::Candidate>& candidates,
                                         DeliveryRequest request, const conf::DeliveryConfig& config,
                                         std::string helo_name, DeliveryContext& context,
                                         TlsPolicy tls_policy) {
-  std::string data(request.body);
-  OutboundMessage message;
-  message.sender = request.envelope.sender;
-  for (auto index : request.recipients)
-    message.recipients.push_back(request.envelope.recipients[index]);
-  message.data = &data;
-  copy_dsn(request, message);
-  const std::string destination =
-      request.destination.empty() ? default_destination(request) : std::string(request.destination);
+  Outbound out;
+  fill_outbound(request, out);
   auto& health = context.health();
-
   DeliveryReport report;
   report.tls.policy = tls_policy;
   auto last_failure =
       core::Failure::temporary(451, {4, 4, 4}, "no delivery candidate could be reached");
-  for (const auto* candidate : admitted_candidates(candidates, destination, health, report)) {
-    report.relay =
+  const auto admitted = admitted_candidates(candidates, out.destination, health, report);
+
+  auto grant = co_await acquire(request, out, admitted, tls_policy, helo_name, context, true);
+  if (auto* reused = std::get_if<std::unique_ptr<OpenConnection>>(&grant)) {
+    auto open = std::move(*reused);
+    ++report.connections_reused;
+    auto result = co_await send_message(*open, out.message, config, context.tls_contexts());
+    if (result && result->scope != FailureScope::connection) {
+      report_outcomes(request, *open, *result, report);
+      co_await release_connection(std::move(open), request, config, context);
+      co_return report;
+    }
+    // The parked connection had died: the message goes once over a fresh connection.
+    open->connection.close();
+    open.reset();
+    grant = co_await acquire(request, out, admitted, tls_policy, helo_name, context, false);
+  }
+  auto slot = std::move(std::get<ConnectionSlot>(grant));
+
+  for (const auto* candidate : admitted) {
+    const auto relay =
         candidate->host + "[" + candidate->address.str() + "]:" + std::to_string(candidate->port);
+    report.relay = relay;
     auto policy = tls_policy;
+    DaneRequirement dane;
+    if (dane_applies(tls_policy)) {
+      if (!request.dns || !request.route)
+        throw std::logic_error("a dane delivery needs the resolver and the route");
+      dane = co_await dane_requirement(*request.dns, tls_policy, *request.route, *candidate);
+      if (dane.failure) {
+        last_failure = *dane.failure;
+        continue;
+      }
+      policy = dane.session_policy;
+    }
     bool fell_back = false;
     for (;;) {
-      ClientConnection connection(executor);
-      auto [connected, why] = co_await connection.connect(
+      auto open = std::make_unique<OpenConnection>(
+          std::move(slot), key_for(out, *candidate, tls_policy, helo_name), executor,
+          ClientSessionContext{helo_name, relay, policy, config.use_bdat});
+      open->relay = relay;
+      open->host = candidate->host;
+      open->fell_back = fell_back;
+      if (dane.authenticates() && policy != TlsPolicy::none) open->tlsa = dane.tlsa;
+      open->quit_timeout = config.command_timeout;
+      auto connected = co_await open->connection.connect(
           tcp::endpoint(to_asio(candidate->address), candidate->port), config.connect_timeout);
-      if (connected != IoStatus::ok) {
-        last_failure =
-            core::Failure::temporary(451, {4, 4, 1}, "connect to " + report.relay + ": " + why);
-        health.record_failure(destination, candidate->address,
-                              connected == IoStatus::timeout ? HealthProblem::connect_timeout
-                                                             : HealthProblem::connect_failed,
+      if (connected.first != IoStatus::ok) {
+        slot = std::move(open->slot);
+        last_failure = core::Failure::temporary(451, {4, 4, 1},
+                                                "connect to " + relay + ": " + connected.second);
+        health.record_failure(out.destination, candidate->address,
+                              connected.first == IoStatus::timeout ? HealthProblem::connect_timeout
+                                                                   : HealthProblem::connect_failed,
                               last_failure.reason, AddressHealth::Clock::now());
         break;
       }
-      SmtpClientSession session({helo_name, report.relay, policy});
-      auto run = co_await run_session(connection, session, message, config, context.tls_contexts(),
-                                      candidate->host, policy);
-      connection.close();
-      const auto problem = problem_of(session, run.result);
-      const auto& failure = run.result ? run.result->failure : session.connection_failure();
+      ++report.connections_opened;
+      auto setup = co_await drive(*open, config, context.tls_contexts(), policy);
+      report.tls_outcomes.push_back(tls_outcome(*open));
+      std::optional<MessageResult> result;
+      if (setup == SmtpClientSession::Step::Kind::ready)
+        result = co_await send_message(*open, out.message, config, context.tls_contexts());
+      const auto problem = problem_of(open->session, result);
+      const auto& failure = result ? result->failure : open->session.connection_failure();
       if (problem)
-        health.record_failure(destination, candidate->address, *problem,
+        health.record_failure(out.destination, candidate->address, *problem,
                               failure ? failure->str() : "connection lost",
                               AddressHealth::Clock::now());
       else
-        health.record_success(destination, candidate->address);
-      if (!run.result || run.result->scope == FailureScope::connection) {
+        health.record_success(out.destination, candidate->address);
+      if (!result || result->scope == FailureScope::connection) {
         if (failure) last_failure = *failure;
-        report.transcript = transcript_lines(session.transcript());
-        if (session.tls_failed() && plaintext_retry_allowed(policy)) {
+        report.transcript = transcript_lines(open->session.transcript());
+        open->connection.close();
+        slot = std::move(open->slot);
+        if (open->session.tls_failed() && plaintext_retry_allowed(policy)) {
           policy = TlsPolicy::none;
           fell_back = true;
           continue;
         }
         break;
       }
-      report.tls.used = run.tls.has_value();
-      report.tls.fell_back = fell_back;
-      if (run.tls) {
-        report.tls.version = run.tls->version;
-        report.tls.cipher = run.tls->cipher;
-        report.tls.verification = run.tls->verification;
-      }
-      for (std::size_t position = 0; position < request.recipients.size(); ++position)
-        report.recipients.push_back(
-            outcome_for(request.recipients[position], position, *run.result));
-      if (run.result->scope != FailureScope::none)
-        report.transcript = transcript_lines(session.transcript());
+      report_outcomes(request, *open, *result, report);
+      co_await release_connection(std::move(open), request, config, context);
       co_return report;
     }
   }
-  for (auto index : request.recipients)
-    report.recipients.push_back(
-        {index, last_failure.is_permanent() ? RecipientStatus::bounced : RecipientStatus::deferred,
-         last_failure.status.str(), last_failure.reason});
+  report.destination_failed = true;
+  report_failure(request, last_failure, report);
   co_return report;
 }
 

@@ -4,11 +4,17 @@
 // per the TLS policy (with `may`, a failed handshake is retried once in plaintext on the
 // same address, RFC 7435), drives an SmtpClientSession, and moves to the next address when
 // the failure is the connection's (refused, timeout, TLS, 4xx/5xx greeting, dropped).
-// Reports each recipient's outcome, what was said, and the TLS used.
+// With connection reuse (DeliveryRequest::connections), connections come from the
+// DeliveryContext's ConnectionPool: an idle session to the same destination is taken when
+// there is one (and if it turns out dead, the message goes once over a fresh connection),
+// new ones wait for a slot under the limits, and after the message a session that may carry
+// more is parked instead of QUIT. Reports each recipient's outcome, what was said, the TLS
+// used and the connections opened or reused.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <cstddef>
 #include <filesystem>
 #include <span>
@@ -18,9 +24,12 @@
 #include "conf/config.hpp"
 #include "mta/address_health.hpp"
 #include "mta/client_tls.hpp"
+#include "mta/connection_pool.hpp"
+#include "mta/destination_backoff.hpp"
 #include "mta/tls_policy.hpp"
 #include "queue/message_record.hpp"
 #include "resolver/route.hpp"
+#include "resolver/unbound_client.hpp"
 
 namespace mxrelay::mta {
 
@@ -50,6 +59,22 @@ struct DeliveryReport {
   std::vector<std::string> transcript;  // of the last failed session, without content
   DeliveryTls tls;
   std::vector<std::string> skipped;  // "ip: reason" of addresses skipped as unhealthy
+  // Every address failed at the connection level (or none could be tried): the destination
+  // failed as a whole.
+  bool destination_failed = false;
+  unsigned connections_opened = 0;
+  unsigned connections_reused = 0;
+  // One per new session: verified, unverified, plaintext, fallback or failed.
+  std::vector<const char*> tls_outcomes;
+};
+
+// How a delivery may share connections (the pool is the DeliveryContext's).
+struct ConnectionLimits {
+  std::string label;  // metrics label of the destination: a transport-map key or "mx"
+  std::size_t per_destination = 10;
+  std::size_t total = 20;
+  std::size_t max_messages_per_connection = 100;
+  std::chrono::steady_clock::duration idle_time = std::chrono::seconds(5);
 };
 
 struct DeliveryRequest {
@@ -57,6 +82,12 @@ struct DeliveryRequest {
   std::span<const std::size_t> recipients;  // indexes of the recipients for this destination
   std::string_view body;                    // canonical CRLF message, Received: included
   std::string_view destination = {};        // health key; "" = the first recipient's domain
+  // nullptr: no pool, every delivery connects and QUITs on its own.
+  const ConnectionLimits* connections = nullptr;
+  // Needed for the dane / dane-only policies (TLSA lookups and the route's DNSSEC status);
+  // both must outlive the delivery.
+  resolver::UnboundClient* dns = nullptr;
+  const resolver::RouteExplanation* route = nullptr;
 };
 
 // Client settings not (yet) in conf::DeliveryConfig.
@@ -64,26 +95,28 @@ struct DeliverySettings {
   TlsPolicy tls = TlsPolicy::may;  // delivery.tls, overridable per transport entry
   std::filesystem::path ca_file;   // CA bundle for `verify`; empty = the system's CAs
   AddressHealthSettings health;
+  DestinationBackoffSettings backoff;
 };
 
 // State shared by all deliveries of a running instance (one per io_context thread): the
-// per-address health and the TLS context.
+// per-address health, the per-destination back-off, the TLS context and the connections.
 class DeliveryContext {
  public:
-  explicit DeliveryContext(DeliverySettings settings = {})
-      : settings_(std::move(settings)),
-        health_(settings_.health),
-        tls_contexts_(settings_.ca_file) {}
+  explicit DeliveryContext(DeliverySettings settings = {});
 
   const DeliverySettings& settings() const { return settings_; }
   AddressHealth& health() { return health_; }
   const AddressHealth& health() const { return health_; }
+  DestinationBackoff& backoff() { return backoff_; }
   ClientTlsContexts& tls_contexts() { return tls_contexts_; }
+  ConnectionPool& pool() { return pool_; }
 
  private:
   DeliverySettings settings_;
   AddressHealth health_;
+  DestinationBackoff backoff_;
   ClientTlsContexts tls_contexts_;
+  ConnectionPool pool_;
 };
 
 boost::asio::awaitable<DeliveryReport> deliver(boost::asio::any_io_executor executor,

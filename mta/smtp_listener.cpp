@@ -8,11 +8,13 @@
 
 #include <algorithm>
 #include <array>
+#include <list>
 #include <stdexcept>
 
 #include "asio_helpers.hpp"
 #include "core/domain_name.hpp"
 #include "core/log_line.hpp"
+#include "durable_store.hpp"
 #include "mta/server_connection.hpp"
 #include "mta/smtp_reply.hpp"
 #include "queue/queue_id.hpp"
@@ -28,6 +30,13 @@ using asio::ip::tcp;
 namespace {
 // A TLS close_notify exchange may take this long before the socket is simply closed.
 constexpr auto kTlsCloseTimeout = std::chrono::seconds(2);
+// On shutdown, an idle client gets this reply (RFC 5321 3.8; RFC 3463 4.3.2: system not
+// accepting network messages).
+constexpr std::string_view kShuttingDown = "421 4.3.2 Service shutting down\r\n";
+// After that reply the client's next command (and its close) is read and dropped for up to
+// this long, so that closing early does not reset the connection before the client has read
+// the 421.
+constexpr auto kShutdownLinger = std::chrono::seconds(2);
 
 bool relay_allowed(const conf::Config& config, const core::IpAddress& peer) {
   return std::ranges::any_of(config.server.relay_networks,
@@ -77,23 +86,73 @@ asio::awaitable<void> refuse(ServerConnection& connection, const std::string& ho
   co_await connection.close(timeout);
 }
 
-// Counts the 4xx/5xx replies among the bytes the server sends, by their enhanced status code.
-class RejectionCounter {
+// Watches the replies the server sends: counts the 4xx/5xx ones by their enhanced status
+// code, and remembers whether the latest one was a 354 (the client sends content next).
+class SentReplies {
  public:
-  explicit RejectionCounter(Metrics& metrics) : metrics_(metrics) {}
+  explicit SentReplies(Metrics& metrics) : metrics_(metrics) {}
 
   void count(std::string_view replies) {
     parser_.feed(replies);
-    for (auto reply = parser_.next(); reply && *reply; reply = parser_.next())
+    for (auto reply = parser_.next(); reply && *reply; reply = parser_.next()) {
+      last_was_intermediate_ = (*reply)->is_intermediate();
       if ((*reply)->is_transient() || (*reply)->is_permanent())
         metrics_.inbound_rejection((*reply)->status);
+    }
   }
+  bool last_was_intermediate() const { return last_was_intermediate_; }
 
  private:
   Metrics& metrics_;
   ReplyParser parser_;
+  bool last_was_intermediate_ = false;
 };
+
+// Says 421 4.3.2 to a client waiting for a command, drops what it sends next, and closes.
+asio::awaitable<void> say_shutting_down(ServerConnection& connection, std::span<char> buffer) {
+  auto written = co_await connection.write(kShuttingDown, kShutdownLinger);
+  const auto linger_end = std::chrono::steady_clock::now() + kShutdownLinger;
+  while (written == IoStatus::ok) {
+    auto left = linger_end - std::chrono::steady_clock::now();
+    if (left <= decltype(left)::zero()) break;
+    auto read = co_await connection.read_some(buffer, left);
+    if (read.status != IoStatus::ok) break;
+  }
+  co_await connection.close(kTlsCloseTimeout);
+}
 }  // namespace
+
+// The sessions in flight, shared with each session's registration so that neither outlives
+// the other's bookkeeping.
+struct SmtpListener::ActiveSessions {
+  struct Session {
+    ServerConnection* connection = nullptr;
+    bool waiting_for_command = false;  // blocked reading, with nothing of the client pending
+  };
+  std::list<Session> sessions;
+  bool stopping = false;  // no new connections; idle sessions end with 421
+  bool aborting = false;  // every session ends now, without another reply
+};
+
+// One session's entry in ActiveSessions, for as long as the session runs.
+class SmtpListener::SessionRegistration {
+ public:
+  SessionRegistration(std::shared_ptr<ActiveSessions> sessions, ServerConnection& connection)
+      : sessions_(std::move(sessions)),
+        entry_(sessions_->sessions.insert(sessions_->sessions.end(),
+                                          ActiveSessions::Session{&connection})) {}
+  ~SessionRegistration() { sessions_->sessions.erase(entry_); }
+  SessionRegistration(const SessionRegistration&) = delete;
+  SessionRegistration& operator=(const SessionRegistration&) = delete;
+
+  bool stopping() const { return sessions_->stopping; }
+  bool aborting() const { return sessions_->aborting; }
+  void set_waiting_for_command(bool waiting) { entry_->waiting_for_command = waiting; }
+
+ private:
+  std::shared_ptr<ActiveSessions> sessions_;
+  std::list<ActiveSessions::Session>::iterator entry_;
+};
 
 SmtpListener::SmtpListener(asio::io_context& io, std::shared_ptr<const conf::Config> config,
                            queue::Spool& spool, asio::thread_pool& disk, Metrics& metrics,
@@ -106,7 +165,8 @@ SmtpListener::SmtpListener(asio::io_context& io, std::shared_ptr<const conf::Con
       on_queued_(std::move(on_queued)),
       settings_(std::move(settings)),
       auth_failures_(settings_.auth_max_failures, settings_.auth_failure_window),
-      connections_(settings_.max_connections, settings_.max_connections_per_client) {}
+      connections_(settings_.max_connections, settings_.max_connections_per_client),
+      sessions_(std::make_shared<ActiveSessions>()) {}
 
 void SmtpListener::load_tls_and_credentials() {
   auto tls_context = settings_.tls ? make_server_tls_context(*settings_.tls) : nullptr;
@@ -150,10 +210,23 @@ void SmtpListener::start() {
 }
 
 void SmtpListener::stop() {
+  sessions_->stopping = true;
   for (auto& acceptor : acceptors_) {
     boost::system::error_code ignored;
     acceptor->close(ignored);
   }
+  for (auto& session : sessions_->sessions)
+    if (session.waiting_for_command) session.connection->cancel();
+}
+
+std::size_t SmtpListener::abort_sessions() {
+  sessions_->aborting = true;
+  for (auto& session : sessions_->sessions) session.connection->cancel();
+  return sessions_->sessions.size();
+}
+
+std::size_t SmtpListener::sessions_in_flight() const {
+  return sessions_->sessions.size();
 }
 
 std::vector<tcp::endpoint> SmtpListener::local_endpoints() const {
@@ -222,7 +295,8 @@ asio::awaitable<void> SmtpListener::serve(tcp::socket socket) {
   context.limits.max_recipients = config->server.max_recipients;
   context.limits.max_hops = config->server.max_hops;
   SmtpServerSession session(std::move(context));
-  co_await run_session(connection, session, *config, peer);
+  SessionRegistration registration(sessions_, connection);
+  co_await run_session(connection, session, *config, peer, registration);
   connections_.close(address);
   core::LogLine("disconnect").kv("client", client).emit();
 }
@@ -230,12 +304,16 @@ asio::awaitable<void> SmtpListener::serve(tcp::socket socket) {
 asio::awaitable<void> SmtpListener::run_session(ServerConnection& connection,
                                                 SmtpServerSession& session,
                                                 const conf::Config& config,
-                                                const core::IpAddress& peer) {
+                                                const core::IpAddress& peer,
+                                                SessionRegistration& registration) {
   const auto timeout = settings_.timeout;
   const auto client = "[" + peer.str() + "]";
   std::array<char, 64 * 1024> buffer;
-  RejectionCounter rejections(metrics_);
+  SentReplies replies(metrics_);
   auto result = InboundSessionResult::completed;
+  // Input arrived since our last reply, or that reply was 354: the client is in the middle
+  // of something (a command line, a BDAT chunk, message content) that a shutdown lets finish.
+  bool client_sending = false;
   // The session ends after on_eof()/on_timeout(); the first cause is the session's result.
   auto fail = [&](InboundSessionResult cause) {
     if (result == InboundSessionResult::completed) result = cause;
@@ -254,22 +332,45 @@ asio::awaitable<void> SmtpListener::run_session(ServerConnection& connection,
   if (greeted != IoStatus::ok) fail(io_failure(greeted));
   for (;;) {
     auto step = session.next();
-    if (step.kind != SmtpServerSession::Step::Kind::need_input) rejections.count(step.bytes);
+    if (step.kind != SmtpServerSession::Step::Kind::need_input) replies.count(step.bytes);
     switch (step.kind) {
       case SmtpServerSession::Step::Kind::send: {
+        if (registration.aborting()) {
+          fail(InboundSessionResult::error);
+          break;
+        }
         auto written = co_await connection.write(step.bytes, timeout);
         if (written != IoStatus::ok) fail(io_failure(written));
+        client_sending = replies.last_was_intermediate();
         break;
       }
       case SmtpServerSession::Step::Kind::need_input: {
+        if (registration.aborting()) {
+          fail(InboundSessionResult::error);
+          break;
+        }
+        if (registration.stopping() && !client_sending) {
+          replies.count(kShuttingDown);
+          co_await say_shutting_down(connection, buffer);
+          metrics_.inbound_session_ended(result);
+          co_return;
+        }
+        registration.set_waiting_for_command(!client_sending);
         auto read = co_await connection.read_some(buffer, timeout);
-        if (read.status == IoStatus::ok)
+        registration.set_waiting_for_command(false);
+        if (read.status == IoStatus::ok) {
+          client_sending = true;
           session.on_input(std::string_view(buffer.data(), read.bytes));
-        else
+        } else if (!registration.stopping() || client_sending || registration.aborting()) {
           fail(io_failure(read.status));
+        }  // else: woken by stop(); the next need_input step says 421
         break;
       }
       case SmtpServerSession::Step::Kind::start_tls: {
+        if (registration.aborting()) {
+          fail(InboundSessionResult::error);
+          break;
+        }
         auto status = co_await connection.write(step.bytes, timeout);
         if (status != IoStatus::ok) {
           fail(io_failure(status));
@@ -293,7 +394,8 @@ asio::awaitable<void> SmtpListener::run_session(ServerConnection& connection,
         co_await store(connection, session, config, peer);
         break;
       case SmtpServerSession::Step::Kind::close:
-        if (!step.bytes.empty()) co_await connection.write(step.bytes, timeout);
+        if (!step.bytes.empty() && !registration.aborting())
+          co_await connection.write(step.bytes, timeout);
         co_await connection.close(kTlsCloseTimeout);
         metrics_.inbound_session_ended(result);
         co_return;
@@ -342,7 +444,7 @@ asio::awaitable<void> SmtpListener::store(ServerConnection& connection, SmtpServ
                                .when = std::chrono::system_clock::now(),
                                .tls = tls});
   body += message.data;
-  auto stored = co_await run_blocking(disk_, [&] { return spool_.store(envelope, body); });
+  auto stored = co_await store_durably(spool_, disk_, envelope, body);
   if (stored) {
     metrics_.message_received(body.size());
     metrics_.inbound_message_from(

@@ -4,7 +4,9 @@
 // credentials against the credentials file (off the event loop, with failures rate-limited
 // per client address), limits connections in total and per client address, and makes each
 // accepted message durable in the spool (on the disk thread pool, off the event loop)
-// before the session may answer 250.
+// before the session may answer 250. On shutdown it stops accepting, tells idle clients
+// 421 4.3.2 at once (RFC 5321 3.8) and lets clients that are sending a message finish, until
+// abort_sessions() cuts off the rest.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -57,8 +59,15 @@ class SmtpListener {
   // Loads the TLS certificate and the credentials file, then binds every server.listen
   // endpoint; throws std::runtime_error when one of them fails.
   void start();
-  // Stops accepting; sessions in flight run to their end.
+  // Stops accepting at once. A session waiting for a command gets "421 4.3.2 Service
+  // shutting down" now and is closed; one whose client is sending (a message after 354, a
+  // BDAT chunk, a partial command line) runs on and gets the 421 once it waits for a command.
   void stop();
+  // Ends every session still in flight without another reply (a message not yet
+  // acknowledged stays unacknowledged, so the client retries); returns how many there were.
+  std::size_t abort_sessions();
+  // Sessions that have not ended yet (accepted connections, including those being closed).
+  std::size_t sessions_in_flight() const;
   // New sessions use this configuration (sessions in flight keep theirs); the TLS
   // certificate and the credentials file are read again, and kept as they were when that
   // fails (logged as reload_warning).
@@ -67,10 +76,14 @@ class SmtpListener {
   std::vector<boost::asio::ip::tcp::endpoint> local_endpoints() const;
 
  private:
+  struct ActiveSessions;
+  class SessionRegistration;
+
   boost::asio::awaitable<void> accept_loop(boost::asio::ip::tcp::acceptor& acceptor);
   boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
   boost::asio::awaitable<void> run_session(ServerConnection& connection, SmtpServerSession& session,
-                                           const conf::Config& config, const core::IpAddress& peer);
+                                           const conf::Config& config, const core::IpAddress& peer,
+                                           SessionRegistration& registration);
   boost::asio::awaitable<void> store(ServerConnection& connection, SmtpServerSession& session,
                                      const conf::Config& config, const core::IpAddress& peer);
   void load_tls_and_credentials();
@@ -88,6 +101,7 @@ class SmtpListener {
   AuthFailureLimiter auth_failures_;
   ConnectionLimiter connections_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+  std::shared_ptr<ActiveSessions> sessions_;  // shared with every session's registration
 };
 
 }  // namespace mxrelay::mta

@@ -31,11 +31,11 @@ TlsDecision decide_tls(TlsPolicy policy, bool starttls_offered, std::string_view
     case TlsPolicy::dane_only:
       break;
   }
-  return {TlsAction::refuse,
-          core::Failure::temporary(451, {4, 7, 5},
-                                   "TLS policy " + std::string(to_string(policy)) +
-                                       " is not implemented; not delivering to host " +
-                                       std::string(host) + " without it")};
+  return {TlsAction::refuse, core::Failure::temporary(
+                                 451, {4, 7, 5},
+                                 "TLS policy " + std::string(to_string(policy)) +
+                                     " was not resolved by a TLSA lookup; not delivering to host " +
+                                     std::string(host) + " without it")};
 }
 
 TlsDecision decide_after_refused_starttls(TlsPolicy policy, std::string_view host,

@@ -7,7 +7,7 @@
 //   TLS required, STARTTLS not offered or refused   451 4.7.4 security features not supported
 //   handshake or certificate verification failed      451 4.7.5 cryptographic failure
 //   bytes injected after the STARTTLS 220             451 4.7.0 security error
-//   dane / dane-only (not implemented yet)             451 4.7.5 (never a silent downgrade)
+//   dane / dane-only without dane_requirement()        451 4.7.5 (never a silent downgrade)
 #pragma once
 
 #include <optional>

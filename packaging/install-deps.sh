@@ -11,7 +11,7 @@ build_packages=(
   dns-root-data libidn2-dev
 )
 test_packages=(
-  nsd bind9-dnsutils postfix swaks libnet-ssleay-perl prometheus
+  nsd unbound ldnsutils bind9-dnsutils postfix swaks libnet-ssleay-perl prometheus
   python3 python3-aiosmtpd python3-dnslib openssl curl procps
   systemd dpkg-dev file
 )

@@ -109,27 +109,16 @@ std::string encode_record(const Envelope& envelope, std::string_view body) {
   return out;
 }
 
-std::expected<DecodedRecord, std::string> decode_record(std::string_view bytes) {
+std::expected<RecordHeader, std::string> decode_record_header(std::string_view bytes) {
   if (!bytes.starts_with(kMagic)) return std::unexpected("not a spool record");
-  if (bytes.size() < kMagic.size() + kTrailerSize) return std::unexpected("truncated");
-  auto payload = bytes.substr(0, bytes.size() - kTrailerSize);
-  auto trailer = bytes.substr(payload.size());
-  char expected[kTrailerSize + 1];
-  std::snprintf(expected, sizeof expected, "END %08x\n", crc32(payload));
-  if (!trailer.starts_with(kTrailerTag) || trailer.back() != '\n')
-    return std::unexpected("truncated");
-  if (trailer != std::string_view(expected, kTrailerSize))
-    return std::unexpected("checksum mismatch");
-
-  DecodedRecord out;
+  RecordHeader out;
   std::vector<RecipientDsn> recipient_dsn;
   std::size_t pos = kMagic.size();
-  std::size_t body_size = 0;
   bool have_size = false;
   for (;;) {
-    auto eol = payload.find('\n', pos);
+    auto eol = bytes.find('\n', pos);
     if (eol == std::string_view::npos) return std::unexpected("unterminated header");
-    auto line = payload.substr(pos, eol - pos);
+    auto line = bytes.substr(pos, eol - pos);
     pos = eol + 1;
     if (line.empty()) break;
     auto [key, value] = split_field(line);
@@ -165,19 +154,37 @@ std::expected<DecodedRecord, std::string> decode_record(std::string_view bytes) 
       recipient_dsn.back().orcpt = OriginalRecipient{std::string(value.substr(0, semicolon)),
                                                      std::string(value.substr(semicolon + 1))};
     } else if (key == "size") {
-      if (!parse_int(value, body_size)) return std::unexpected("bad size");
+      if (!parse_int(value, out.body_size)) return std::unexpected("bad size");
       have_size = true;
     } else {
       return std::unexpected("unknown field " + std::string(key));
     }
   }
-  if (!have_size || payload.size() - pos != body_size) return std::unexpected("size mismatch");
+  if (!have_size) return std::unexpected("size mismatch");
   if (out.envelope.id.empty() || out.envelope.recipients.empty())
     return std::unexpected("incomplete envelope");
   if (std::ranges::any_of(recipient_dsn, [](const auto& dsn) { return dsn != RecipientDsn{}; }))
     out.envelope.recipient_dsn = std::move(recipient_dsn);
-  out.body = payload.substr(pos);
+  out.body_offset = pos;
+  out.record_size = pos + out.body_size + kTrailerSize;
   return out;
+}
+
+std::expected<DecodedRecord, std::string> decode_record(std::string_view bytes) {
+  if (!bytes.starts_with(kMagic)) return std::unexpected("not a spool record");
+  if (bytes.size() < kMagic.size() + kTrailerSize) return std::unexpected("truncated");
+  auto payload = bytes.substr(0, bytes.size() - kTrailerSize);
+  auto trailer = bytes.substr(payload.size());
+  char expected[kTrailerSize + 1];
+  std::snprintf(expected, sizeof expected, "END %08x\n", crc32(payload));
+  if (!trailer.starts_with(kTrailerTag) || trailer.back() != '\n')
+    return std::unexpected("truncated");
+  if (trailer != std::string_view(expected, kTrailerSize))
+    return std::unexpected("checksum mismatch");
+  auto header = decode_record_header(payload);
+  if (!header) return std::unexpected(header.error());
+  if (header->record_size != bytes.size()) return std::unexpected("size mismatch");
+  return DecodedRecord{std::move(header->envelope), payload.substr(header->body_offset)};
 }
 
 std::string encode_recipient_outcome(const RecipientOutcome& outcome) {

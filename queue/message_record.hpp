@@ -51,6 +51,17 @@ struct DecodedRecord {
 // Fails with a short reason ("checksum mismatch", "truncated", ...).
 std::expected<DecodedRecord, std::string> decode_record(std::string_view bytes);
 
+// The envelope part alone, for scanning a large spool without reading bodies: `bytes` is a
+// prefix of the record that reaches past the header's empty line. No checksum test (the body
+// is not there); record_size lets the caller compare with the file's size.
+struct RecordHeader {
+  Envelope envelope;
+  std::size_t body_offset = 0;
+  std::size_t body_size = 0;
+  std::size_t record_size = 0;  // header, body and trailer
+};
+std::expected<RecordHeader, std::string> decode_record_header(std::string_view bytes);
+
 // Final state of one recipient, as appended to the recipient log.
 enum class RecipientState { delivered, failed };
 

@@ -1,4 +1,4 @@
-// queue: spool file operations with fsync discipline.
+// queue: spool file operations, the group commit's sync, and the recovery scan.
 #include "spool.hpp"
 
 #include <fcntl.h>
@@ -13,6 +13,13 @@ namespace mxrelay::queue {
 
 namespace {
 namespace fs = std::filesystem;
+
+// Enough for the header of a record with a handful of recipients; longer headers cost a
+// second read.
+constexpr std::size_t kHeaderReadSize = 4096;
+
+// Side files that belong to the record of the same id.
+constexpr std::string_view kSideSuffixes[] = {".rcpt", ".hold", ".log"};
 
 core::Failure io_failure(std::string_view what, int error) {
   auto reason = std::string(what) + ": " + std::strerror(error);
@@ -60,16 +67,12 @@ int fsync_directory(const fs::path& dir) {
   return ::fsync(fd.get()) == 0 ? 0 : errno;
 }
 
-std::expected<std::string, int> read_file(const fs::path& path) {
-  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return std::unexpected(errno);
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return std::unexpected(errno);
-  std::string out;
-  out.resize(static_cast<std::size_t>(st.st_size));
+// Up to `limit` bytes from the start of the open file.
+std::expected<std::string, int> read_prefix(int fd, std::size_t limit) {
+  std::string out(limit, '\0');
   std::size_t done = 0;
   while (done < out.size()) {
-    auto n = ::read(fd.get(), out.data() + done, out.size() - done);
+    auto n = ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return std::unexpected(errno);
     if (n == 0) break;
@@ -79,6 +82,14 @@ std::expected<std::string, int> read_file(const fs::path& path) {
   return out;
 }
 
+std::expected<std::string, int> read_file(const fs::path& path) {
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return std::unexpected(errno);
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0) return std::unexpected(errno);
+  return read_prefix(fd.get(), static_cast<std::size_t>(st.st_size));
+}
+
 void make_directory(const fs::path& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -86,20 +97,31 @@ void make_directory(const fs::path& dir) {
     throw std::runtime_error("cannot create spool folder " + dir.string() + ": " + ec.message());
   fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
 }
+
+bool path_exists(const fs::path& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
 }  // namespace
 
-Spool::Spool(fs::path dir)
+Spool::Spool(fs::path dir, SpoolObserver* observer)
     : dir_(std::move(dir)),
       incoming_(dir_ / "incoming"),
       queue_(dir_ / "queue"),
-      corrupt_(dir_ / "corrupt") {
+      corrupt_(dir_ / "corrupt"),
+      observer_(observer) {
   for (const auto& d : {dir_, incoming_, queue_, corrupt_}) make_directory(d);
+  dir_fd_ = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd_ < 0)
+    throw std::runtime_error("cannot open spool folder " + dir_.string() + ": " +
+                             std::strerror(errno));
+  committer_ = std::make_unique<GroupCommitter>([this] { return sync_file_system(); }, observer_);
 }
 
-namespace {
-// Side files that belong to the record of the same id.
-constexpr std::string_view kSideSuffixes[] = {".rcpt", ".hold", ".log"};
-}  // namespace
+Spool::~Spool() {
+  committer_.reset();
+  ::close(dir_fd_);
+}
 
 fs::path Spool::record_path(const std::string& id) const {
   return queue_ / id;
@@ -111,34 +133,64 @@ fs::path Spool::outcome_path(const std::string& id) const {
   return side_path(id, ".rcpt");
 }
 
-std::expected<void, core::Failure> Spool::store(const Envelope& envelope, std::string_view body) {
+int Spool::sync_file_system() const {
+  return ::syncfs(dir_fd_) == 0 ? 0 : errno;
+}
+
+core::Failure Spool::disk_failure(const char* operation, std::string_view what, int error) const {
+  if (observer_ != nullptr) observer_->on_disk_error(operation);
+  return io_failure(what, error);
+}
+
+std::expected<void, core::Failure> Spool::write_record(const Envelope& envelope,
+                                                       std::string_view body) {
   auto record = encode_record(envelope, body);
   auto temp = incoming_ / envelope.id;
   FileDescriptor fd(
       ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, S_IRUSR | S_IWUSR));
-  if (fd.get() < 0) return std::unexpected(io_failure("create", errno));
+  if (fd.get() < 0) return std::unexpected(disk_failure("store", "create", errno));
   int error = write_all(fd.get(), record);
-  if (error == 0 && ::fdatasync(fd.get()) != 0) error = errno;
   if (error == 0 && fd.close() != 0) error = errno;
+  if (error == 0) {
+    std::lock_guard lock(recovery_mutex_);
+    if (scan_) written_during_scan_.insert(envelope.id);
+  }
   if (error == 0 && ::rename(temp.c_str(), record_path(envelope.id).c_str()) != 0) error = errno;
-  if (error == 0) error = fsync_directory(queue_);
   if (error != 0) {
     ::unlink(temp.c_str());
-    ::unlink(record_path(envelope.id).c_str());
-    return std::unexpected(io_failure("store", error));
+    return std::unexpected(disk_failure("store", "store", error));
   }
   return {};
 }
 
-std::expected<void, core::Failure> Spool::append_outcome(const std::string& id,
-                                                         const RecipientOutcome& outcome) {
+void Spool::commit_record(const std::string& id, CommitDone done) {
+  committer_->request(1, [this, id, done = std::move(done)](int error) mutable {
+    if (error == 0) {
+      done({});
+      return;
+    }
+    ::unlink(record_path(id).c_str());
+    done(std::unexpected(io_failure("commit", error)));
+  });
+}
+
+std::expected<void, core::Failure> Spool::write_outcome(const std::string& id,
+                                                        const RecipientOutcome& outcome) {
   FileDescriptor fd(::open(outcome_path(id).c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
                            S_IRUSR | S_IWUSR));
-  if (fd.get() < 0) return std::unexpected(io_failure("open outcome log", errno));
-  int error = write_all(fd.get(), encode_recipient_outcome(outcome));
-  if (error == 0 && ::fdatasync(fd.get()) != 0) error = errno;
-  if (error != 0) return std::unexpected(io_failure("append outcome", error));
+  if (fd.get() < 0) return std::unexpected(disk_failure("outcome", "open outcome log", errno));
+  if (int error = write_all(fd.get(), encode_recipient_outcome(outcome)); error != 0)
+    return std::unexpected(disk_failure("outcome", "append outcome", error));
   return {};
+}
+
+void Spool::commit_outcome(CommitDone done) {
+  committer_->request(0, [done = std::move(done)](int error) mutable {
+    if (error == 0)
+      done({});
+    else
+      done(std::unexpected(io_failure("commit outcome", error)));
+  });
 }
 
 std::expected<std::string, core::Failure> Spool::read_record(const std::string& id) const {
@@ -148,23 +200,31 @@ std::expected<std::string, core::Failure> Spool::read_record(const std::string& 
 }
 
 std::expected<void, core::Failure> Spool::remove(const std::string& id) {
-  // The record goes first: an outcome log without a record is cleaned up by recover().
+  // The record goes first: an outcome log without a record is cleaned up by recovery.
   if (::unlink(record_path(id).c_str()) != 0 && errno != ENOENT)
-    return std::unexpected(io_failure("remove " + id, errno));
+    return std::unexpected(disk_failure("remove", "remove " + id, errno));
   for (auto suffix : kSideSuffixes) ::unlink(side_path(id, suffix).c_str());
   return {};
+}
+
+void Spool::quarantine(const std::string& id) {
+  if (::rename(record_path(id).c_str(), (corrupt_ / id).c_str()) != 0 && errno != ENOENT &&
+      observer_ != nullptr)
+    observer_->on_disk_error("quarantine");
+  for (auto suffix : kSideSuffixes) ::unlink(side_path(id, suffix).c_str());
 }
 
 std::expected<void, core::Failure> Spool::set_held(const std::string& id, bool held) {
   auto marker = side_path(id, ".hold");
   if (held) {
     FileDescriptor fd(::open(marker.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, S_IRUSR | S_IWUSR));
-    if (fd.get() < 0) return std::unexpected(io_failure("hold " + id, errno));
+    if (fd.get() < 0) return std::unexpected(disk_failure("hold", "hold " + id, errno));
   } else if (::unlink(marker.c_str()) != 0 && errno != ENOENT) {
-    return std::unexpected(io_failure("release " + id, errno));
+    return std::unexpected(disk_failure("hold", "release " + id, errno));
   }
   if (int error = fsync_directory(queue_); error != 0)
-    return std::unexpected(io_failure("hold " + id, error));
+    return std::unexpected(disk_failure("hold", "hold " + id, error));
+  if (observer_ != nullptr) observer_->on_sync();
   return {};
 }
 
@@ -181,42 +241,80 @@ std::string Spool::read_transcript(const std::string& id) const {
   return text ? std::move(*text) : std::string();
 }
 
-RecoveryReport Spool::recover() {
-  RecoveryReport report;
+void Spool::begin_recovery() {
   std::error_code ec;
-  // Records that never got renamed into queue/ were never acknowledged.
   for (const auto& entry : fs::directory_iterator(incoming_, ec)) fs::remove(entry.path(), ec);
+  std::lock_guard lock(recovery_mutex_);
+  written_during_scan_.clear();
+  scan_.emplace(queue_, ec);
+  if (ec) throw std::runtime_error("cannot scan " + queue_.string() + ": " + ec.message());
+}
 
-  std::vector<fs::path> entries;
-  for (const auto& entry : fs::directory_iterator(queue_, ec)) entries.push_back(entry.path());
-  for (const auto& path : entries) {
-    auto name = path.filename().string();
-    auto suffix = path.extension().string();
-    if (!suffix.empty()) {
-      // A side file whose record is gone (crash during remove) is cleaned up.
-      if (!fs::exists(record_path(path.stem().string()))) fs::remove(path, ec);
-      continue;
+bool Spool::written_since_recovery_began(const std::string& id) {
+  std::lock_guard lock(recovery_mutex_);
+  return written_during_scan_.contains(id);
+}
+
+RecoveryBatch Spool::recover_batch(std::size_t max) {
+  RecoveryBatch batch;
+  std::vector<std::string> names;
+  {
+    std::lock_guard lock(recovery_mutex_);
+    std::error_code ec;
+    while (scan_ && *scan_ != fs::directory_iterator() && names.size() < max) {
+      names.push_back((*scan_)->path().filename().string());
+      scan_->increment(ec);
+      if (ec) *scan_ = fs::directory_iterator();
     }
-    auto bytes = read_file(path);
-    auto decoded =
-        bytes ? decode_record(*bytes)
-              : std::unexpected(std::string("unreadable: ") + std::strerror(bytes.error()));
-    if (decoded && decoded->envelope.id != name)
-      decoded = std::unexpected("id does not match file");
-    if (!decoded) {
-      fs::rename(path, corrupt_ / name, ec);
-      report.discarded.push_back(name + ": " + decoded.error());
-      continue;
-    }
-    SpooledMessage message;
-    message.envelope = std::move(decoded->envelope);
-    message.message_bytes = decoded->body.size();
-    if (auto log = read_file(outcome_path(name)))
-      message.outcomes = decode_recipient_outcomes(*log);
-    message.held = fs::exists(side_path(name, ".hold"), ec);
-    report.messages.push_back(std::move(message));
   }
-  return report;
+  for (const auto& name : names) {
+    auto dot = name.find('.');
+    if (dot != std::string::npos) {
+      // A side file whose record is gone (crash during remove) is cleaned up.
+      if (!path_exists(record_path(name.substr(0, dot)))) ::unlink((queue_ / name).c_str());
+      continue;
+    }
+    if (written_since_recovery_began(name)) continue;
+    auto message = recover_record(name);
+    if (message) {
+      batch.messages.push_back(std::move(*message));
+      continue;
+    }
+    if (::rename(record_path(name).c_str(), (corrupt_ / name).c_str()) != 0 && observer_ != nullptr)
+      observer_->on_disk_error("quarantine");
+    batch.discarded.push_back(name + ": " + message.error());
+  }
+  if (names.size() < max) {
+    std::lock_guard lock(recovery_mutex_);
+    scan_.reset();
+    written_during_scan_.clear();
+    batch.finished = true;
+  }
+  return batch;
+}
+
+std::expected<SpooledMessage, std::string> Spool::recover_record(const std::string& name) {
+  FileDescriptor fd(::open(record_path(name).c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return std::unexpected(std::string("unreadable: ") + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd.get(), &st) != 0)
+    return std::unexpected(std::string("unreadable: ") + std::strerror(errno));
+  auto size = static_cast<std::size_t>(st.st_size);
+  auto bytes = read_prefix(fd.get(), std::min(size, kHeaderReadSize));
+  if (bytes && bytes->find("\n\n") == std::string::npos && size > bytes->size())
+    bytes = read_prefix(fd.get(), size);
+  if (!bytes) return std::unexpected(std::string("unreadable: ") + std::strerror(bytes.error()));
+  auto header = decode_record_header(*bytes);
+  if (!header) return std::unexpected(header.error());
+  if (header->record_size != size) return std::unexpected("truncated");
+  if (header->envelope.id != name) return std::unexpected("id does not match file");
+
+  SpooledMessage message;
+  message.envelope = std::move(header->envelope);
+  message.message_bytes = header->body_size;
+  if (auto log = read_file(outcome_path(name))) message.outcomes = decode_recipient_outcomes(*log);
+  message.held = path_exists(side_path(name, ".hold"));
+  return message;
 }
 
 }  // namespace mxrelay::queue

@@ -27,6 +27,9 @@ class NextHopResolver {
   // `host =` case.
   boost::asio::awaitable<RouteExplanation> resolve_host(std::string host, std::uint16_t port);
 
+  // The DNS client behind it (TLSA lookups for DANE use the same resolver).
+  UnboundClient& dns() { return dns_; }
+
  private:
   boost::asio::awaitable<DnsAnswer> ask(std::string name, RrType type);
   boost::asio::awaitable<std::vector<DnsAnswer>> ask_addresses(const MxPlan& plan);

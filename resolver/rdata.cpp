@@ -1,4 +1,4 @@
-// resolver: MX, A and AAAA rdata decoding.
+// resolver: MX, A, AAAA and TLSA rdata decoding.
 #include "rdata.hpp"
 
 #include <algorithm>
@@ -51,6 +51,11 @@ std::optional<core::IpAddress> parse_address_rdata(RrType type,
     return core::IpAddress::v6(bytes);
   }
   return std::nullopt;
+}
+
+std::optional<TlsaRecord> parse_tlsa_rdata(std::span<const std::uint8_t> rdata) {
+  if (rdata.size() < 4) return std::nullopt;
+  return TlsaRecord{rdata[0], rdata[1], rdata[2], {rdata.begin() + 3, rdata.end()}};
 }
 
 }  // namespace mxrelay::resolver

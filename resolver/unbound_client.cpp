@@ -41,7 +41,7 @@ void check(int rc, const std::string& what) {
   if (rc != 0) throw std::runtime_error("libunbound: " + what + ": " + ub_strerror(rc));
 }
 
-bool parse_records(DnsAnswer& answer, const ub_result& result) {
+bool parse_records(DnsAnswer& answer, std::vector<TlsaRecord>& tlsa, const ub_result& result) {
   for (int i = 0; result.data[i] != nullptr; ++i) {
     std::span<const std::uint8_t> rdata(reinterpret_cast<const std::uint8_t*>(result.data[i]),
                                         static_cast<std::size_t>(result.len[i]));
@@ -53,13 +53,19 @@ bool parse_records(DnsAnswer& answer, const ub_result& result) {
       auto address = parse_address_rdata(answer.qtype, rdata);
       if (!address) return false;
       answer.addresses.push_back(*address);
+    } else if (answer.qtype == RrType::tlsa) {
+      auto record = parse_tlsa_rdata(rdata);
+      if (!record) return false;
+      tlsa.push_back(std::move(*record));
     }
   }
   return true;
 }
 
-// Fills answer (qname, qtype, resolver_path already set) from libunbound's result.
-void fill_answer(DnsAnswer& answer, int err, const ub_result* result) {
+// Fills answer (qname, qtype, resolver_path already set) and, for TLSA, tlsa from libunbound's
+// result.
+void fill_answer(DnsAnswer& answer, std::vector<TlsaRecord>& tlsa, int err,
+                 const ub_result* result) {
   if (err != 0 || result == nullptr) {
     answer.outcome = DnsOutcome::error;
     answer.error_text = ub_strerror(err);
@@ -82,11 +88,12 @@ void fill_answer(DnsAnswer& answer, int err, const ub_result* result) {
     answer.error_text = rcode_name(result->rcode);
   } else if (result->havedata == 0) {
     answer.outcome = DnsOutcome::nodata;
-  } else if (!parse_records(answer, *result)) {
+  } else if (!parse_records(answer, tlsa, *result)) {
     answer.outcome = DnsOutcome::error;
     answer.error_text = "malformed rdata";
+    tlsa.clear();
   } else {
-    answer.outcome = answer.record_count() > 0 ? DnsOutcome::ok : DnsOutcome::nodata;
+    answer.outcome = answer.record_count() + tlsa.size() > 0 ? DnsOutcome::ok : DnsOutcome::nodata;
   }
 }
 
@@ -139,13 +146,14 @@ class UnboundClient::Context : public std::enable_shared_from_this<Context> {
     fd_.cancel(ignored);
   }
 
-  static asio::awaitable<DnsAnswer> query(std::shared_ptr<Context> self, std::string name,
-                                          RrType type) {
+  static asio::awaitable<TlsaAnswer> query(std::shared_ptr<Context> self, std::string name,
+                                           RrType type) {
     co_return co_await self->run_query(std::move(name), type);
   }
 
  private:
-  asio::awaitable<DnsAnswer> run_query(std::string name, RrType type) {
+  // The answer, and the TLSA records when type is TLSA.
+  asio::awaitable<TlsaAnswer> run_query(std::string name, RrType type) {
     auto pending = std::make_shared<Pending>(this, executor_);
     pending->answer.qname = core::canonical_domain(name);
     pending->answer.qtype = type;
@@ -155,7 +163,7 @@ class UnboundClient::Context : public std::enable_shared_from_this<Context> {
                               &Context::on_result, &pending->async_id);
     if (rc != 0) {
       pending->answer.error_text = ub_strerror(rc);
-      co_return pending->answer;
+      co_return TlsaAnswer{std::move(pending->answer), {}};
     }
     in_flight_.emplace(pending.get(), pending);
     if (!pumping_) {
@@ -172,7 +180,7 @@ class UnboundClient::Context : public std::enable_shared_from_this<Context> {
       pending->answer.error_text =
           "no answer within " + std::to_string(config_.query_timeout.count()) + " ms";
     }
-    co_return pending->answer;
+    co_return TlsaAnswer{std::move(pending->answer), std::move(pending->tlsa)};
   }
 
   struct Pending {
@@ -182,6 +190,7 @@ class UnboundClient::Context : public std::enable_shared_from_this<Context> {
     int async_id = 0;
     bool done = false;
     DnsAnswer answer;
+    std::vector<TlsaRecord> tlsa;
     asio::steady_timer wake;  // cancelled when the answer arrives; expiry is the timeout
   };
 
@@ -211,7 +220,7 @@ class UnboundClient::Context : public std::enable_shared_from_this<Context> {
 
   static void on_result(void* data, int err, ub_result* result) {
     auto* pending = static_cast<Pending*>(data);
-    fill_answer(pending->answer, err, result);
+    fill_answer(pending->answer, pending->tlsa, err, result);
     if (result != nullptr) ub_resolve_free(result);
     pending->done = true;
     pending->wake.cancel();
@@ -246,8 +255,21 @@ UnboundClient::~UnboundClient() {
   context_->close();
 }
 
+namespace {
+
+asio::awaitable<DnsAnswer> without_records(asio::awaitable<TlsaAnswer> query) {
+  auto answer = co_await std::move(query);
+  co_return std::move(answer.dns);
+}
+
+}  // namespace
+
 asio::awaitable<DnsAnswer> UnboundClient::query(std::string name, RrType type) {
-  return Context::query(context_, std::move(name), type);
+  return without_records(Context::query(context_, std::move(name), type));
+}
+
+asio::awaitable<TlsaAnswer> UnboundClient::query_tlsa(std::string host, std::uint16_t port) {
+  return Context::query(context_, tlsa_query_name(host, port), RrType::tlsa);
 }
 
 }  // namespace mxrelay::resolver

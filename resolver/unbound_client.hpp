@@ -13,6 +13,7 @@
 
 #include "conf/config.hpp"
 #include "dns_answer.hpp"
+#include "tlsa_record.hpp"
 
 namespace mxrelay::resolver {
 
@@ -25,6 +26,8 @@ class UnboundClient {
 
   // Never throws for DNS trouble: failures are outcomes in the answer.
   boost::asio::awaitable<DnsAnswer> query(std::string name, RrType type);
+  // The TLSA RRset of _PORT._tcp.HOST (RFC 7672 2.2.3), with its DNSSEC status.
+  boost::asio::awaitable<TlsaAnswer> query_tlsa(std::string host, std::uint16_t port);
 
  private:
   class Context;

@@ -29,6 +29,7 @@ auth_failure_window = "1h"
 max_connections = 50
 max_connections_per_client = 5
 timeout = "90s"
+shutdown_grace = "2s"
 [queue]
 delay_warning = "0"
 postmaster = "Postmaster@Relay.Example."
@@ -39,6 +40,7 @@ max_messages_per_connection = 1
 max_connections = 10000
 max_connections_per_destination = 2
 connection_idle_time = "1m"
+use_bdat = false
 [log]
 format = "json"
 )",
@@ -51,6 +53,7 @@ format = "json"
   EXPECT_EQ(config->server.max_connections, 50u);
   EXPECT_EQ(config->server.max_connections_per_client, 5u);
   EXPECT_EQ(config->server.timeout, seconds(90));
+  EXPECT_EQ(config->server.shutdown_grace, seconds(2));
   EXPECT_EQ(config->queue.delay_warning, seconds(0));
   EXPECT_EQ(config->queue.postmaster, "Postmaster@relay.example");
   EXPECT_EQ(config->delivery.health_failure_threshold, 1u);
@@ -59,6 +62,7 @@ format = "json"
   EXPECT_EQ(config->delivery.max_connections, 10000u);
   EXPECT_EQ(config->delivery.max_connections_per_destination, 2u);
   EXPECT_EQ(config->delivery.connection_idle_time, minutes(1));
+  EXPECT_FALSE(config->delivery.use_bdat);
   EXPECT_EQ(config->log.format, core::LogFormat::json);
 }
 
@@ -168,6 +172,10 @@ TEST(ConfigKeys, ServerErrors) {
        "[server]\ntimeout = \"5 min\"\n",
        {"t.toml:2:11: server.timeout: invalid duration \"5 min\" (use a number and one of s, m, "
         "h, d)"}},
+      {"shutdown_grace",
+       "[server]\nshutdown_grace = \"soon\"\n",
+       {"t.toml:2:18: server.shutdown_grace: invalid duration \"soon\" (use a number and one of "
+        "s, m, h, d)"}},
   });
 }
 
@@ -209,6 +217,9 @@ TEST(ConfigKeys, QueueDeliveryAndLogErrors) {
       {"connection_idle_time",
        "[delivery]\nconnection_idle_time = 5\n",
        {"t.toml:2:24: delivery.connection_idle_time: expected a string, got an integer"}},
+      {"use_bdat",
+       "[delivery]\nuse_bdat = \"yes\"\n",
+       {"t.toml:2:12: delivery.use_bdat: expected a boolean, got a string"}},
       {"log format",
        "[log]\nformat = \"syslog\"\n",
        {"t.toml:2:10: log.format: invalid value \"syslog\" (use text or json)"}},

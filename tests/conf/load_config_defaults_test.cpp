@@ -53,6 +53,7 @@ void expect_defaults(const Config& config) {
   EXPECT_EQ(config.server.max_connections, 1000u);
   EXPECT_EQ(config.server.max_connections_per_client, 100u);
   EXPECT_EQ(config.server.timeout, minutes(5));
+  EXPECT_EQ(config.server.shutdown_grace, seconds(30));
 
   EXPECT_EQ(config.queue.dir, "var/spool");
   EXPECT_EQ(
@@ -90,6 +91,7 @@ void expect_defaults(const Config& config) {
   EXPECT_EQ(config.delivery.max_connections, 20u);
   EXPECT_EQ(config.delivery.max_connections_per_destination, 10u);
   EXPECT_EQ(config.delivery.connection_idle_time, seconds(5));
+  EXPECT_TRUE(config.delivery.use_bdat);
 
   EXPECT_EQ(config.metrics.listen, "127.0.0.1:9464");
   EXPECT_EQ(config.log.format, core::LogFormat::text);

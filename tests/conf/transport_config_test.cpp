@@ -85,6 +85,14 @@ TEST(TransportConfig, EntryDefaults) {
   EXPECT_EQ(entry->file, "t.toml");
 }
 
+TEST(TransportConfig, DanePoliciesAreAccepted) {
+  auto config = parse_ok(
+      "[delivery]\ntls = \"dane\"\n"
+      "[transport]\n\"a.example\" = { tls = \"dane-only\" }\n");
+  EXPECT_EQ(config.delivery.tls, TlsPolicy::dane);
+  EXPECT_EQ(config.transport.match("a.example")->tls, TlsPolicy::dane_only);
+}
+
 TEST(TransportConfig, TlsIsInheritedFromDelivery) {
   auto config = parse_ok(
       "[delivery]\ntls = \"encrypt\"\n"

@@ -80,7 +80,7 @@ TEST(TransportErrors, EntryValues) {
       {"tls unknown",
        "[transport]\n\"a.example\" = { tls = \"strict\" }\n",
        {"t.toml:2:23: transport.\"a.example\".tls: invalid value \"strict\" (use none, may, "
-        "encrypt or verify)"}},
+        "encrypt, verify, dane or dane-only)"}},
       {"max_connections zero",
        "[transport]\n\"a.example\" = { max_connections = 0 }\n",
        {"t.toml:2:35: transport.\"a.example\".max_connections: 0 is out of range "
@@ -158,18 +158,8 @@ TEST(TransportErrors, NewServerAndDeliveryKeys) {
        {"t.toml:2:12: server.max_hops: 501 is out of range (1..500)"}},
       {"delivery tls unknown",
        "[delivery]\ntls = \"dane_only\"\n",
-       {"t.toml:2:7: delivery.tls: invalid value \"dane_only\" (use none, may, encrypt or "
-        "verify)"}},
-      {"delivery tls dane",
-       "[delivery]\ntls = \"dane\"\n",
-       {"t.toml:2:7: delivery.tls: \"dane\" is not supported yet: use verify"}},
-      {"delivery tls dane-only",
-       "[delivery]\ntls = \"dane-only\"\n",
-       {"t.toml:2:7: delivery.tls: \"dane-only\" is not supported yet: use verify"}},
-      {"transport tls dane-only",
-       "[transport]\n\"a.example\" = { tls = \"dane-only\" }\n",
-       {"t.toml:2:23: transport.\"a.example\".tls: \"dane-only\" is not supported yet: use "
-        "verify"}},
+       {"t.toml:2:7: delivery.tls: invalid value \"dane_only\" (use none, may, encrypt, "
+        "verify, dane or dane-only)"}},
   });
 }
 

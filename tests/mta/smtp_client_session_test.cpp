@@ -1,6 +1,6 @@
 // Tests for the outbound SMTP client state machine: scripted dialogues against a fake
 // server, the same scripts fed in one chunk and byte by byte, and a lost connection or a
-// timeout injected at every step.
+// timeout injected at every step; with DATA and with BDAT (RFC 3030).
 #include "mta/smtp_client_session.hpp"
 
 #include <gtest/gtest.h>
@@ -42,8 +42,9 @@ struct Injection {
 
 Run run(const std::vector<std::string>& replies,
         const std::vector<const OutboundMessage*>& messages, Feed feed = Feed::per_reply,
-        std::optional<Injection> injection = std::nullopt) {
-  SmtpClientSession session(context);
+        std::optional<Injection> injection = std::nullopt,
+        const ClientSessionContext& session_context = context) {
+  SmtpClientSession session(session_context);
   Run out;
   std::deque<std::string> chunks(replies.begin(), replies.end());
   if (feed != Feed::per_reply) {
@@ -126,6 +127,10 @@ const std::string rcpt_ok = "250 2.1.5 Ok\r\n";
 const std::string data_go = "354 End data with <CR><LF>.<CR><LF>\r\n";
 const std::string queued = "250 2.0.0 Ok: queued as ABC\r\n";
 const std::string bye = "221 2.0.0 Bye\r\n";
+const std::string ehlo_chunking = "250-mx.example\r\n250-8BITMIME\r\n250 CHUNKING\r\n";
+const std::string ehlo_chunking_pipelining =
+    "250-mx.example\r\n250-PIPELINING\r\n250-CHUNKING\r\n250 8BITMIME\r\n";
+const std::string bdat_ok = "250 2.0.0 Ok: queued as BDAT1\r\n";
 
 OutboundMessage message_to(std::vector<std::string> recipients, const std::string* data = &body) {
   OutboundMessage message;
@@ -484,6 +489,9 @@ std::vector<HappyScript> happy_scripts() {
       {"plain", {greeting, ehlo_plain, mail_ok, rcpt_ok, rcpt_ok, data_go, queued, bye}},
       {"pipelining",
        {greeting, ehlo_pipelining, mail_ok + rcpt_ok + rcpt_ok + data_go, queued, bye}},
+      {"bdat", {greeting, ehlo_chunking, mail_ok, rcpt_ok, rcpt_ok, bdat_ok, bye}},
+      {"bdat pipelining",
+       {greeting, ehlo_chunking_pipelining, mail_ok + rcpt_ok + rcpt_ok + bdat_ok, bye}},
   };
 }
 
@@ -557,6 +565,132 @@ TEST(SmtpClientSession, FeedingByteByByteOrInOneChunkGivesTheSameResult) {
       EXPECT_FALSE(out.starved);
     }
   }
+}
+
+// ---- CHUNKING / BDAT (RFC 3030) ----
+
+const std::string bdat_command = "BDAT " + std::to_string(body.size()) + " LAST\r\n";
+
+TEST(SmtpClientSession, SendsTheContentAsOneBdatChunkWithoutDotStuffing) {
+  const auto message = message_to({"a@dest.example"});
+  const auto out = run({greeting, ehlo_chunking, mail_ok, rcpt_ok, bdat_ok, bye}, {&message});
+  EXPECT_EQ(out.wire,
+            "EHLO relay.example\r\nMAIL FROM:<sender@relay.example>\r\n"
+            "RCPT TO:<a@dest.example>\r\n" +
+                bdat_command + body + "QUIT\r\n");
+  EXPECT_EQ(out.send_waits,
+            (std::vector<Wait>{Wait::ehlo, Wait::mail, Wait::rcpt, Wait::data_block, Wait::quit}));
+  EXPECT_EQ(out.input_waits, (std::vector<Wait>{Wait::greeting, Wait::ehlo, Wait::mail, Wait::rcpt,
+                                                Wait::final_dot, Wait::quit}));
+  ASSERT_EQ(out.results.size(), 1u);
+  EXPECT_EQ(out.results[0].scope, FailureScope::none);
+  EXPECT_TRUE(out.results[0].delivered(0));
+  EXPECT_EQ(out.results[0].final_reply.str(), "250 2.0.0 Ok: queued as BDAT1");
+  EXPECT_NE(out.transcript.find("C: " + bdat_command.substr(0, bdat_command.size() - 2)),
+            std::string::npos)
+      << out.transcript;
+  EXPECT_NE(out.transcript.find("<message body: " + std::to_string(body.size()) + " bytes>"),
+            std::string::npos);
+  EXPECT_EQ(out.transcript.find("leading dot"), std::string::npos);
+}
+
+TEST(SmtpClientSession, PipelinesMailRcptAndTheBdatChunkInOneSend) {
+  const auto message = message_to({"a@dest.example", "b@dest.example"});
+  SmtpClientSession session(context);
+  ASSERT_EQ(session.next().kind, Kind::need_input);
+  session.on_input(greeting);
+  ASSERT_EQ(session.next().kind, Kind::send);
+  ASSERT_EQ(session.next().kind, Kind::need_input);
+  session.on_input(ehlo_chunking_pipelining);
+  ASSERT_EQ(session.next().kind, Kind::ready);
+  session.start_message(message);
+  const auto batch = session.next();
+  ASSERT_EQ(batch.kind, Kind::send);
+  EXPECT_EQ(batch.bytes,
+            "MAIL FROM:<sender@relay.example>\r\nRCPT TO:<a@dest.example>\r\n"
+            "RCPT TO:<b@dest.example>\r\n" +
+                bdat_command + body);
+  EXPECT_EQ(batch.wait, Wait::data_block);
+  EXPECT_EQ(session.next().wait, Wait::mail);
+  session.on_input(mail_ok + rcpt_ok + rcpt_ok + bdat_ok);
+  ASSERT_EQ(session.next().kind, Kind::message_done);
+  const auto result = session.take_result();
+  EXPECT_TRUE(result.delivered(0));
+  EXPECT_TRUE(result.delivered(1));
+  EXPECT_TRUE(session.ready());
+}
+
+TEST(SmtpClientSession, UsesDataWhenBdatIsSwitchedOff) {
+  const auto message = message_to({"a@dest.example"});
+  ClientSessionContext no_bdat = context;
+  no_bdat.use_bdat = false;
+  const auto out = run({greeting, ehlo_chunking, mail_ok, rcpt_ok, data_go, queued, bye},
+                       {&message}, Feed::per_reply, std::nullopt, no_bdat);
+  EXPECT_NE(out.wire.find("DATA\r\n" + stuffed_body), std::string::npos) << out.wire;
+  EXPECT_EQ(out.wire.find("BDAT"), std::string::npos);
+  ASSERT_EQ(out.results.size(), 1u);
+  EXPECT_TRUE(out.results[0].delivered(0));
+}
+
+TEST(SmtpClientSession, BdatReplyAppliesToEveryRecipient) {
+  struct Case {
+    const char* name;
+    std::string reply;
+    bool permanent;
+    core::EnhancedStatus status;
+  };
+  for (const auto& c : std::vector<Case>{
+           {"5xx", "554 5.6.0 content rejected\r\n", true, {5, 6, 0}},
+           {"4xx", "451 4.3.0 try later\r\n", false, {4, 3, 0}},
+       }) {
+    SCOPED_TRACE(c.name);
+    const auto first = message_to({"a@dest.example", "b@dest.example"});
+    const auto second = message_to({"c@dest.example"});
+    const auto out = run({greeting, ehlo_chunking_pipelining, mail_ok + rcpt_ok + rcpt_ok + c.reply,
+                          "250 2.0.0 reset\r\n" + mail_ok + rcpt_ok + bdat_ok, bye},
+                         {&first, &second});
+    ASSERT_EQ(out.results.size(), 2u);
+    const auto& failed = out.results[0];
+    EXPECT_EQ(failed.scope, FailureScope::message);
+    ASSERT_TRUE(failed.failure);
+    EXPECT_EQ(failed.failure->is_permanent(), c.permanent);
+    EXPECT_EQ(failed.failure->status, c.status);
+    EXPECT_NE(failed.failure->reason.find("reply to BDAT LAST command"), std::string::npos)
+        << failed.failure->reason;
+    EXPECT_FALSE(failed.delivered(0));
+    EXPECT_FALSE(failed.delivered(1));
+    // RFC 3030 2: the failed transaction is reset before the next message.
+    EXPECT_NE(out.wire.find(body + "RSET\r\nMAIL FROM:"), std::string::npos) << out.wire;
+    EXPECT_TRUE(out.results[1].delivered(0));
+  }
+}
+
+TEST(SmtpClientSession, ChunkSentForRejectedRecipientsOnlyDeliversNothing) {
+  const auto message = message_to({"a@dest.example", "b@dest.example"});
+  const std::string no_such_user = "550 5.1.1 no such user\r\n";
+  const auto out =
+      run({greeting, ehlo_chunking_pipelining,
+           mail_ok + no_such_user + no_such_user + "554 5.5.1 no valid recipients\r\n", bye},
+          {&message});
+  ASSERT_EQ(out.results.size(), 1u);
+  const auto& result = out.results[0];
+  EXPECT_FALSE(result.failure);
+  EXPECT_EQ(result.scope, FailureScope::recipient);
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_FALSE(result.delivered(i));
+    ASSERT_TRUE(result.recipients[i].rejection);
+    EXPECT_EQ(result.recipients[i].rejection->status, (core::EnhancedStatus{5, 1, 1}));
+  }
+}
+
+TEST(SmtpClientSession, BdatWithoutPipeliningIsNotSentWhenNoRecipientIsAccepted) {
+  const auto message = message_to({"a@dest.example"});
+  const auto out =
+      run({greeting, ehlo_chunking, mail_ok, "550 5.1.1 no such user\r\n", bye}, {&message});
+  EXPECT_EQ(out.wire.find("BDAT"), std::string::npos) << out.wire;
+  ASSERT_EQ(out.results.size(), 1u);
+  EXPECT_FALSE(out.results[0].delivered(0));
+  EXPECT_EQ(out.results[0].scope, FailureScope::recipient);
 }
 
 }  // namespace

@@ -1,20 +1,27 @@
-// Test-only LD_PRELOAD shim: makes fdatasync() fail with ENOSPC ("disk full") while the file
-// named by MXRELAY_FAULT_TRIGGER exists, so a test can switch storage failures on and off
-// in a running relay and watch it answer 4xx instead of 250.
+// Test-only LD_PRELOAD shim: makes syncfs() (the spool's group commit) fail while the file
+// named by MXRELAY_FAULT_TRIGGER exists, so a test can switch storage failures on and off in a
+// running relay and watch it answer 4xx instead of 250. The file's first line names the
+// error: "EIO" (a failed write-back), anything else ENOSPC ("disk full").
 #include <dlfcn.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 
-extern "C" int fdatasync(int fd) {
+extern "C" int syncfs(int fd) {
   using Real = int (*)(int);
-  static const auto real = reinterpret_cast<Real>(dlsym(RTLD_NEXT, "fdatasync"));
+  static const auto real = reinterpret_cast<Real>(dlsym(RTLD_NEXT, "syncfs"));
   const char* trigger = std::getenv("MXRELAY_FAULT_TRIGGER");
-  struct stat info;
-  if (trigger != nullptr && ::stat(trigger, &info) == 0) {
-    errno = ENOSPC;
-    return -1;
+  if (trigger != nullptr) {
+    if (std::FILE* file = std::fopen(trigger, "r")) {
+      char kind[16] = {};
+      std::fgets(kind, sizeof kind, file);
+      std::fclose(file);
+      errno = std::strncmp(kind, "EIO", 3) == 0 ? EIO : ENOSPC;
+      return -1;
+    }
   }
   return real(fd);
 }
