@@ -136,7 +136,8 @@ void DeliveryEngine::add(Entry entry) {
   entry.envelope.recipients.shrink_to_fit();
   entry.recipients.shrink_to_fit();
   auto id = entry.envelope.id;
-  entries_.insert_or_assign(std::move(id), std::move(entry));
+  const auto& added = entries_.insert_or_assign(std::move(id), std::move(entry)).first->second;
+  if (!added.in_flight && !added.held) schedule(added);
   metrics_.set_queue_size(static_cast<double>(entries_.size()));
 }
 
@@ -170,9 +171,7 @@ asio::awaitable<void> DeliveryEngine::load_backlog() {
       entry.next_attempt = Clock::now();
       add(std::move(entry));
     }
-    // The scheduler looks at every entry when woken: wake it for the first batch and the
-    // last, not for each (later batches are seen on its next round anyway).
-    if (loaded == 0 || batch.finished) wakeup_.cancel();
+    wakeup_.cancel();
     loaded += static_cast<long long>(batch.messages.size());
     if (batch.finished) break;
   }
@@ -222,22 +221,48 @@ void DeliveryEngine::stop() {
 asio::awaitable<void> DeliveryEngine::schedule_loop() {
   while (running_) {
     auto now = Clock::now();
-    auto next_wake = now + kMaxIdle;
-    for (auto& [id, entry] : entries_) {
-      if (entry.in_flight || entry.held) continue;
-      if (entry.next_attempt <= now && in_flight_ < kMaxParallelAttempts) {
-        entry.in_flight = true;
-        ++in_flight_;
-        asio::co_spawn(io_, attempt(id), [this, id](std::exception_ptr failure) {
-          if (failure) attempt_crashed(id, failure);
-        });
-      } else {
-        next_wake = std::min(next_wake, entry.next_attempt);
-      }
+    start_due(now);
+    if (now >= next_sweep_) {
+      sweep_due(now);
+      next_sweep_ = now + kMaxIdle;
     }
+    auto next_wake = std::min(now + kMaxIdle, next_sweep_);
+    if (!due_.empty() && in_flight_ < kMaxParallelAttempts)
+      next_wake = std::min(next_wake, due_.top().when);
     wakeup_.expires_after(std::max(next_wake - now, Clock::duration::zero()));
     co_await wakeup_.async_wait(asio::as_tuple(asio::use_awaitable));
   }
+}
+
+void DeliveryEngine::start_due(Clock::time_point now) {
+  while (!due_.empty() && in_flight_ < kMaxParallelAttempts && due_.top().when <= now) {
+    auto due = due_.top();
+    due_.pop();
+    auto found = entries_.find(due.id);
+    if (found == entries_.end()) continue;
+    auto& entry = found->second;
+    if (entry.in_flight || entry.held || entry.next_attempt != due.when) continue;
+    start_attempt(found->first, entry);
+  }
+}
+
+void DeliveryEngine::sweep_due(Clock::time_point now) {
+  for (auto& [id, entry] : entries_) {
+    if (in_flight_ >= kMaxParallelAttempts) return;
+    if (!entry.in_flight && !entry.held && entry.next_attempt <= now) start_attempt(id, entry);
+  }
+}
+
+void DeliveryEngine::start_attempt(const std::string& id, Entry& entry) {
+  entry.in_flight = true;
+  ++in_flight_;
+  asio::co_spawn(io_, attempt(id), [this, id](std::exception_ptr failure) {
+    if (failure) attempt_crashed(id, failure);
+  });
+}
+
+void DeliveryEngine::schedule(const Entry& entry) {
+  due_.push({entry.next_attempt, entry.envelope.id});
 }
 
 void DeliveryEngine::attempt_crashed(const std::string& id, std::exception_ptr failure) {
@@ -259,6 +284,7 @@ void DeliveryEngine::attempt_crashed(const std::string& id, std::exception_ptr f
   --in_flight_;
   found->second.last_error = "internal error: " + what;
   found->second.next_attempt = Clock::now() + config_->queue.retry_intervals.back();
+  schedule(found->second);
 }
 
 asio::awaitable<void> DeliveryEngine::attempt(std::string id) {
@@ -664,6 +690,7 @@ asio::awaitable<void> DeliveryEngine::finish(Entry& entry,
   if (resume_at) {
     entry.next_attempt = *resume_at;
     entry.in_flight = false;
+    schedule(entry);
     co_return;
   }
   ++entry.failed_attempts;
@@ -672,6 +699,7 @@ asio::awaitable<void> DeliveryEngine::finish(Entry& entry,
       Clock::now() +
       queue::retry_delay(entry.failed_attempts, config->queue.retry_intervals, unit(random_));
   entry.in_flight = false;
+  schedule(entry);
 }
 
 QueueEntryView DeliveryEngine::view(const Entry& entry) const {
@@ -736,6 +764,7 @@ std::size_t DeliveryEngine::flush(std::optional<std::string> id,
         }))
       continue;
     entry.next_attempt = Clock::now();
+    if (!entry.in_flight && !entry.held) schedule(entry);
     ++count;
   }
   core::LogLine("flush").kv("messages", static_cast<long long>(count)).emit();
@@ -748,9 +777,13 @@ asio::awaitable<std::expected<void, std::string>> DeliveryEngine::hold(std::stri
   if (!entry) co_return std::unexpected(entry.error());
   auto marked = co_await run_blocking(disk_, [&] { return spool_.set_held(id, held); });
   (*entry)->in_flight = false;
-  if (!marked) co_return std::unexpected(marked.error().str());
+  if (!marked) {
+    schedule(**entry);
+    co_return std::unexpected(marked.error().str());
+  }
   (*entry)->held = held;
   if (!held) (*entry)->next_attempt = Clock::now();
+  if (!held) schedule(**entry);
   core::LogLine(held ? "hold" : "release").kv("queue_id", id).emit();
   wakeup_.cancel();
   co_return std::expected<void, std::string>{};
@@ -763,6 +796,7 @@ asio::awaitable<std::expected<void, std::string>> DeliveryEngine::remove(std::st
   bool removed = co_await remove_from_spool(**entry, "deleted");
   if (removed) co_return std::expected<void, std::string>{};
   (*entry)->in_flight = false;
+  schedule(**entry);
   co_return std::unexpected("could not remove " + id + " from the spool; see the log");
 }
 
@@ -776,6 +810,7 @@ asio::awaitable<std::expected<void, std::string>> DeliveryEngine::bounce(std::st
   // The next attempt finds nothing to deliver: it sends the DSN, then removes the message.
   (*entry)->in_flight = false;
   (*entry)->next_attempt = Clock::now();
+  schedule(**entry);
   wakeup_.cancel();
   co_return std::expected<void, std::string>{};
 }

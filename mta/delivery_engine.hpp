@@ -14,6 +14,7 @@
 #include <expected>
 #include <memory>
 #include <optional>
+#include <queue>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -121,6 +122,13 @@ class DeliveryEngine {
   };
 
   boost::asio::awaitable<void> schedule_loop();
+  // Starts the attempts that are due, earliest first, up to the parallel limit.
+  void start_due(Clock::time_point now);
+  // Starts any due entry the index missed (a safety net run once per idle period: O(n)).
+  void sweep_due(Clock::time_point now);
+  void start_attempt(const std::string& id, Entry& entry);
+  // Indexes the entry at its next_attempt; call whenever it is rescheduled or released.
+  void schedule(const Entry& entry);
   boost::asio::awaitable<void> attempt(std::string id);
   // A bug must not stall a message: log it, and retry the message later.
   void attempt_crashed(const std::string& id, std::exception_ptr failure);
@@ -179,6 +187,15 @@ class DeliveryEngine {
   std::vector<std::string> unhealthy_labels_;  // labels whose gauge was last set above 0
   std::unordered_map<std::string, Entry> entries_;
   std::size_t in_flight_ = 0;
+  // The scheduler's index: (next attempt, id), earliest on top. A pair goes stale when its
+  // entry is removed, starts, is held or is rescheduled; stale pairs are skipped when popped.
+  struct Due {
+    Clock::time_point when;
+    std::string id;
+    bool operator>(const Due& other) const { return when > other.when; }
+  };
+  std::priority_queue<Due, std::vector<Due>, std::greater<>> due_;
+  Clock::time_point next_sweep_{};
   bool running_ = false;
   std::mt19937_64 random_{std::random_device{}()};
 };
