@@ -55,6 +55,18 @@ std::string relay_host(const std::string& relay) {
   return relay == "none" ? std::string() : relay.substr(0, relay.find('['));
 }
 
+// The remote server's own reply inside a failure reason "host H[ip]:port said: REPLY (in
+// reply to COMMAND)", for the DSN's Diagnostic-Code (RFC 3464 2.3.6); the reason as it is
+// when it holds no remote reply.
+std::string remote_reply(const std::string& reason) {
+  const auto said = reason.find(" said: ");
+  if (said == std::string::npos) return reason;
+  auto reply = reason.substr(said + 7);
+  if (const auto context = reply.rfind(" (in reply to "); context != std::string::npos)
+    reply.erase(context);
+  return reply;
+}
+
 queue::DsnRecipient dsn_recipient(const queue::Envelope& envelope, const RecipientResult& result,
                                   const std::string& relay, queue::DsnAction action,
                                   const queue::RecipientDsn& dsn) {
@@ -66,7 +78,7 @@ queue::DsnRecipient dsn_recipient(const queue::Envelope& envelope, const Recipie
                    .value_or(action == queue::DsnAction::failed ? core::EnhancedStatus{5, 0, 0}
                                                                 : core::EnhancedStatus{2, 0, 0});
   out.remote_mta = relay_host(relay);
-  out.diagnostic = out.remote_mta.empty() ? std::string() : result.reply;
+  out.diagnostic = out.remote_mta.empty() ? std::string() : remote_reply(result.reply);
   out.last_attempt_unix = to_unix(std::chrono::system_clock::now());
   return out;
 }

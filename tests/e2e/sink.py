@@ -9,7 +9,8 @@ line to the --record file, each written with a single write(2):
    "size": N, "data": "..."}                                        every message accepted
 --reply STAGE=TEXT makes the sink answer TEXT at greeting, mail, rcpt or data instead of
 accepting (a greeting reply also closes the connection), e.g. a trap that answers
-"530 5.7.57 Client not authenticated to send mail". SIGTERM stops it.
+"530 5.7.57 Client not authenticated to send mail". --reply rcpt:ADDRESS=TEXT answers TEXT
+to RCPT TO:<ADDRESS> only (the other recipients are accepted). SIGTERM stops it.
 """
 
 import argparse
@@ -54,6 +55,8 @@ class Handler:
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if "rcpt" in self._replies:
             return self._replies["rcpt"]
+        if f"rcpt:{address}" in self._replies:
+            return self._replies[f"rcpt:{address}"]
         envelope.rcpt_tos.append(address)
         envelope.rcpt_options.extend(rcpt_options)
         return "250 2.1.5 Ok"
@@ -144,8 +147,10 @@ async def serve(args):
 
 def stage_reply(text):
     stage, _, reply = text.partition("=")
-    if stage not in STAGES or not reply[:3].isdigit():
-        raise argparse.ArgumentTypeError(f"expected STAGE=CODE TEXT with STAGE in {STAGES}")
+    known = stage in STAGES or (stage.startswith("rcpt:") and "@" in stage)
+    if not known or not reply[:3].isdigit():
+        raise argparse.ArgumentTypeError(
+            f"expected STAGE=CODE TEXT with STAGE in {STAGES} or rcpt:ADDRESS")
     return stage, reply
 
 
