@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -109,6 +110,10 @@ struct DeliveryConfig {
   std::size_t max_connections_per_destination = 10;
   std::chrono::seconds connection_idle_time{5};  // an idle reusable connection is kept this long
   bool use_bdat = true;  // send the message with BDAT (RFC 3030) when the server offers CHUNKING
+  // Local address outbound connections are bound to, for destinations of its family;
+  // unset: the kernel chooses.
+  std::optional<core::IpAddress> source_ipv4;
+  std::optional<core::IpAddress> source_ipv6;
 };
 
 struct LogConfig {

@@ -10,6 +10,7 @@
 #include <array>
 #include <limits>
 #include <map>
+#include <optional>
 
 #include "auth_tables.hpp"
 #include "config_diagnostics.hpp"
@@ -259,6 +260,22 @@ constexpr std::array<std::string_view, 5> kIpVersionNames{"any", "ipv4", "ipv6",
 // The most concurrent outbound connections delivery.max_connections* may ask for.
 constexpr std::size_t kMaxOutboundConnections = 10000;
 
+// delivery.source_ipv4 / source_ipv6: a literal address of the key's family; "" leaves it
+// unset (the kernel chooses).
+void read_source_address(const TomlSection& delivery, std::string_view key, bool v6,
+                         std::optional<core::IpAddress>& out) {
+  auto item = delivery.string(key);
+  if (!item || item->value.empty()) return;
+  auto address = core::IpAddress::parse(item->value);
+  if (address && address->is_v6() == v6) {
+    out = *address;
+    return;
+  }
+  delivery.report(item->node->source(), key,
+                  "invalid " + std::string(v6 ? "IPv6" : "IPv4") + " address " +
+                      quoted_value(item->value) + " (or \"\" to let the kernel choose)");
+}
+
 void read_delivery_limits(const TomlSection& delivery, const std::filesystem::path& base_dir,
                           DeliveryConfig& out) {
   read_file_path(delivery, "tls_ca_file", base_dir, out.tls_ca_file);
@@ -274,16 +291,33 @@ void read_delivery_limits(const TomlSection& delivery, const std::filesystem::pa
                             out.max_connections_per_destination);
   read_duration(delivery, "connection_idle_time", out.connection_idle_time);
   if (auto use_bdat = delivery.boolean("use_bdat")) out.use_bdat = *use_bdat;
+  read_source_address(delivery, "source_ipv4", false, out.source_ipv4);
+  read_source_address(delivery, "source_ipv6", true, out.source_ipv6);
 }
 
 void read_delivery(const TomlSection& delivery, const std::filesystem::path& base_dir,
                    DeliveryConfig& out) {
-  delivery.reject_unknown_keys(
-      {"port", "ip_version", "max_addresses", "tls", "helo_name", "connect_timeout",
-       "greeting_timeout", "command_timeout", "data_timeout", "data_block_timeout",
-       "final_dot_timeout", "tls_ca_file", "health_failure_threshold", "health_cool_down",
-       "max_messages_per_connection", "max_connections", "max_connections_per_destination",
-       "connection_idle_time", "use_bdat"});
+  delivery.reject_unknown_keys({"port",
+                                "ip_version",
+                                "max_addresses",
+                                "tls",
+                                "helo_name",
+                                "connect_timeout",
+                                "greeting_timeout",
+                                "command_timeout",
+                                "data_timeout",
+                                "data_block_timeout",
+                                "final_dot_timeout",
+                                "tls_ca_file",
+                                "health_failure_threshold",
+                                "health_cool_down",
+                                "max_messages_per_connection",
+                                "max_connections",
+                                "max_connections_per_destination",
+                                "connection_idle_time",
+                                "use_bdat",
+                                "source_ipv4",
+                                "source_ipv6"});
   read_integer<std::uint16_t>(delivery, "port", 1, 65535, out.port);
   read_enum(delivery, "ip_version", kIpVersionNames, out.ip_version);
   read_integer<unsigned>(delivery, "max_addresses", 1, std::numeric_limits<unsigned>::max(),

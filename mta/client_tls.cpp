@@ -1,6 +1,7 @@
 // mta: outbound TCP/TLS connection with deadlines (see client_tls.hpp).
 #include "mta/client_tls.hpp"
 
+#include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
@@ -85,6 +86,23 @@ std::string ClientTlsInfo::str() const {
 asio::awaitable<std::pair<IoStatus, std::string>> ClientConnection::connect(
     const asio::ip::tcp::endpoint& endpoint, std::chrono::steady_clock::duration timeout) {
   co_return co_await connect_for(socket_, endpoint, timeout);
+}
+
+std::expected<void, std::string> ClientConnection::bind_source(const asio::ip::address& source) {
+  boost::system::error_code error;
+  socket_.open(source.is_v6() ? asio::ip::tcp::v6() : asio::ip::tcp::v4(), error);
+  if (!error) {
+    // Best effort: the port is then chosen at connect(), per destination, instead of at
+    // bind(), where every connection from this address would need a port of its own.
+    const int on = 1;
+    ::setsockopt(socket_.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &on, sizeof on);
+    socket_.bind(asio::ip::tcp::endpoint(source, 0), error);
+  }
+  if (!error) return {};
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+  return std::unexpected("cannot bind source address " + source.to_string() + ": " +
+                         error.message());
 }
 
 asio::awaitable<IoStatus> ClientConnection::write(std::string_view bytes,

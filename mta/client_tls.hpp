@@ -50,6 +50,9 @@ class ClientConnection {
   explicit ClientConnection(boost::asio::any_io_executor executor) : socket_(executor) {}
 
   boost::asio::ip::tcp::socket& socket() { return socket_; }
+  // Opens the socket for source's family and binds it to source (the kernel picks the port
+  // at connect()), so that connect() leaves from that address; the reason when it cannot.
+  std::expected<void, std::string> bind_source(const boost::asio::ip::address& source);
   boost::asio::awaitable<std::pair<IoStatus, std::string>> connect(
       const boost::asio::ip::tcp::endpoint& endpoint, std::chrono::steady_clock::duration timeout);
   boost::asio::awaitable<IoStatus> write(std::string_view bytes,

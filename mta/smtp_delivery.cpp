@@ -52,6 +52,12 @@ std::chrono::steady_clock::duration timeout_for(SmtpClientSession::Wait wait,
   return config.command_timeout;
 }
 
+// delivery.source_ipv4 or source_ipv6, by the destination's family; none: the kernel chooses.
+const std::optional<core::IpAddress>& source_address_for(const conf::DeliveryConfig& config,
+                                                         const core::IpAddress& destination) {
+  return destination.is_v6() ? config.source_ipv6 : config.source_ipv4;
+}
+
 bool dane_applies(TlsPolicy policy) {
   return policy == TlsPolicy::dane || policy == TlsPolicy::dane_only;
 }
@@ -383,6 +389,15 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
       open->fell_back = fell_back;
       if (dane.authenticates() && policy != TlsPolicy::none) open->tlsa = dane.tlsa;
       open->quit_timeout = config.command_timeout;
+      if (const auto& source = source_address_for(config, candidate->address)) {
+        auto bound = open->connection.bind_source(to_asio(*source));
+        if (!bound) {
+          // Our own address is at fault, not the destination's: no health record.
+          slot = std::move(open->slot);
+          last_failure = core::Failure::temporary(451, {4, 4, 0}, bound.error());
+          break;
+        }
+      }
       auto connected = co_await open->connection.connect(
           tcp::endpoint(to_asio(candidate->address), candidate->port), config.connect_timeout);
       if (connected.first != IoStatus::ok) {

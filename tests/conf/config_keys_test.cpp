@@ -41,6 +41,8 @@ max_connections = 10000
 max_connections_per_destination = 2
 connection_idle_time = "1m"
 use_bdat = false
+source_ipv4 = "127.0.0.77"
+source_ipv6 = "::1"
 [log]
 format = "json"
 )",
@@ -63,6 +65,8 @@ format = "json"
   EXPECT_EQ(config->delivery.max_connections_per_destination, 2u);
   EXPECT_EQ(config->delivery.connection_idle_time, minutes(1));
   EXPECT_FALSE(config->delivery.use_bdat);
+  EXPECT_EQ(config->delivery.source_ipv4, core::IpAddress::parse("127.0.0.77"));
+  EXPECT_EQ(config->delivery.source_ipv6, core::IpAddress::parse("::1"));
   EXPECT_EQ(config->log.format, core::LogFormat::json);
 }
 
@@ -70,7 +74,7 @@ TEST(ConfigKeys, EmptyFilesAndAddressesMeanOff) {
   auto config = parse_config(
       "[server]\ntls_cert_file = \"\"\ntls_key_file = \"\"\ncredentials_file = \"\"\n"
       "require_tls = false\n[queue]\npostmaster = \"\"\ndelay_warning = \"0s\"\n"
-      "[delivery]\ntls_ca_file = \"\"\n",
+      "[delivery]\ntls_ca_file = \"\"\nsource_ipv4 = \"\"\nsource_ipv6 = \"\"\n",
       "t.toml");
   ASSERT_TRUE(config) << config.error().front().str();
   EXPECT_EQ(config->server.tls_cert_file, "");
@@ -78,6 +82,8 @@ TEST(ConfigKeys, EmptyFilesAndAddressesMeanOff) {
   EXPECT_EQ(config->queue.postmaster, "");
   EXPECT_EQ(config->queue.delay_warning, seconds(0));
   EXPECT_EQ(config->delivery.tls_ca_file, "");
+  EXPECT_FALSE(config->delivery.source_ipv4);
+  EXPECT_FALSE(config->delivery.source_ipv6);
 }
 
 TEST(ConfigKeys, BareNewlinesNormalizeForListedClients) {
@@ -220,6 +226,25 @@ TEST(ConfigKeys, QueueDeliveryAndLogErrors) {
       {"use_bdat",
        "[delivery]\nuse_bdat = \"yes\"\n",
        {"t.toml:2:12: delivery.use_bdat: expected a boolean, got a string"}},
+      {"source_ipv4 not an address",
+       "[delivery]\nsource_ipv4 = \"mx.example\"\n",
+       {"t.toml:2:15: delivery.source_ipv4: invalid IPv4 address \"mx.example\" (or \"\" to "
+        "let the kernel choose)"}},
+      {"source_ipv4 of the other family",
+       "[delivery]\nsource_ipv4 = \"::1\"\n",
+       {"t.toml:2:15: delivery.source_ipv4: invalid IPv4 address \"::1\" (or \"\" to let the "
+        "kernel choose)"}},
+      {"source_ipv6 of the other family",
+       "[delivery]\nsource_ipv6 = \"127.0.0.1\"\n",
+       {"t.toml:2:15: delivery.source_ipv6: invalid IPv6 address \"127.0.0.1\" (or \"\" to "
+        "let the kernel choose)"}},
+      {"source_ipv6 with a prefix",
+       "[delivery]\nsource_ipv6 = \"2001:db8::/64\"\n",
+       {"t.toml:2:15: delivery.source_ipv6: invalid IPv6 address \"2001:db8::/64\" (or \"\" "
+        "to let the kernel choose)"}},
+      {"source_ipv4 not a string",
+       "[delivery]\nsource_ipv4 = 1\n",
+       {"t.toml:2:15: delivery.source_ipv4: expected a string, got an integer"}},
       {"log format",
        "[log]\nformat = \"syslog\"\n",
        {"t.toml:2:10: log.format: invalid value \"syslog\" (use text or json)"}},

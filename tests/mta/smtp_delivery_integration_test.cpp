@@ -1,6 +1,7 @@
 // Integration tests of deliver() against real peers on loopback: Postfix's smtp-sink (also
 // answering 4xx at connect), and Python aiosmtpd with STARTTLS and a certificate from a CA
-// generated here with the openssl command.
+// generated here with the openssl command; and a peer in the test that records where each
+// connection came from (delivery.source_ipv4 / source_ipv6).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
@@ -9,9 +10,11 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -150,6 +153,109 @@ TEST(DeliverIntegration, AlwaysBusyAddressIsMarkedUnhealthyAndMailStillFlows) {
   EXPECT_EQ(unhealthy[0].address.str(), "127.0.0.62");
   EXPECT_EQ(unhealthy[0].state, BreakerState::open);
   EXPECT_EQ(unhealthy[0].last_problem, HealthProblem::greeting_temporary);
+}
+
+// A peer in a thread of its own that answers every connection with a 421 greeting and
+// records the address it came from.
+class SourceRecorder {
+ public:
+  explicit SourceRecorder(const std::string& ip)
+      : acceptor_(io_, tcp::endpoint(asio::ip::make_address(ip), 0)) {
+    accept();
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~SourceRecorder() {
+    io_.stop();
+    thread_.join();
+  }
+  SourceRecorder(const SourceRecorder&) = delete;
+  SourceRecorder& operator=(const SourceRecorder&) = delete;
+
+  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  std::vector<std::string> sources() {
+    std::lock_guard lock(mutex_);
+    return sources_;
+  }
+
+ private:
+  void accept() {
+    acceptor_.async_accept([this](boost::system::error_code error, tcp::socket socket) {
+      if (error) return;
+      auto from = socket.remote_endpoint(error);
+      {
+        std::lock_guard lock(mutex_);
+        sources_.push_back(error ? error.message() : from.address().to_string());
+      }
+      asio::write(socket, asio::buffer(std::string_view("421 4.3.2 test peer\r\n")), error);
+      accept();
+    });
+  }
+
+  asio::io_context io_;
+  tcp::acceptor acceptor_;
+  std::mutex mutex_;
+  std::vector<std::string> sources_;
+  std::thread thread_;
+};
+
+std::optional<core::IpAddress> address(const std::string& text) {
+  return core::IpAddress::parse(text).value();
+}
+
+TEST(DeliverIntegration, ConnectionsLeaveFromTheConfiguredSourceAddress) {
+  SourceRecorder peer("127.0.0.66");
+  Delivery delivery;
+  delivery.config.source_ipv4 = address("127.0.0.77");
+  delivery.config.source_ipv6 = address("2001:db8::1");  // not local, but only for IPv6
+  DeliveryContext context;
+  const auto report = delivery.run({candidate("mx.dest.example", "127.0.0.66", peer.port())},
+                                   context, TlsPolicy::none);
+  ASSERT_EQ(report.recipients.size(), 1u);
+  EXPECT_EQ(report.recipients[0].status, RecipientStatus::deferred);
+  EXPECT_NE(report.recipients[0].reply.find("421"), std::string::npos)
+      << report.recipients[0].reply;
+  EXPECT_EQ(peer.sources(), std::vector<std::string>{"127.0.0.77"});
+}
+
+TEST(DeliverIntegration, WithoutASourceAddressTheKernelChoosesIt) {
+  SourceRecorder peer("127.0.0.66");
+  Delivery delivery;
+  DeliveryContext context;
+  delivery.run({candidate("mx.dest.example", "127.0.0.66", peer.port())}, context, TlsPolicy::none);
+  const auto sources = peer.sources();
+  ASSERT_EQ(sources.size(), 1u);
+  EXPECT_NE(sources[0], "127.0.0.77");
+  EXPECT_TRUE(core::IpAddress::parse(sources[0])) << sources[0];
+}
+
+TEST(DeliverIntegration, Ipv6DestinationsUseTheIpv6SourceAddress) {
+  SourceRecorder peer("::1");
+  Delivery delivery;
+  delivery.config.source_ipv4 = address("192.0.2.1");  // not local, but only for IPv4
+  delivery.config.source_ipv6 = address("::1");
+  DeliveryContext context;
+  delivery.run({candidate("mx.dest.example", "::1", peer.port())}, context, TlsPolicy::none);
+  EXPECT_EQ(peer.sources(), std::vector<std::string>{"::1"});
+}
+
+TEST(DeliverIntegration, ASourceAddressThatIsNotLocalDefersWithTheBindReason) {
+  SourceRecorder peer("127.0.0.67");
+  Delivery delivery;
+  delivery.config.source_ipv4 = address("192.0.2.1");
+  DeliveryContext context;
+  const auto report = delivery.run({candidate("mx.dest.example", "127.0.0.67", peer.port())},
+                                   context, TlsPolicy::none);
+  ASSERT_EQ(report.recipients.size(), 1u);
+  EXPECT_EQ(report.recipients[0].status, RecipientStatus::deferred);
+  EXPECT_EQ(report.recipients[0].dsn, "4.4.0");
+  EXPECT_EQ(report.recipients[0].reply.rfind("cannot bind source address 192.0.2.1: ", 0), 0u)
+      << report.recipients[0].reply;
+  EXPECT_TRUE(report.destination_failed);
+  EXPECT_EQ(report.connections_opened, 0u);
+  EXPECT_TRUE(peer.sources().empty());
+  // The destination did nothing wrong: its health is untouched.
+  EXPECT_FALSE(
+      context.health().last_failure("dest.example", core::IpAddress::parse("127.0.0.67").value()));
 }
 
 class TlsPeer : public ::testing::Test {
