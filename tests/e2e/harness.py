@@ -81,6 +81,20 @@ class AddressBlock:
         return [self.host(n) for n in range(first, last + 1)]
 
 
+def send_numbered(server, sender, recipient, first, count, subject):
+    """One client session sending `count` messages from `sender` to `recipient`, with the
+    subjects "SUBJECT N" for N from `first` on."""
+    with smtplib.SMTP(server[0], server[1], timeout=30) as smtp:
+        smtp.ehlo("client.mxrelay-test.example")
+        for n in range(first, first + count):
+            message = EmailMessage()
+            message["From"] = sender
+            message["To"] = recipient
+            message["Subject"] = f"{subject} {n}"
+            message.set_content(f"message {n}\n")
+            smtp.send_message(message, sender, [recipient])
+
+
 def free_port(address, udp_too=False):
     """A TCP port (free for UDP as well with udp_too) that the kernel considers free on
     `address` right now."""

@@ -3,11 +3,10 @@
 the other 59, the broken address is skipped once its circuit breaker opens, and both
 `mxrelay route` and the mxrelay_unhealthy_addresses gauge show it."""
 
-import smtplib
 import unittest
-from email.message import EmailMessage
 
-from harness import E2eTestCase, Mxrelay, Nsd, SmtpSink, free_port, render_zone, wait_until
+from harness import (E2eTestCase, Mxrelay, Nsd, SmtpSink, free_port, render_zone,
+                     send_numbered, wait_until)
 
 RECIPIENT = "user@outlook.com"
 SENDER = "sender@client.example"
@@ -16,18 +15,6 @@ BATCH = 20
 # Each attempt starts at a random address of the 60: about 60 messages reach the broken one
 # once on average; this many make missing it vanishingly unlikely.
 MAX_MESSAGES_TO_FIND_IT = 800
-
-
-def send_batch(server, count, first):
-    with smtplib.SMTP(server[0], server[1], timeout=30) as smtp:
-        smtp.ehlo("client.mxrelay-test.example")
-        for n in range(first, first + count):
-            message = EmailMessage()
-            message["From"] = SENDER
-            message["To"] = RECIPIENT
-            message["Subject"] = f"health {n}"
-            message.set_content(f"message {n}\n")
-            smtp.send_message(message, SENDER, [RECIPIENT])
 
 
 class AddressHealthTest(E2eTestCase):
@@ -59,7 +46,7 @@ class AddressHealthTest(E2eTestCase):
         self.sent = 0
 
     def send(self, count):
-        send_batch(self.relay.smtp_server, count, self.sent)
+        send_numbered(self.relay.smtp_server, SENDER, RECIPIENT, self.sent, count, "health")
         self.sent += count
         return self.sink.wait_for_messages(self.sent, timeout=60)
 

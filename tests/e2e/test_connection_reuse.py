@@ -5,30 +5,16 @@ arrive, and the metrics must count the reused connections. Idle connections are 
 after delivery.connection_idle_time."""
 
 import concurrent.futures
-import smtplib
 import time
 import unittest
-from email.message import EmailMessage
 
-from harness import E2eTestCase, Mxrelay, SmtpSink, free_port, transport_table, wait_until
+from harness import (E2eTestCase, Mxrelay, SmtpSink, free_port, send_numbered,
+                     transport_table, wait_until)
 
 SENDER = "sender@client.example"
 RECIPIENT = "user@reuse.example"
 MESSAGES = 100
 CLIENT_SESSIONS = 10
-
-
-def send_batch(server, first, count):
-    """One client session sending `count` messages (numbered from `first`)."""
-    with smtplib.SMTP(server[0], server[1], timeout=30) as smtp:
-        smtp.ehlo("client.mxrelay-test.example")
-        for n in range(first, first + count):
-            message = EmailMessage()
-            message["From"] = SENDER
-            message["To"] = RECIPIENT
-            message["Subject"] = f"reuse {n}"
-            message.set_content(f"message {n}\n")
-            smtp.send_message(message, SENDER, [RECIPIENT])
 
 
 class ConnectionReuseTest(E2eTestCase):
@@ -47,7 +33,8 @@ class ConnectionReuseTest(E2eTestCase):
         per_session = MESSAGES // CLIENT_SESSIONS
         with concurrent.futures.ThreadPoolExecutor(CLIENT_SESSIONS) as pool:
             batches = [
-                pool.submit(send_batch, self.relay.smtp_server, i * per_session, per_session)
+                pool.submit(send_numbered, self.relay.smtp_server, SENDER, RECIPIENT,
+                            i * per_session, per_session, "reuse")
                 for i in range(CLIENT_SESSIONS)
             ]
             for batch in batches:
@@ -92,14 +79,14 @@ class ConnectionReuseTest(E2eTestCase):
 
     def test_idle_connection_is_closed_after_the_idle_time(self):
         self.start_relay({"connection_idle_time": "1s"})
-        send_batch(self.relay.smtp_server, 0, 1)
+        send_numbered(self.relay.smtp_server, SENDER, RECIPIENT, 0, 1, "reuse")
         self.sink.wait_for_messages(1)
         # The gauge reads 1 while the connection is parked, 0 once the idle time closed it.
         self.relay.wait_for_sample("mxrelay_destination_connections", 0, timeout=10,
                                    destination="reuse.example")
         self.assertEqual(len(self.sink.connections()), 1)
         # The next message needs a new connection.
-        send_batch(self.relay.smtp_server, 1, 1)
+        send_numbered(self.relay.smtp_server, SENDER, RECIPIENT, 1, 1, "reuse")
         self.sink.wait_for_messages(2)
         wait_until(lambda: len(self.sink.connections()) == 2, 10, "a second connection")
 

@@ -3,9 +3,6 @@
 // generated here with the openssl command; and a peer in the test that records where each
 // connection came from (delivery.source_ipv4 / source_ipv6).
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -20,8 +17,7 @@
 #include <vector>
 
 #include "mta/smtp_delivery.hpp"
-
-extern char** environ;
+#include "peer_process.hpp"
 
 namespace mxrelay::mta {
 namespace {
@@ -29,43 +25,9 @@ namespace {
 namespace asio = boost::asio;
 using asio::ip::tcp;
 
-std::uint16_t free_port(const std::string& ip) {
-  asio::io_context io;
-  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address(ip), 0));
-  return acceptor.local_endpoint().port();
-}
-
-bool accepts(const std::string& ip, std::uint16_t port) {
-  asio::io_context io;
-  tcp::socket socket(io);
-  boost::system::error_code error;
-  socket.connect(tcp::endpoint(asio::ip::make_address(ip), port), error);
-  return !error;
-}
-
+using testing::free_port;
 // A peer process, stopped when the test ends.
-class Peer {
- public:
-  Peer(std::vector<std::string> argv, const std::string& ip, std::uint16_t port) {
-    std::vector<char*> args;
-    for (auto& arg : argv) args.push_back(arg.data());
-    args.push_back(nullptr);
-    if (posix_spawnp(&pid_, args[0], nullptr, nullptr, args.data(), environ) != 0) pid_ = 0;
-    // Readiness: poll the port until the peer accepts connections.
-    for (int i = 0; i < 200 && pid_ > 0 && !accepts(ip, port); ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  ~Peer() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGTERM);
-    waitpid(pid_, nullptr, 0);
-  }
-  Peer(const Peer&) = delete;
-  Peer& operator=(const Peer&) = delete;
-
- private:
-  pid_t pid_ = 0;
-};
+using Peer = testing::PeerProcess;
 
 resolver::Candidate candidate(const std::string& host, const std::string& ip, std::uint16_t port) {
   resolver::Candidate out;
