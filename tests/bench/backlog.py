@@ -5,10 +5,12 @@ bodies; default 1,000,000) with mxrelay_spool_fill, starts the relay on it and m
   - the time until the whole backlog is loaded (log line "recovered"),
   - RSS after loading (VmRSS, VmHWM) and RAM per queued message, against an empty spool.
 The backlog's domain is routed to `defer` (every attempt ends 4xx, nothing is sent), or
-with --held every message carries its hold marker. The spool lives under WORKDIR, which is
-removed afterwards.
+with --held every message carries its hold marker. With --drain the relay is then restarted
+with every domain routed to Postfix's smtp-sink, which accepts all, and the time until the
+queue is empty gives the drain rate. The spool lives under WORKDIR, which is removed
+afterwards.
 
-Usage: tests/bench/backlog.py [BUILD_DIR] [--messages N] [--held] [--workdir DIR]"""
+Usage: tests/bench/backlog.py [BUILD_DIR] [--messages N] [--held | --drain] [--workdir DIR]"""
 
 import argparse
 import shutil
@@ -16,6 +18,7 @@ import smtplib
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "e2e"))
@@ -27,7 +30,7 @@ BYTES_PER_MESSAGE_ON_DISK = 4096  # one block per record on ext4
 
 
 class Relay:
-    def __init__(self, binary, workdir):
+    def __init__(self, binary, workdir, route=None):
         self.binary, self.workdir = binary, workdir
         self.port, self.metrics_port = free_port(ADDRESS), free_port(ADDRESS)
         self.log_path = workdir / "mxrelay.log"
@@ -42,7 +45,7 @@ class Relay:
             "metrics": {"listen": f"{ADDRESS}:{self.metrics_port}"},
         }
         self.config_path = workdir / "mxrelay.toml"
-        self.config_path.write_text(to_toml(config) + transport_table({"*": {"action": "defer"}}))
+        self.config_path.write_text(to_toml(config) + transport_table({"*": route or {"action": "defer"}}))
 
     def start(self):
         self.log_path.write_bytes(b"")
@@ -87,6 +90,26 @@ class Relay:
                 time.sleep(0.1)
         raise SystemExit(f"no {event} log line within {timeout} s")
 
+    def queue_size(self):
+        url = f"http://{ADDRESS}:{self.metrics_port}/metrics"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            for line in response.read().decode().splitlines():
+                if line.startswith("mxrelay_queue_messages "):
+                    return float(line.split()[1])
+        raise SystemExit("no mxrelay_queue_messages in /metrics")
+
+    def wait_until_empty(self, timeout=3600.0):
+        """Seconds from start until the loaded backlog has left the queue."""
+        self.wait_for_event("recovered", timeout)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.queue_size() == 0:
+                return time.monotonic() - self.started
+            if self.process.poll() is not None:
+                raise SystemExit(f"mxrelay exited; see {self.log_path}")
+            time.sleep(0.2)
+        raise SystemExit(f"the queue did not drain within {timeout} s")
+
     def memory_kib(self):
         fields = {}
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
@@ -113,6 +136,7 @@ def main():
     parser.add_argument("build_dir", nargs="?", default="/work/main/build")
     parser.add_argument("--messages", type=int, default=1_000_000)
     parser.add_argument("--held", action="store_true")
+    parser.add_argument("--drain", action="store_true")
     parser.add_argument("--workdir", default=None)
     args = parser.parse_args()
     build = Path(args.build_dir)
@@ -145,6 +169,19 @@ def main():
         time.sleep(2)
         loaded = relay.memory_kib()
         relay.stop()
+
+        drain_seconds = None
+        if args.drain:
+            sink_port = free_port(ADDRESS)
+            sink = subprocess.Popen(["smtp-sink", "-u", "nobody", f"{ADDRESS}:{sink_port}", "1000"])
+            try:
+                drainer = Relay(binary, workdir, {"host": f"{ADDRESS}:{sink_port}"})
+                drainer.start()
+                drain_seconds = drainer.wait_until_empty()
+                drainer.stop()
+            finally:
+                sink.terminate()
+                sink.wait(timeout=30)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -157,6 +194,9 @@ def main():
     print(f"RSS empty spool:              {empty['VmRSS'] / 1024:.1f} MiB (HWM {empty['VmHWM'] / 1024:.1f})")
     print(f"RSS after loading:            {loaded['VmRSS'] / 1024:.1f} MiB (HWM {loaded['VmHWM'] / 1024:.1f})")
     print(f"RAM per queued message:       {per_message:.0f} bytes")
+    if drain_seconds:
+        print(f"drained after restart:        {drain_seconds:.1f} s ({n / drain_seconds:.0f} messages/s,"
+              " loading included)")
 
 
 if __name__ == "__main__":
