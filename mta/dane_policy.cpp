@@ -65,9 +65,12 @@ DaneDnssec dnssec_of(const resolver::RouteExplanation& route,
   return dnssec;
 }
 
+bool uses_dane(TlsPolicy policy) {
+  return policy == TlsPolicy::dane || policy == TlsPolicy::dane_only;
+}
+
 bool needs_tlsa_lookup(TlsPolicy policy, const DaneDnssec& dnssec) {
-  const bool dane = policy == TlsPolicy::dane || policy == TlsPolicy::dane_only;
-  return dane && dnssec.mx_secure && dnssec.address_secure;
+  return uses_dane(policy) && dnssec.mx_secure && dnssec.address_secure;
 }
 
 bool is_usable(const resolver::TlsaRecord& record) {

@@ -44,6 +44,9 @@ struct DaneRequirement {
 
 // From the resolver's explanation of the route the candidate came from.
 DaneDnssec dnssec_of(const resolver::RouteExplanation& route, const resolver::Candidate& candidate);
+// True for the policies that use DANE: dane and dane-only.
+bool uses_dane(TlsPolicy policy);
+
 // True when the TLSA RRset must be looked up (both RRsets secure) under dane or dane-only.
 bool needs_tlsa_lookup(TlsPolicy policy, const DaneDnssec& dnssec);
 bool is_usable(const resolver::TlsaRecord& record);

@@ -200,8 +200,7 @@ asio::awaitable<void> DeliveryEngine::drop_corrupt(Entry& entry, const std::stri
       .kv("record", id + ": " + reason)
       .kv("action", "moved to corrupt/")
       .emit();
-  entries_.erase(id);
-  metrics_.set_queue_size(static_cast<double>(entries_.size()));
+  forget(id);
   --in_flight_;
   wakeup_.cancel();
 }
@@ -651,6 +650,11 @@ asio::awaitable<void> DeliveryEngine::record(Entry& entry, const RecipientResult
         .emit();
 }
 
+void DeliveryEngine::forget(const std::string& id) {
+  entries_.erase(id);
+  metrics_.set_queue_size(static_cast<double>(entries_.size()));
+}
+
 asio::awaitable<bool> DeliveryEngine::remove_from_spool(Entry& entry, const char* outcome) {
   auto id = entry.envelope.id;
   auto removed = co_await run_blocking(disk_, [&] { return spool_.remove(id); });
@@ -662,12 +666,9 @@ asio::awaitable<bool> DeliveryEngine::remove_from_spool(Entry& entry, const char
     co_return false;
   }
   core::LogLine("removed").kv("queue_id", id).emit();
-  if (std::ranges::all_of(entry.recipients,
-                          [](RecipientState s) { return s == RecipientState::delivered; }))
-    metrics_.message_completed();
+  if (std::string_view(outcome) == "delivered") metrics_.message_completed();
   metrics_.message_finished(outcome);
-  entries_.erase(id);
-  metrics_.set_queue_size(static_cast<double>(entries_.size()));
+  forget(id);
   co_return true;
 }
 

@@ -169,6 +169,8 @@ class DeliveryEngine {
   // The entry an operator command may change now (marked in flight until the command is
   // done, so no attempt starts meanwhile), or why not.
   std::expected<Entry*, std::string> claim(const std::string& id);
+  // Drops the entry from memory (the spool is the caller's business).
+  void forget(const std::string& id);
   // Removes the message from the spool and the queue; false (and kept) when that failed.
   // outcome: delivered, bounced, expired or deleted (messages_finished metric).
   boost::asio::awaitable<bool> remove_from_spool(Entry& entry, const char* outcome);

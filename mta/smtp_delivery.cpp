@@ -58,10 +58,6 @@ const std::optional<core::IpAddress>& source_address_for(const conf::DeliveryCon
   return destination.is_v6() ? config.source_ipv6 : config.source_ipv4;
 }
 
-bool dane_applies(TlsPolicy policy) {
-  return policy == TlsPolicy::dane || policy == TlsPolicy::dane_only;
-}
-
 // Performs the TLS handshake the session asked for (STARTTLS got its 220), after checking
 // that the server sent nothing more before it; tells the session how it went.
 asio::awaitable<void> start_tls(OpenConnection& open, std::chrono::steady_clock::duration timeout,
@@ -369,7 +365,7 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
     report.relay = relay;
     auto policy = tls_policy;
     DaneRequirement dane;
-    if (dane_applies(tls_policy)) {
+    if (uses_dane(tls_policy)) {
       if (!request.dns || !request.route)
         throw std::logic_error("a dane delivery needs the resolver and the route");
       dane = co_await dane_requirement(*request.dns, tls_policy, *request.route, *candidate);
