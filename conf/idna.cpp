@@ -35,4 +35,14 @@ std::expected<std::string, std::string> to_a_label_domain(std::string_view domai
   return core::canonical_domain(owner.get());
 }
 
+std::string to_u_label_domain(std::string_view domain) {
+  auto ascii = to_a_label_domain(domain);
+  if (!ascii || ascii->find("xn--") == std::string::npos) return {};
+  char* converted = nullptr;
+  int status = idn2_to_unicode_8z8z(ascii->c_str(), &converted, 0);
+  std::unique_ptr<char, Idn2Free> owner(converted);
+  if (status != IDN2_OK || *ascii == owner.get()) return {};
+  return owner.get();
+}
+
 }  // namespace mxrelay::conf

@@ -13,4 +13,8 @@ namespace mxrelay::conf {
 // internationalised name gives libidn2's description of the problem.
 std::expected<std::string, std::string> to_a_label_domain(std::string_view domain);
 
+// The Unicode form of a domain for display: "xn--bcher-kva.example" -> "bücher.example";
+// "" when the domain has no A-label or cannot be converted.
+std::string to_u_label_domain(std::string_view domain);
+
 }  // namespace mxrelay::conf

@@ -20,6 +20,8 @@ namespace {
 
 // The most concurrent connections one entry may ask for.
 constexpr unsigned kMaxConnectionsLimit = 10000;
+// The port an implicit-TLS entry connects to when it names none (RFC 8314 "submissions").
+constexpr std::uint16_t kImplicitTlsPort = 465;
 // The longest reason accepted: it goes into one SMTP reply line.
 constexpr std::size_t kMaxReasonLength = 200;
 
@@ -102,6 +104,22 @@ void read_auth_reference(const TomlSection& entry, const EntryContext& context,
   out.auth = auth->value;
 }
 
+// implicit_tls = true: TLS from the first byte, so only the policies that require TLS fit
+// (verify when the entry gives none); without a port of its own the entry uses 465.
+void read_implicit_tls(const TomlSection& entry, TransportEntry& out) {
+  auto implicit = entry.boolean("implicit_tls");
+  if (!implicit || !*implicit) return;
+  out.implicit_tls = true;
+  if (!out.port) out.port = kImplicitTlsPort;
+  if (out.tls_inherited) {
+    out.tls = TlsPolicy::verify;
+  } else if (out.tls != TlsPolicy::encrypt && out.tls != TlsPolicy::verify) {
+    entry.report(entry.find("implicit_tls")->source(), "implicit_tls",
+                 "needs tls = \"encrypt\" or \"verify\" (this entry has tls = \"" +
+                     std::string(tls_policy_name(out.tls)) + "\")");
+  }
+}
+
 bool is_printable_ascii(std::string_view text) {
   return std::ranges::all_of(text, [](char c) { return c >= 0x20 && c < 0x7f; });
 }
@@ -125,7 +143,7 @@ void read_action(const TomlSection& entry, TransportEntry& out) {
 
 TransportEntry read_entry(const TomlSection& entry, const EntryContext& context) {
   entry.reject_unknown_keys(
-      {"mx", "host", "port", "tls", "auth", "max_connections", "action", "reason"});
+      {"mx", "host", "port", "tls", "implicit_tls", "auth", "max_connections", "action", "reason"});
   TransportEntry out;
   read_next_hop(entry, out);
   read_port(entry, out);
@@ -134,6 +152,7 @@ TransportEntry read_entry(const TomlSection& entry, const EntryContext& context)
     out.tls_inherited = false;
     read_tls_policy(entry, "tls", out.tls);
   }
+  read_implicit_tls(entry, out);
   read_auth_reference(entry, context, out);
   read_max_connections(entry, out);
   read_action(entry, out);

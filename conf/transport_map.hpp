@@ -54,11 +54,13 @@ struct TransportEntry {
   // mx: the domain to look up; host: the host name or the address text; recipient_mx: "".
   // Names are canonical A-labels.
   std::string name;
-  std::optional<core::IpAddress> address;   // host given as an IP literal
-  std::optional<std::uint16_t> port;        // absent: delivery.port
-  TlsPolicy tls = TlsPolicy::may;           // the entry's tls, or delivery.tls
-  bool tls_inherited = true;                // true when tls came from delivery.tls
-  std::string auth;                         // an [auth.NAME] table (Config::auth); "" for none
+  std::optional<core::IpAddress> address;  // host given as an IP literal
+  std::optional<std::uint16_t> port;       // absent: delivery.port
+  TlsPolicy tls = TlsPolicy::may;          // the entry's tls, or delivery.tls
+  bool tls_inherited = true;               // true when tls came from delivery.tls
+  std::string auth;                        // an [auth.NAME] table (Config::auth); "" for none
+  // TLS from the first byte (RFC 8314 implicit TLS, port 465); tls is then encrypt or verify.
+  bool implicit_tls = false;
   std::optional<unsigned> max_connections;  // absent: the delivery engine's default
   TransportAction action = TransportAction::deliver;
   std::string reason;  // defer/hold/reject: configured or default_reason(); deliver: ""

@@ -1,7 +1,7 @@
 // mta: outbound SMTP connections kept for reuse, and the limits on how many may be open. A
 // connection that finished a message and is ready for the next one is parked idle under its
-// key (destination, remote address and port, TLS policy, HELO name); the next delivery to
-// the same key takes it instead of connecting. Every open connection (busy or idle) holds a
+// key (destination, remote address and port, TLS policy, HELO name, credentials); the next delivery
+// to the same key takes it instead of connecting. Every open connection (busy or idle) holds a
 // ConnectionSlot, counted against a total limit and a per-destination limit. A delivery that
 // can get neither an idle connection nor a slot waits, first come first served; when the
 // total limit is reached while other destinations hold idle connections, the longest idle
@@ -38,6 +38,8 @@ struct ConnectionKey {
   std::uint16_t port = 25;
   TlsPolicy tls = TlsPolicy::none;  // the policy asked for (not the one a fallback ended at)
   std::string helo_name;
+  bool implicit_tls = false;
+  std::string auth = {};  // the [auth.NAME] table the session authenticated with; "" for none
   auto operator<=>(const ConnectionKey&) const = default;
 };
 

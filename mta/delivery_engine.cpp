@@ -11,6 +11,7 @@
 #include <map>
 
 #include "asio_helpers.hpp"
+#include "conf/idna.hpp"
 #include "core/domain_name.hpp"
 #include "core/log_line.hpp"
 #include "durable_store.hpp"
@@ -32,6 +33,14 @@ constexpr std::size_t kRecoveryBatch = 1000;
 std::string recipient_domain(const std::string& address) {
   auto at = address.rfind('@');
   return at == std::string::npos ? std::string() : core::canonical_domain(address.substr(at + 1));
+}
+
+// The A-label of an internationalised recipient domain, for log lines; "" for ASCII domains.
+std::string idn_a_label(const std::string& address) {
+  const auto domain = recipient_domain(address);
+  if (std::ranges::all_of(domain, [](char c) { return static_cast<unsigned char>(c) < 0x80; }))
+    return {};
+  return conf::to_a_label_domain(domain).value_or(std::string());
 }
 
 std::string seconds_since(std::chrono::system_clock::time_point arrival) {
@@ -434,32 +443,22 @@ asio::awaitable<std::optional<DeliveryEngine::Clock::time_point>> DeliveryEngine
     co_return not_backed_off;
   }
   auto decision = resolver::decide_transport(config, domain);
-  switch (decision.action) {
-    case conf::TransportAction::deliver:
-      break;
-    case conf::TransportAction::defer: {
-      auto failure = core::Failure::temporary(451, {4, 3, 2}, decision.reason);
-      for (auto index : indexes) co_await record(entry, from_failure(index, failure), "none");
-      co_return not_backed_off;
-    }
-    case conf::TransportAction::hold: {
-      auto marked =
-          co_await run_blocking(disk_, [&] { return spool_.set_held(entry.envelope.id, true); });
-      if (marked) entry.held = true;
-      entry.last_error =
-          "held by transport entry " + decision.entry_location + ": " + decision.reason;
-      core::LogLine("hold")
-          .kv("queue_id", entry.envelope.id)
-          .kv("domain", domain)
-          .kv("reason", decision.reason)
-          .emit();
-      co_return not_backed_off;
-    }
-    case conf::TransportAction::reject: {
-      auto failure = core::Failure::permanent(550, {5, 7, 1}, decision.reason);
-      for (auto index : indexes) co_await record(entry, from_failure(index, failure), "none");
-      co_return not_backed_off;
-    }
+  if (auto refusal = decision.refusal()) {
+    for (auto index : indexes) co_await record(entry, from_failure(index, *refusal), "none");
+    co_return not_backed_off;
+  }
+  if (decision.action == conf::TransportAction::hold) {
+    auto marked =
+        co_await run_blocking(disk_, [&] { return spool_.set_held(entry.envelope.id, true); });
+    if (marked) entry.held = true;
+    entry.last_error =
+        "held by transport entry " + decision.entry_location + ": " + decision.reason;
+    core::LogLine("hold")
+        .kv("queue_id", entry.envelope.id)
+        .kv("domain", domain)
+        .kv("reason", decision.reason)
+        .emit();
+    co_return not_backed_off;
   }
   const auto destination = destination_of(config, decision, domain);
   const auto backoff_end = delivery_context_.backoff().backed_off_until(
@@ -481,10 +480,27 @@ asio::awaitable<std::optional<DeliveryEngine::Clock::time_point>> DeliveryEngine
     destination_labels_.insert_or_assign(destination.name, destination.limits.label);
   DeliveryRequest request{entry.envelope,      indexes,         body,  destination.name,
                           &destination.limits, &resolver.dns(), &route};
+  if (const auto auth = config.auth.find(decision.auth); auth != config.auth.end()) {
+    request.auth_table = decision.auth;
+    request.credentials = ClientCredentials{auth->second.username, auth->second.password};
+  }
+  request.implicit_tls = decision.implicit_tls;
   auto report = co_await deliver(io_.get_executor(), *route.result, request, config.delivery, helo,
                                  delivery_context_, decision.tls);
   count_connections(report);
+  for (unsigned i = 0; i < report.protocol_errors; ++i) metrics_.outbound_protocol_error();
   note_destination_outcome(destination, report);
+  if (report.auth == AuthOutcome::refused || report.auth == AuthOutcome::unavailable) {
+    metrics_.outbound_auth_failure(destination.limits.label);
+    core::LogLine("outbound_auth_failed")
+        .kv("queue_id", entry.envelope.id)
+        .kv("transport", destination.limits.label)
+        .kv("relay", report.relay)
+        .kv("sasl_username", request.credentials->username)
+        .kv("reply",
+            report.auth_reply.empty() ? report.recipients.front().reply : report.auth_reply)
+        .emit();
+  }
   for (const auto& skipped : report.skipped)
     core::LogLine("address_skipped")
         .kv("queue_id", entry.envelope.id)
@@ -517,8 +533,7 @@ DeliveryEngine::Destination DeliveryEngine::destination_of(
     const conf::Config& config, const resolver::TransportDecision& decision,
     const std::string& domain) {
   Destination out;
-  out.name =
-      decision.lookup == resolver::TransportDecision::Lookup::recipient_mx ? domain : decision.name;
+  out.name = decision.name;  // the recipient domain's A-label for recipient_mx
   out.limits.label = "mx";
   out.limits.per_destination = config.delivery.max_connections_per_destination;
   out.limits.total = config.delivery.max_connections;
@@ -620,10 +635,11 @@ asio::awaitable<void> DeliveryEngine::record(Entry& entry, const RecipientResult
   metrics_.delivery_attempt(to_string(result.status), result.dsn);
   if (result.status == RecipientStatus::sent)
     metrics_.delivery_latency(std::chrono::duration<double>(Clock::now() - entry.arrival).count());
-  core::LogLine("delivery")
-      .kv("queue_id", id)
-      .kv("to", "<" + entry.envelope.recipients[result.index] + ">")
-      .kv("relay", relay)
+  const auto& recipient = entry.envelope.recipients[result.index];
+  auto log = core::LogLine("delivery");
+  log.kv("queue_id", id).kv("to", "<" + recipient + ">");
+  if (auto a_label = idn_a_label(recipient); !a_label.empty()) log.kv("domain_a_label", a_label);
+  log.kv("relay", relay)
       .kv("delay", seconds_since(entry.arrival))
       .kv("dsn", result.dsn)
       .kv("status", to_string(result.status))

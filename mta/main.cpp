@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "conf/config_warnings.hpp"
 #include "conf/load_config.hpp"
 #include "core/domain_name.hpp"
 #include "core/log_line.hpp"
@@ -98,6 +99,7 @@ std::optional<conf::Config> load_or_report(const std::string& file) {
 int check(const Arguments& args) {
   auto config = load_or_report(args.config);
   if (!config) return 1;
+  for (const auto& warning : conf::config_warnings(*config)) std::cerr << warning.str() << "\n";
   std::cout << args.config << ": configuration is valid\n";
   return 0;
 }

@@ -159,6 +159,14 @@ Metrics::Metrics()
                                .Help("Remote addresses skipped by their circuit breaker, by "
                                      "destination (transport entry, or mx).")
                                .Register(*registry_)),
+      outbound_auth_failures_(counter_family(
+          *registry_, "mxrelay_outbound_auth_failures_total",
+          "Outbound SMTP AUTH failures (credentials refused or no usable mechanism), by "
+          "transport entry.")),
+      outbound_protocol_errors_(counter(
+          *registry_, "mxrelay_outbound_protocol_errors_total",
+          "Outbound SMTP sessions abandoned because the server sent a reply no command asked "
+          "for (the message in flight is deferred).")),
       delivery_latency_(
           BuildHistogram()
               .Name("mxrelay_delivery_latency_seconds")
@@ -302,6 +310,18 @@ void Metrics::outbound_tls(const char* policy, const char* outcome) {
 
 void Metrics::set_destination_connections(const std::string& destination, double connections) {
   destination_connections_.Add({{"destination", destination}}).Set(connections);
+}
+
+void Metrics::outbound_auth_failure(const std::string& transport) {
+  outbound_auth_failures_.Add({{"transport", transport}}).Increment();
+}
+
+void Metrics::declare_auth_transports(const std::vector<std::string>& transports) {
+  for (const auto& transport : transports) outbound_auth_failures_.Add({{"transport", transport}});
+}
+
+void Metrics::outbound_protocol_error() {
+  outbound_protocol_errors_.Increment();
 }
 
 void Metrics::set_unhealthy_addresses(const std::string& destination, double addresses) {

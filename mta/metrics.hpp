@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/smtp_status.hpp"
 
@@ -89,6 +90,14 @@ class Metrics : public resolver::ResolverObserver, public queue::SpoolObserver {
   void set_unhealthy_addresses(const std::string& destination, double addresses);
   // Time from queue entry to the remote 250 for one recipient.
   void delivery_latency(double seconds);
+  // A smart host refused the credentials of a transport entry (its key), or offered no
+  // usable AUTH mechanism.
+  void outbound_auth_failure(const std::string& transport);
+  // Makes the auth failure counter of each of these transport entries exist at 0, so that
+  // an alert sees the first failure after a start.
+  void declare_auth_transports(const std::vector<std::string>& transports);
+  // An outbound session ended because the server sent a reply no command asked for.
+  void outbound_protocol_error();
 
   void on_commit(std::size_t messages, std::size_t syncs) override;
   void on_sync() override;
@@ -130,6 +139,8 @@ class Metrics : public resolver::ResolverObserver, public queue::SpoolObserver {
   prometheus::Family<prometheus::Counter>& outbound_tls_;
   prometheus::Family<prometheus::Gauge>& destination_connections_;
   prometheus::Family<prometheus::Gauge>& unhealthy_addresses_;
+  prometheus::Family<prometheus::Counter>& outbound_auth_failures_;
+  prometheus::Counter& outbound_protocol_errors_;
   prometheus::Histogram& delivery_latency_;
   prometheus::Counter& spool_syncs_;
   prometheus::Counter& spool_commits_;

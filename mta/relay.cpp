@@ -51,6 +51,14 @@ std::vector<std::string> listen_addresses(const conf::Config& config) {
   for (const auto& endpoint : config.server.listen) out.push_back(endpoint.str());
   return out;
 }
+// The keys of the transport entries that authenticate (the auth failure metric's labels).
+std::vector<std::string> auth_transports(const conf::Config& config) {
+  std::vector<std::string> keys;
+  for (const auto& entry : config.transport.entries())
+    if (!entry.auth.empty()) keys.push_back(entry.key);
+  return keys;
+}
+
 }  // namespace
 
 std::shared_ptr<resolver::NextHopResolver> make_next_hop_resolver(
@@ -75,6 +83,7 @@ Relay::Relay(std::filesystem::path config_file, conf::Config config)
       control_(io_, engine_, control_socket_path(config_->queue.dir), [this] { return reload(); }),
       signals_(io_, SIGTERM, SIGINT, SIGHUP) {
   core::set_log_format(config_->log.format);
+  metrics_.declare_auth_transports(auth_transports(*config_));
   if (!config_->metrics.listen.empty()) metrics_.expose(config_->metrics.listen);
   engine_.recover();
   control_.start();
@@ -166,6 +175,7 @@ std::expected<void, std::vector<std::string>> Relay::reload() {
   core::set_log_format(config->log.format);
   engine_.reconfigure(config, std::move(next_hop));
   listener_.reconfigure(config, listener_settings(*config));
+  metrics_.declare_auth_transports(auth_transports(*config));
   metrics_.config_reloaded(true);
   core::LogLine("reload").kv("result", "ok").kv("config", config_file_.string()).emit();
   return {};

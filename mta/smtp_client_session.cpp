@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "mta/base64.hpp"
 #include "mta/dot_stuffing.hpp"
 #include "mta/dsn_passthrough.hpp"
 #include "mta/eight_bit_downgrade.hpp"
@@ -42,7 +43,10 @@ std::string host(const ClientSessionContext& context) {
 }  // namespace
 
 SmtpClientSession::SmtpClientSession(ClientSessionContext context) : context_(std::move(context)) {
-  expect({Command::greeting});
+  if (context_.implicit_tls)
+    phase_ = Phase::starting_tls;
+  else
+    expect({Command::greeting});
 }
 
 SmtpClientSession::Wait SmtpClientSession::wait_for(Command command) {
@@ -52,6 +56,10 @@ SmtpClientSession::Wait SmtpClientSession::wait_for(Command command) {
     case Command::ehlo:
     case Command::helo:
     case Command::starttls:
+    case Command::auth_plain:
+    case Command::auth_login:
+    case Command::auth_login_username:
+    case Command::auth_login_password:
       return Wait::ehlo;
     case Command::rset:
     case Command::mail:
@@ -80,6 +88,13 @@ std::string_view SmtpClientSession::awaited(Command command) {
       return "reply to HELO command";
     case Command::starttls:
       return "reply to STARTTLS command";
+    case Command::auth_plain:
+    case Command::auth_login:
+      return "reply to AUTH command";
+    case Command::auth_login_username:
+      return "reply to AUTH LOGIN user name";
+    case Command::auth_login_password:
+      return "reply to AUTH LOGIN password";
     case Command::rset:
       return "reply to RSET command";
     case Command::mail:
@@ -144,6 +159,16 @@ SmtpClientSession::Step SmtpClientSession::next() {
         pending_head_ = 0;
       }
       transcript_.add_reply(**parsed);
+      if (out_of_place(pending, **parsed)) {
+        fail_out_of_step(pending, "<reply out of place: an addressing status for the content>");
+        continue;
+      }
+      if (!awaiting_reply() && surplus_follows(pending)) {
+        fail_out_of_step(
+            pending, "<surplus data after the " + std::string(awaited(pending.command)) + ": " +
+                         std::to_string(parser_.buffered_bytes()) + " bytes no command asked for>");
+        continue;
+      }
       handle(pending, std::move(**parsed));
       continue;
     }
@@ -169,6 +194,12 @@ void SmtpClientSession::handle(PendingReply pending, SmtpReply reply) {
       break;
     case Command::starttls:
       on_starttls(reply);
+      break;
+    case Command::auth_plain:
+    case Command::auth_login:
+    case Command::auth_login_username:
+    case Command::auth_login_password:
+      on_auth(pending.command, reply);
       break;
     case Command::rset:
       on_rset(reply);
@@ -205,9 +236,12 @@ bool SmtpClientSession::ends_session(PendingReply pending, const SmtpReply& repl
     fail_session(failure_from(reply, pending.command), scope, Ending::drop);
     return true;
   }
-  const bool expected =
-      reply.is_transient() || reply.is_permanent() ||
-      (pending.command == Command::data ? reply.code == 354 : reply.is_positive());
+  const bool continues =
+      pending.command == Command::auth_login || pending.command == Command::auth_login_username;
+  const bool expected = reply.is_transient() || reply.is_permanent() ||
+                        (pending.command == Command::data ? reply.code == 354
+                         : continues                      ? reply.code == 334
+                                                          : reply.is_positive());
   if (expected) return false;
   fail_session(
       core::Failure::temporary(451, {4, 5, 0},
@@ -228,7 +262,7 @@ void SmtpClientSession::on_greeting(const SmtpReply& reply) {
 void SmtpClientSession::on_ehlo(const SmtpReply& reply) {
   if (reply.is_positive()) {
     capabilities_ = PeerCapabilities::from_ehlo_reply(reply);
-    if (tls_active_) return become_ready();
+    if (tls_active_) return after_hello();
     return apply_tls_decision(
         decide_tls(context_.tls_policy, capabilities_.starttls, context_.remote_name));
   }
@@ -240,7 +274,7 @@ void SmtpClientSession::on_helo(const SmtpReply& reply) {
   if (!reply.is_positive())
     return fail_session(failure_from(reply, Command::helo), FailureScope::connection, Ending::quit);
   capabilities_ = PeerCapabilities{};
-  if (tls_active_) return become_ready();
+  if (tls_active_) return after_hello();
   apply_tls_decision(decide_tls(context_.tls_policy, false, context_.remote_name));
 }
 
@@ -249,10 +283,63 @@ void SmtpClientSession::apply_tls_decision(const TlsDecision& decision) {
     case TlsAction::start_tls:
       return send_starttls();
     case TlsAction::plaintext:
+      if (context_.credentials)
+        return fail_auth(AuthOutcome::needs_tls,
+                         core::Failure::temporary(
+                             451, {4, 7, 4},
+                             "TLS is required to send AUTH credentials, but " + host(context_) +
+                                 " did not offer STARTTLS; credentials not sent"));
       return become_ready();
     case TlsAction::refuse:
       return fail_session(*decision.failure, FailureScope::connection, Ending::quit);
   }
+}
+
+void SmtpClientSession::after_hello() {
+  if (context_.credentials && auth_outcome_ != AuthOutcome::succeeded) return start_auth();
+  become_ready();
+}
+
+void SmtpClientSession::start_auth() {
+  const auto& offered = capabilities_.auth_mechanisms;
+  const auto mechanism = choose_auth_mechanism(offered);
+  if (!mechanism) {
+    std::string list;
+    for (const auto& name : offered) list += (list.empty() ? "" : " ") + name;
+    return fail_auth(AuthOutcome::unavailable,
+                     core::Failure::temporary(
+                         451, {4, 7, 0},
+                         host(context_) + " offers no AUTH mechanism mxrelay supports (PLAIN, " +
+                             "LOGIN); it offers: " + (list.empty() ? "none" : list)));
+  }
+  const auto& credentials = *context_.credentials;
+  if (*mechanism == AuthMechanism::plain)
+    return send_secret("AUTH PLAIN " + plain_initial_response(credentials),
+                       "AUTH PLAIN <credentials of " + credentials.username + ">",
+                       Command::auth_plain);
+  send_secret("AUTH LOGIN", "AUTH LOGIN", Command::auth_login);
+}
+
+// RFC 4954 4: 235 ends the exchange; LOGIN asks for the user name and the password with 334.
+void SmtpClientSession::on_auth(Command command, const SmtpReply& reply) {
+  const auto& credentials = *context_.credentials;
+  if (reply.code == 235) {
+    auth_outcome_ = AuthOutcome::succeeded;
+    return become_ready();
+  }
+  if (reply.code == 334 && command == Command::auth_login)
+    return send_secret(encode_base64(credentials.username),
+                       "<user name " + credentials.username + ">", Command::auth_login_username);
+  if (reply.code == 334 && command == Command::auth_login_username)
+    return send_secret(encode_base64(credentials.password), "<password>",
+                       Command::auth_login_password);
+  auth_reply_ = reply;
+  fail_auth(AuthOutcome::refused, failure_from(reply, command));
+}
+
+void SmtpClientSession::fail_auth(AuthOutcome outcome, core::Failure failure) {
+  auth_outcome_ = outcome;
+  fail_session(std::move(failure), FailureScope::connection, Ending::quit);
 }
 
 void SmtpClientSession::on_starttls(const SmtpReply& reply) {
@@ -278,9 +365,15 @@ void SmtpClientSession::on_tls_established(std::string_view description) {
   if (phase_ != Phase::starting_tls)
     throw std::logic_error("SmtpClientSession::on_tls_established without a start_tls step");
   transcript_.add(Transcript::Direction::client, "<TLS " + std::string(description) + ">");
+  const bool before_greeting = context_.implicit_tls && !tls_active_;
   tls_active_ = true;
   parser_ = ReplyParser{};
   capabilities_ = PeerCapabilities{};
+  if (before_greeting) {
+    phase_ = Phase::greeting;
+    expect({Command::greeting});
+    return;
+  }
   phase_ = Phase::hello;
   send_hello(Command::ehlo);
 }
@@ -506,11 +599,46 @@ void SmtpClientSession::fail_on_malformed_reply(ReplyError error) {
                FailureScope::connection, Ending::drop);
 }
 
+// STARTTLS has its own stricter check (any byte after its 220 is an injection), and nothing
+// after the reply to QUIT matters.
+bool SmtpClientSession::surplus_follows(const PendingReply& pending) const {
+  if (parser_.buffered_bytes() == 0) return false;
+  if (pending.command == Command::starttls || pending.command == Command::quit) return false;
+  // A server may close with 421 at any time (RFC 5321 3.8); that is not a surplus reply.
+  ReplyParser probe = parser_;
+  auto closing = probe.next();
+  return !(closing && *closing && (*closing)->code == 421 && probe.buffered_bytes() == 0);
+}
+
+bool SmtpClientSession::out_of_place(const PendingReply& pending, const SmtpReply& reply) {
+  const bool content =
+      pending.command == Command::end_of_data || pending.command == Command::bdat_last;
+  return content && reply.is_positive() && reply.status && reply.status->subject == 1;
+}
+
+// RFC 5321 4.1.1.4 and RFC 2920 3.1: every reply answers the oldest command without one. A
+// reply that answers none means the pairing cannot be trusted: a reply to the content might
+// belong to RCPT, so nothing in flight counts as delivered.
+void SmtpClientSession::fail_out_of_step(const PendingReply& pending, std::string_view evidence) {
+  protocol_error_ = true;
+  transcript_.add(Transcript::Direction::server, evidence);
+  fail_session(core::Failure::temporary(
+                   451, {4, 5, 0},
+                   host(context_) + " sent a reply that no command asked for (after the " +
+                       std::string(awaited(pending.command)) +
+                       "); replies and commands are out of step, so the outcome is uncertain"),
+               FailureScope::connection, Ending::drop);
+}
+
 core::Failure SmtpClientSession::failure_from(const SmtpReply& reply, Command command) const {
   const int reply_class = reply.code / 100;
   // RFC 5321 4.5.3.1.10: a 552 to RCPT means "too many recipients", to be treated as temporary.
-  // A refused RSET is the connection's trouble, never a reason to bounce the message.
-  const bool permanent = reply_class == 5 && command != Command::rset &&
+  // A refused RSET is the connection's trouble, and refused AUTH a credential or configuration
+  // problem: never a reason to bounce the message.
+  const bool auth = command == Command::auth_plain || command == Command::auth_login ||
+                    command == Command::auth_login_username ||
+                    command == Command::auth_login_password;
+  const bool permanent = reply_class == 5 && command != Command::rset && !auth &&
                          !(command == Command::rcpt && reply.code == 552);
   core::EnhancedStatus status = reply.status.value_or(core::EnhancedStatus{reply_class, 0, 0});
   status.klass = permanent ? 5 : 4;
@@ -536,6 +664,14 @@ void SmtpClientSession::send_hello(Command command) {
   out_ += command == Command::ehlo ? "EHLO " : "HELO ";
   out_ += context_.helo_name;
   record_command(start);
+  expect({command});
+}
+
+void SmtpClientSession::send_secret(std::string_view line, std::string_view shown,
+                                    Command command) {
+  transcript_.add(Transcript::Direction::client, shown);
+  out_ += line;
+  out_ += "\r\n";
   expect({command});
 }
 

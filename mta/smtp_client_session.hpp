@@ -9,8 +9,11 @@
 // dot-stuffing; pipelined with MAIL and RCPT under PIPELINING); its reply applies to every
 // accepted recipient, like the reply to the final dot. Per message it adds DSN parameters when
 // offered (RFC 3461), BODY=8BITMIME or a 7-bit conversion (RFC 6152), and refuses SMTPUTF8 content
-// to a server without SMTPUTF8 (RFC 6531). Every outcome is a value: per-recipient replies, a
-// failure with its scope, and a transcript without message content.
+// to a server without SMTPUTF8 (RFC 6531). With credentials it authenticates after the
+// (last) EHLO with AUTH PLAIN or LOGIN (RFC 4954), and only inside TLS: without TLS it quits
+// with 4.7.4 and sends nothing of them. With implicit TLS (RFC 8314) the handshake comes
+// before the greeting. Every outcome is a value: per-recipient replies, a failure with its
+// scope, and a transcript without message content or secrets.
 #pragma once
 
 #include <cstddef>
@@ -20,6 +23,7 @@
 #include <vector>
 
 #include "core/smtp_status.hpp"
+#include "mta/client_auth.hpp"
 #include "mta/outbound_message.hpp"
 #include "mta/smtp_capabilities.hpp"
 #include "mta/smtp_reply.hpp"
@@ -33,6 +37,17 @@ struct ClientSessionContext {
   std::string remote_name;  // names the server in failure reasons, e.g. "mx.example[192.0.2.1]"
   TlsPolicy tls_policy = TlsPolicy::none;
   bool use_bdat = true;  // delivery.use_bdat: BDAT instead of DATA when CHUNKING is offered
+  std::optional<ClientCredentials> credentials = {};  // AUTH after EHLO, only over TLS
+  bool implicit_tls = false;  // the first step is the handshake, then the greeting (RFC 8314)
+};
+
+// How authentication went on a session that had credentials.
+enum class AuthOutcome {
+  none,         // no credentials, or not reached yet
+  succeeded,    // 235
+  refused,      // the server refused the credentials or the mechanism (535, 534, 538, 454...)
+  unavailable,  // the server offers no AUTH mechanism mxrelay supports
+  needs_tls,    // no TLS on the connection, so the credentials were not sent
 };
 
 class SmtpClientSession {
@@ -75,6 +90,12 @@ class SmtpClientSession {
   bool tls_active() const { return tls_active_; }
   // The connection ended because the TLS handshake failed (RFC 7435 plaintext retry).
   bool tls_failed() const { return tls_failed_; }
+  AuthOutcome auth_outcome() const { return auth_outcome_; }
+  // The server sent a reply no command asked for, or a reply out of its place: the session
+  // ended, and the message in flight (if any) was deferred because its outcome is uncertain.
+  bool protocol_error() const { return protocol_error_; }
+  // The server's reply that refused the credentials (auth_outcome() == refused).
+  const std::optional<SmtpReply>& auth_reply() const { return auth_reply_; }
 
   // Only when ready(). The message must stay alive until message_done.
   void start_message(const OutboundMessage& message);
@@ -97,6 +118,10 @@ class SmtpClientSession {
     ehlo,
     helo,
     starttls,
+    auth_plain,
+    auth_login,
+    auth_login_username,
+    auth_login_password,
     rset,
     mail,
     rcpt,
@@ -122,6 +147,13 @@ class SmtpClientSession {
   void on_helo(const SmtpReply& reply);
   void on_starttls(const SmtpReply& reply);
   void apply_tls_decision(const TlsDecision& decision);
+  // After the EHLO (or HELO) that ends the set-up: AUTH when there are credentials, or ready.
+  void after_hello();
+  void start_auth();
+  void on_auth(Command command, const SmtpReply& reply);
+  void fail_auth(AuthOutcome outcome, core::Failure failure);
+  // Sends a line whose content must not be logged; the transcript shows `shown` instead.
+  void send_secret(std::string_view line, std::string_view shown, Command command);
   // Chooses the body to send (as is or converted to 7 bit); false when the message fails.
   bool prepare_content(const OutboundMessage& message);
   void on_rset(const SmtpReply& reply);
@@ -152,6 +184,12 @@ class SmtpClientSession {
   bool input_ended() const { return eof_ || timed_out_; }
   void lose_connection();
   void fail_on_malformed_reply(ReplyError error);
+  // After the last awaited reply: more bytes than a closing 421 are buffered.
+  bool surplus_follows(const PendingReply& pending) const;
+  // A positive reply to the end of data that carries an addressing status (X.1.Y) answers
+  // MAIL or RCPT, not the content: the replies are out of step.
+  static bool out_of_place(const PendingReply& pending, const SmtpReply& reply);
+  void fail_out_of_step(const PendingReply& pending, std::string_view evidence);
   // A reply that ends the transaction or the session (421, or an unexpected reply class).
   bool ends_session(PendingReply pending, const SmtpReply& reply);
   void fail_session(core::Failure failure, FailureScope scope, Ending ending);
@@ -172,6 +210,9 @@ class SmtpClientSession {
   bool interrupted_body_ = false;  // EOF or timeout while the message content was being sent
   bool tls_active_ = false;
   bool tls_failed_ = false;
+  AuthOutcome auth_outcome_ = AuthOutcome::none;
+  bool protocol_error_ = false;
+  std::optional<SmtpReply> auth_reply_;
 
   std::vector<PendingReply> pending_;
   std::size_t pending_head_ = 0;

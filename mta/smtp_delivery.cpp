@@ -295,9 +295,17 @@ asio::awaitable<void> release_connection(std::unique_ptr<OpenConnection> open,
   co_await quit_connection(*open);
 }
 
-ConnectionKey key_for(const Outbound& out, const resolver::Candidate& candidate, TlsPolicy policy,
+ConnectionKey key_for(const DeliveryRequest& request, const Outbound& out,
+                      const resolver::Candidate& candidate, TlsPolicy policy,
                       const std::string& helo_name) {
-  return {out.destination, candidate.address, candidate.port, policy, helo_name};
+  return {out.destination, candidate.address,    candidate.port,    policy,
+          helo_name,       request.implicit_tls, request.auth_table};
+}
+
+// AUTH refused, or impossible with what the server offers: the credentials or the
+// configuration are at fault, not the address.
+bool auth_failed(AuthOutcome outcome) {
+  return outcome == AuthOutcome::refused || outcome == AuthOutcome::unavailable;
 }
 
 // An idle session for one of the admitted candidates, or a slot for a new connection (a
@@ -314,7 +322,7 @@ asio::awaitable<ConnectionGrant> acquire(const DeliveryRequest& request, const O
                            {}};
   if (reuse_idle)
     for (const auto* candidate : admitted)
-      wanted.keys.push_back(key_for(out, *candidate, policy, helo_name));
+      wanted.keys.push_back(key_for(request, out, *candidate, policy, helo_name));
   auto grant = co_await context.pool().acquire(std::move(wanted));
   co_return grant;
 }
@@ -340,19 +348,37 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
   report.tls.policy = tls_policy;
   auto last_failure =
       core::Failure::temporary(451, {4, 4, 4}, "no delivery candidate could be reached");
+  if (request.credentials && tls_policy == TlsPolicy::none) {
+    report.auth = AuthOutcome::needs_tls;
+    report_failure(
+        request,
+        core::Failure::temporary(451, {4, 7, 4},
+                                 "TLS is required to send the AUTH credentials of [auth." +
+                                     request.auth_table + "], but the transport entry for " +
+                                     out.destination + " has tls = none; not connecting"),
+        report);
+    co_return report;
+  }
   const auto admitted = admitted_candidates(candidates, out.destination, health, report);
 
   auto grant = co_await acquire(request, out, admitted, tls_policy, helo_name, context, true);
   if (auto* reused = std::get_if<std::unique_ptr<OpenConnection>>(&grant)) {
     auto open = std::move(*reused);
-    ++report.connections_reused;
-    auto result = co_await send_message(*open, out.message, config, context.tls_contexts());
+    // Bytes that arrived while it was idle answer no command: the connection is out of step
+    // (or closing) and is not used.
+    std::optional<MessageResult> result;
+    if (open->connection.bytes_waiting() == 0) {
+      ++report.connections_reused;
+      result = co_await send_message(*open, out.message, config, context.tls_contexts());
+      if (open->session.protocol_error()) ++report.protocol_errors;
+    }
     if (result && result->scope != FailureScope::connection) {
       report_outcomes(request, *open, *result, report);
       co_await release_connection(std::move(open), request, config, context);
       co_return report;
     }
-    // The parked connection had died: the message goes once over a fresh connection.
+    // The parked connection had died (or was out of step): the message goes once over a
+    // fresh connection.
     open->connection.close();
     open.reset();
     grant = co_await acquire(request, out, admitted, tls_policy, helo_name, context, false);
@@ -378,8 +404,9 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
     bool fell_back = false;
     for (;;) {
       auto open = std::make_unique<OpenConnection>(
-          std::move(slot), key_for(out, *candidate, tls_policy, helo_name), executor,
-          ClientSessionContext{helo_name, relay, policy, config.use_bdat});
+          std::move(slot), key_for(request, out, *candidate, tls_policy, helo_name), executor,
+          ClientSessionContext{helo_name, relay, policy, config.use_bdat, request.credentials,
+                               request.implicit_tls});
       open->relay = relay;
       open->host = candidate->host;
       open->fell_back = fell_back;
@@ -412,20 +439,30 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
       std::optional<MessageResult> result;
       if (setup == SmtpClientSession::Step::Kind::ready)
         result = co_await send_message(*open, out.message, config, context.tls_contexts());
+      if (open->session.protocol_error()) ++report.protocol_errors;
+      report.auth = open->session.auth_outcome();
+      if (const auto& refusal = open->session.auth_reply()) report.auth_reply = refusal->str();
+      // Refused credentials say nothing about the address's health.
+      const bool credentials_failed = auth_failed(report.auth);
       const auto problem = problem_of(open->session, result);
       const auto& failure = result ? result->failure : open->session.connection_failure();
-      if (problem)
+      if (problem && !credentials_failed)
         health.record_failure(out.destination, candidate->address, *problem,
                               failure ? failure->str() : "connection lost",
                               AddressHealth::Clock::now());
-      else
+      else if (!problem)
         health.record_success(out.destination, candidate->address);
       if (!result || result->scope == FailureScope::connection) {
         if (failure) last_failure = *failure;
         report.transcript = transcript_lines(open->session.transcript());
         open->connection.close();
         slot = std::move(open->slot);
-        if (open->session.tls_failed() && plaintext_retry_allowed(policy)) {
+        if (credentials_failed) {
+          report_failure(request, last_failure, report);
+          co_return report;
+        }
+        if (open->session.tls_failed() && plaintext_retry_allowed(policy) && !request.credentials &&
+            !request.implicit_tls) {
           policy = TlsPolicy::none;
           fell_back = true;
           continue;

@@ -8,8 +8,10 @@
 // DeliveryContext's ConnectionPool: an idle session to the same destination is taken when
 // there is one (and if it turns out dead, the message goes once over a fresh connection),
 // new ones wait for a slot under the limits, and after the message a session that may carry
-// more is parked instead of QUIT. Reports each recipient's outcome, what was said, the TLS
-// used and the connections opened or reused.
+// more is parked instead of QUIT. With credentials every session authenticates (AUTH only
+// over TLS); refused credentials end the attempt at once, costing the address no health.
+// Reports each recipient's outcome, what was said, the TLS used and the connections opened
+// or reused.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -17,6 +19,7 @@
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -66,6 +69,12 @@ struct DeliveryReport {
   unsigned connections_reused = 0;
   // One per new session: verified, unverified, plaintext, fallback or failed.
   std::vector<const char*> tls_outcomes;
+  // With credentials: how AUTH went on the last session (refused and unavailable end the
+  // attempt without trying further addresses: every one would get the same credentials).
+  AuthOutcome auth = AuthOutcome::none;
+  std::string auth_reply;  // the server's refusal, "535 5.7.8 ..."; "" otherwise
+  // Sessions that ended because the server's replies and our commands were out of step.
+  unsigned protocol_errors = 0;
 };
 
 // How a delivery may share connections (the pool is the DeliveryContext's).
@@ -88,6 +97,11 @@ struct DeliveryRequest {
   // both must outlive the delivery.
   resolver::UnboundClient* dns = nullptr;
   const resolver::RouteExplanation* route = nullptr;
+  // The transport entry's [auth.NAME] table and its credentials: AUTH on every session,
+  // sent only over TLS (tls = "none" then fails before connecting, 4.7.4).
+  std::string auth_table = {};
+  std::optional<ClientCredentials> credentials = {};
+  bool implicit_tls = false;  // TLS from the first byte (RFC 8314)
 };
 
 // Client settings not (yet) in conf::DeliveryConfig.

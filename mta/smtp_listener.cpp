@@ -288,8 +288,10 @@ asio::awaitable<void> SmtpListener::serve(tcp::socket socket) {
     if (at == std::string_view::npos) return std::nullopt;
     auto decision =
         resolver::decide_transport(*config, core::canonical_domain(recipient.substr(at + 1)));
-    if (decision.action != conf::TransportAction::reject) return std::nullopt;
-    return core::Failure::permanent(550, {5, 7, 1}, decision.reason);
+    // Refused at RCPT time: a domain with no A-label form, or a transport entry's reject.
+    if (!decision.invalid_domain && decision.action != conf::TransportAction::reject)
+      return std::nullopt;
+    return decision.refusal();
   };
   context.limits.max_message_size = config->server.max_message_size;
   context.limits.max_recipients = config->server.max_recipients;

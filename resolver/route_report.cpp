@@ -73,11 +73,19 @@ const char* verdict_name(const RouteResult& result) {
 }
 
 std::string render_route_text(const RouteExplanation& explanation) {
-  std::string out = "route for " + explanation.domain + "\n";
+  std::string out = "route for " + explanation.domain;
+  if (!explanation.a_label.empty()) out += " (A-label " + explanation.a_label + ")";
+  if (!explanation.u_label.empty()) out += " (U-label " + explanation.u_label + ")";
+  out += "\n";
   if (!explanation.transport.empty())
     out += "transport: " + explanation.transport +
            (explanation.transport_entry.empty() ? "" : " (" + explanation.transport_entry + ")") +
            "\n";
+  if (!explanation.tls.empty())
+    out += "tls: " + explanation.tls + (explanation.implicit_tls ? " (implicit TLS)" : "") + "\n";
+  if (explanation.auth)
+    out += "auth: user \"" + explanation.auth->username + "\" from [auth." +
+           explanation.auth->table + "]; credentials are sent only over TLS\n";
   out += "lookup: " + explanation.lookup_name + (explanation.implicit_mx ? " (implicit MX)" : "") +
          "\n";
   out += "queries:\n";
@@ -120,8 +128,18 @@ std::string render_route_json(const RouteExplanation& explanation) {
     verdict["status"] = failure.status.str();
     verdict["reason"] = failure.reason;
   }
+  boost::json::value auth = nullptr;
+  if (explanation.auth)
+    auth = boost::json::object{{"table", explanation.auth->table},
+                               {"username", explanation.auth->username},
+                               {"tls_required", true}};
   boost::json::object root{{"domain", explanation.domain},
+                           {"domain_a_label", explanation.a_label},
+                           {"domain_u_label", explanation.u_label},
                            {"transport", explanation.transport},
+                           {"tls", explanation.tls},
+                           {"implicit_tls", explanation.implicit_tls},
+                           {"auth", std::move(auth)},
                            {"transport_entry", explanation.transport_entry},
                            {"lookup_name", explanation.lookup_name},
                            {"implicit_mx", explanation.implicit_mx},

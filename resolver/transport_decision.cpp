@@ -1,6 +1,8 @@
 // resolver: transport-map decisions and the DNS lookups they call for.
 #include "transport_decision.hpp"
 
+#include "conf/idna.hpp"
+
 namespace mxrelay::resolver {
 
 namespace {
@@ -14,9 +16,24 @@ std::string address_literal_host(std::string_view domain) {
 }
 }  // namespace
 
+std::optional<core::Failure> TransportDecision::refusal() const {
+  if (invalid_domain) return invalid_domain;
+  switch (action) {
+    case conf::TransportAction::defer:
+      return core::Failure::temporary(451, {4, 3, 2}, reason);
+    case conf::TransportAction::reject:
+      return core::Failure::permanent(550, {5, 7, 1}, reason);
+    case conf::TransportAction::deliver:
+    case conf::TransportAction::hold:
+      break;
+  }
+  return std::nullopt;
+}
+
 TransportDecision decide_transport(const conf::Config& config, std::string_view domain) {
   TransportDecision decision;
   decision.name = std::string(domain);
+  decision.a_label = decision.name;
   decision.port = config.delivery.port;
   decision.tls = config.delivery.tls;
   if (auto literal = address_literal_host(domain); !literal.empty()) {
@@ -24,6 +41,15 @@ TransportDecision decide_transport(const conf::Config& config, std::string_view 
     decision.name = literal;
     decision.matched = "address literal: delivered to that address";
     return decision;
+  }
+  if (auto a_label = conf::to_a_label_domain(domain)) {
+    decision.a_label = std::move(*a_label);
+    decision.name = decision.a_label;
+    decision.u_label = conf::to_u_label_domain(decision.a_label);
+  } else {
+    decision.invalid_domain = core::Failure::permanent(
+        553, {5, 1, 2},
+        "recipient domain is not a valid internationalised domain name (" + a_label.error() + ")");
   }
   auto match = config.transport.explain(domain);
   decision.matched = match.why();
@@ -35,6 +61,9 @@ TransportDecision decide_transport(const conf::Config& config, std::string_view 
   decision.action = entry.action;
   decision.reason = entry.reason;
   decision.auth = entry.auth;
+  if (auto credentials = config.auth.find(entry.auth); credentials != config.auth.end())
+    decision.auth_username = credentials->second.username;
+  decision.implicit_tls = entry.implicit_tls;
   switch (entry.kind) {
     case conf::NextHopKind::recipient_mx:
       break;
@@ -55,13 +84,20 @@ boost::asio::awaitable<RouteExplanation> resolve_route(NextHopResolver& resolver
                                                        std::string domain) {
   // (Not a conditional expression: g++ 12 mishandles co_await inside ?:.)
   RouteExplanation explanation;
-  if (decision.lookup == TransportDecision::Lookup::host)
+  if (decision.invalid_domain)
+    explanation.result = std::unexpected(*decision.invalid_domain);
+  else if (decision.lookup == TransportDecision::Lookup::host)
     explanation = co_await resolver.resolve_host(decision.name, decision.port);
   else
     explanation = co_await resolver.resolve_mx(decision.name, decision.port);
+  if (decision.a_label != domain) explanation.a_label = decision.a_label;
+  if (decision.u_label != domain) explanation.u_label = decision.u_label;
   explanation.domain = std::move(domain);
   explanation.transport = decision.matched;
   explanation.transport_entry = decision.entry_location;
+  explanation.tls = conf::tls_policy_name(decision.tls);
+  explanation.implicit_tls = decision.implicit_tls;
+  if (!decision.auth.empty()) explanation.auth = RouteAuth{decision.auth, decision.auth_username};
   co_return explanation;
 }
 

@@ -1,4 +1,5 @@
-// Tests for to_a_label_domain: U-labels to A-labels, case and trailing dots.
+// Tests for to_a_label_domain (U-labels to A-labels, case and trailing dots) and
+// to_u_label_domain (the display form).
 #include "conf/idna.hpp"
 
 #include <gtest/gtest.h>
@@ -35,6 +36,20 @@ TEST(Idna, RejectsInvalidInternationalisedNames) {
   auto with_nul = to_a_label_domain(std::string_view("b\xc3\xbc\0x.example", 12));
   ASSERT_FALSE(with_nul);
   EXPECT_EQ(with_nul.error(), "contains a NUL character");
+}
+
+TEST(Idna, UnicodeFormForDisplay) {
+  struct Row {
+    const char* input;
+    const char* expected;
+  } rows[] = {
+      {"xn--bcher-kva.example", "bücher.example"},
+      {"Bücher.Example", "bücher.example"},
+      {"example.com", ""},
+      {"xn--zz.example", ""},
+      {"\xe2\x98\x83.example", ""},
+  };
+  for (const auto& row : rows) EXPECT_EQ(to_u_label_domain(row.input), row.expected) << row.input;
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <string>
 
+#include "conf/config_warnings.hpp"
 #include "conf/load_config.hpp"
 
 namespace mxrelay::conf {
@@ -83,6 +84,26 @@ TEST(TransportConfig, EntryDefaults) {
   EXPECT_EQ(entry->action, TransportAction::deliver);
   EXPECT_EQ(entry->reason, "");
   EXPECT_EQ(entry->file, "t.toml");
+}
+
+TEST(TransportConfig, ImplicitTlsDefaultsToVerifyOnPort465) {
+  auto config = parse_ok(R"(
+[transport]
+"a.example" = { host = "smtp.a.example", implicit_tls = true }
+"b.example" = { host = "smtp.b.example:4650", tls = "encrypt", implicit_tls = true }
+"c.example" = { host = "smtp.c.example", implicit_tls = false }
+)");
+  const auto& entries = config.transport.entries();
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_TRUE(entries[0].implicit_tls);
+  EXPECT_EQ(entries[0].tls, TlsPolicy::verify);
+  EXPECT_EQ(entries[0].port, 465);
+  EXPECT_TRUE(entries[1].implicit_tls);
+  EXPECT_EQ(entries[1].tls, TlsPolicy::encrypt);
+  EXPECT_EQ(entries[1].port, 4650);
+  EXPECT_FALSE(entries[2].implicit_tls);
+  EXPECT_EQ(entries[2].tls, TlsPolicy::may);
+  EXPECT_FALSE(entries[2].port);
 }
 
 TEST(TransportConfig, DanePoliciesAreAccepted) {
@@ -271,6 +292,36 @@ TEST_F(TransportFiles, PasswordFileOwnerOnlyIsAcceptedAndItsFirstLineRead) {
     EXPECT_EQ(credentials.password_file, secret);
     EXPECT_EQ(config->transport.match("a.corp.example")->auth, "corp");
   }
+}
+
+TEST_F(TransportFiles, AuthWithoutRequiredTlsIsAWarningNotAnError) {
+  write("relay.pw", "s3cret\n");
+  auto main = write("relay.toml",
+                    "[auth.isp]\nusername = \"relay\"\npassword_file = \"relay.pw\"\n"
+                    "[transport]\n"
+                    "\"none.example\" = { host = \"smtp.isp.example\", auth = \"isp\", tls = "
+                    "\"none\" }\n"
+                    "\"may.example\" = { host = \"smtp.isp.example\", auth = \"isp\" }\n"
+                    "\"encrypt.example\" = { host = \"smtp.isp.example\", auth = \"isp\", tls = "
+                    "\"encrypt\" }\n"
+                    "\"implicit.example\" = { host = \"smtp.isp.example\", auth = \"isp\", "
+                    "implicit_tls = true }\n"
+                    "\"paused.example\" = { host = \"smtp.isp.example\", auth = \"isp\", action = "
+                    "\"hold\" }\n");
+  auto config = load_config(main);
+  ASSERT_TRUE(config) << config.error().front().str();
+  std::vector<std::string> warnings;
+  for (const auto& warning : config_warnings(*config)) warnings.push_back(warning.str());
+  const auto file = main.string();
+  EXPECT_EQ(warnings,
+            (std::vector<std::string>{
+                file + ":5:1: warning: transport entry \"none.example\" uses auth = \"isp\" "
+                       "with tls = \"none\"; credentials are sent only over TLS, so its mail is "
+                       "always deferred (set tls = \"encrypt\" or \"verify\")",
+                file + ":6:1: warning: transport entry \"may.example\" uses auth = \"isp\" "
+                       "with tls = \"may\"; credentials are sent only over TLS, so its mail is "
+                       "deferred whenever the host does not offer STARTTLS (set tls = "
+                       "\"encrypt\" or \"verify\")"}));
 }
 
 TEST_F(TransportFiles, ShippedTransportMapLoads) {

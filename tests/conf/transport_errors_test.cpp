@@ -104,6 +104,18 @@ TEST(TransportErrors, EntryValues) {
        "[transport]\n\"a.example\" = { host = \"h.example\", auth = \"relay\" }\n",
        {"t.toml:2:44: transport.\"a.example\".auth: unknown auth table \"relay\" (define "
         "[auth.relay])"}},
+      {"implicit TLS with opportunistic TLS",
+       "[transport]\n\"a.example\" = { host = \"h.example\", tls = \"may\", implicit_tls = true "
+       "}\n",
+       {"t.toml:2:65: transport.\"a.example\".implicit_tls: needs tls = \"encrypt\" or "
+        "\"verify\" (this entry has tls = \"may\")"}},
+      {"implicit TLS with DANE",
+       "[transport]\n\"a.example\" = { tls = \"dane\", implicit_tls = true }\n",
+       {"t.toml:2:46: transport.\"a.example\".implicit_tls: needs tls = \"encrypt\" or "
+        "\"verify\" (this entry has tls = \"dane\")"}},
+      {"implicit TLS not a boolean",
+       "[transport]\n\"a.example\" = { host = \"h.example\", implicit_tls = \"yes\" }\n",
+       {"t.toml:2:52: transport.\"a.example\".implicit_tls: expected a boolean, got a string"}},
   });
 }
 

@@ -9,7 +9,8 @@ all its peers are printed and its work directory is kept.
 
 Peers: Nsd (authoritative DNS from zone templates in tests/fixtures/zones), FlakyDns
 (flaky_dns.py: SERVFAIL for MX, or silence), SmtpSink (sink.py: aiosmtpd, records every
-connection and message as JSON lines), PostfixSmtpSink (Postfix's smtp-sink, for load) and
+connection, AUTH and message as JSON lines; optionally STARTTLS or implicit TLS, AUTH and
+a raw capture of the wire bytes), PostfixSmtpSink (Postfix's smtp-sink, for load) and
 Mxrelay (the program under test, $MXRELAY_BIN). Senders: send_swaks, send_smtplib.
 Run with /usr/bin/python3 (Debian's aiosmtpd and dnslib).
 """
@@ -386,21 +387,65 @@ class FlakyDns(Fixture):
 class SmtpSink(Fixture):
     """sink.py (aiosmtpd) on every address of `addresses`, all on `port`. `replies` maps a
     stage (greeting, mail, rcpt, data) to the reply to give there instead of accepting,
-    e.g. {"mail": "530 5.7.57 Client not authenticated to send mail"}."""
+    e.g. {"mail": "530 5.7.57 Client not authenticated to send mail"}.
+    tls=(cert, key) offers STARTTLS, or with implicit_tls=True speaks TLS from the first
+    byte; auth=(user, password) requires AUTH before MAIL (offered only under TLS unless
+    auth_without_tls; auth_mechanisms limits the offer, e.g. ["LOGIN"]); raw=True records
+    every byte clients send, before TLS decryption, in raw_path (raw_bytes())."""
 
-    def __init__(self, workdir, name, addresses, port, replies=None):
+    def __init__(self, workdir, name, addresses, port, replies=None, *, tls=None,
+                 implicit_tls=False, auth=None, auth_without_tls=False, auth_mechanisms=None,
+                 raw=False):
         self.name = name
         self.dir = Path(workdir) / f"sink-{name}"
         self.dir.mkdir(parents=True, exist_ok=True)
         self.addresses = [addresses] if isinstance(addresses, str) else list(addresses)
         self.port = port
         self.record_path = self.dir / "events.jsonl"
+        self.raw_path = self.dir / "raw.bin" if raw else None
         argv = [PYTHON, HERE / "sink.py", "--port", port, "--record", self.record_path]
         for address in self.addresses:
             argv += ["--listen", address]
         for stage, reply in (replies or {}).items():
             argv += ["--reply", f"{stage}={reply}"]
+        if tls:
+            argv += ["--tls-cert", tls[0], "--tls-key", tls[1]]
+        if implicit_tls:
+            argv += ["--implicit-tls"]
+        if auth:
+            argv += ["--auth", f"{auth[0]}:{auth[1]}"]
+        if auth_without_tls:
+            argv += ["--auth-without-tls"]
+        if auth_mechanisms:
+            argv += ["--auth-mechanisms", ",".join(auth_mechanisms)]
+        if raw:
+            argv += ["--raw", self.raw_path]
         self.process = Process(name, argv, self.dir / "sink.log")
+
+    def raw_bytes(self):
+        """Everything clients have sent so far (raw=True), as read from the sockets."""
+        if self.raw_path is None:
+            raise AssertionError(f"sink {self.name} was started without raw=True")
+        try:
+            return self.raw_path.read_bytes()
+        except FileNotFoundError:
+            return b""
+
+    def auth_events(self):
+        return self.events("auth")
+
+    def disconnections(self):
+        return self.events("disconnect")
+
+    def wait_for_disconnections(self, count, timeout=20.0):
+        """Blocks until at least `count` client connections have ended; returns them."""
+
+        def enough():
+            self.process.check_running()
+            ended = self.disconnections()
+            return ended if len(ended) >= count else None
+
+        return wait_until(enough, timeout, f"{count} disconnection(s) at sink {self.name}")
 
     def events(self, kind):
         return [r for r in read_json_lines(self.record_path) if r["event"] == kind]

@@ -5,23 +5,46 @@ Listens on one or more loopback addresses on one port and appends one JSON objec
 line to the --record file, each written with a single write(2):
   {"event": "listening", "addresses": [...], "port": N}            once all sockets are bound
   {"event": "connect", "peer": [ip, port], "local": [ip, port]}    every accepted connection
+  {"event": "disconnect", "peer": [ip, port]}                      every connection that ended
+  {"event": "auth", "peer": ..., "mechanism": "PLAIN", "username": ..., "success": bool,
+   "tls": "TLSv1.3" or null}                                        every AUTH attempt (--auth)
   {"event": "message", "peer": ..., "local": ..., "mail_from": ..., "rcpt_tos": [...],
-   "size": N, "data": "..."}                                        every message accepted
+   "size": N, "data": "...", "tls": "TLSv1.3" or null, "auth_username": ... or null,
+   "mail_auth": the MAIL FROM AUTH= parameter or null}              every message accepted
 --reply STAGE=TEXT makes the sink answer TEXT at greeting, mail, rcpt or data instead of
 accepting (a greeting reply also closes the connection), e.g. a trap that answers
 "530 5.7.57 Client not authenticated to send mail". --reply rcpt:ADDRESS=TEXT answers TEXT
-to RCPT TO:<ADDRESS> only (the other recipients are accepted). SIGTERM stops it.
+to RCPT TO:<ADDRESS> only (the other recipients are accepted).
+
+TLS and AUTH, for the smart-host tests:
+  --tls-cert FILE --tls-key FILE  offer STARTTLS with that certificate
+  --implicit-tls                  with the certificate: TLS from the first byte (port 465
+                                  style) on every listening socket, no STARTTLS
+  --auth USER:PASSWORD            offer AUTH (PLAIN and LOGIN) and require it before MAIL
+                                  (530 5.7.0); only USER with PASSWORD succeeds, anything
+                                  else gets 535 5.7.8. Offered only under TLS unless
+  --auth-without-tls              AUTH is offered and accepted in plaintext as well
+  --auth-mechanisms LIST          the mechanisms to offer, comma-separated (PLAIN,LOGIN)
+  --raw FILE                      append every byte clients send on any TCP connection, as
+                                  read from the socket (before TLS decryption), to FILE
+SIGTERM stops it.
 """
 
 import argparse
 import asyncio
 import json
 import os
+import re
 import signal
+import socket
+import ssl
+import warnings
 
-from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import SMTP, AuthResult
 
 STAGES = ("greeting", "mail", "rcpt", "data")
+MECHANISMS = ("PLAIN", "LOGIN")
+MAIL_AUTH_PARAMETER = re.compile(r"\s+AUTH=(\S*)", re.IGNORECASE)
 
 
 class Recorder:
@@ -34,8 +57,67 @@ class Recorder:
         os.write(self._fd, (json.dumps(event) + "\n").encode())
 
 
+class RawTap:
+    """Appends bytes to a file (O_APPEND, one write per read from a socket)."""
+
+    def __init__(self, path):
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+
+    def __call__(self, data):
+        if data:
+            os.write(self._fd, data)
+
+
+class TappedSocket(socket.socket):
+    """An accepted connection whose every received byte is also given to `tap`. asyncio's
+    transports read with recv() or recv_into(), whatever protocol (plain, TLS after STARTTLS,
+    implicit TLS) sits on top, so this sees the wire bytes."""
+
+    tap = None
+
+    def recv(self, bufsize, flags=0):
+        data = super().recv(bufsize, flags)
+        if self.tap:
+            self.tap(data)
+        return data
+
+    def recv_into(self, buffer, nbytes=0, flags=0):
+        count = super().recv_into(buffer, nbytes, flags)
+        if self.tap and count:
+            self.tap(bytes(memoryview(buffer)[:count]))
+        return count
+
+
+class Listener(socket.socket):
+    """A listening socket whose accepted connections are TappedSockets sharing its tap."""
+
+    tap = None
+
+    def accept(self):
+        fd, address = self._accept()
+        connection = TappedSocket(self.family, self.type, self.proto, fileno=fd)
+        connection.tap = self.tap
+        return connection, address
+
+
+def listen(address, port, tap):
+    listener = Listener(socket.AF_INET, socket.SOCK_STREAM)
+    listener.tap = tap
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((address, port))
+    listener.listen(100)
+    listener.setblocking(False)
+    return listener
+
+
 def endpoint(address):
     return [address[0], address[1]] if address else None
+
+
+def tls_version(transport):
+    """The TLS version of the transport's session, or None in plaintext."""
+    ssl_object = transport.get_extra_info("ssl_object") if transport else None
+    return ssl_object.version() if ssl_object else None
 
 
 class Handler:
@@ -65,6 +147,7 @@ class Handler:
         if "data" in self._replies:
             return self._replies["data"]
         content = envelope.original_content or b""
+        login = getattr(session.auth_data, "login", None) if session.authenticated else None
         self._recorder.write(
             event="message",
             peer=endpoint(session.peer),
@@ -73,16 +156,43 @@ class Handler:
             rcpt_tos=list(envelope.rcpt_tos),
             size=len(content),
             data=content.decode("utf-8", errors="replace"),
+            tls=tls_version(server.transport),
+            auth_username=login.decode("utf-8", errors="replace") if login else None,
+            mail_auth=getattr(envelope, "mail_auth", None),
         )
         return "250 2.0.0 Ok: stored"
 
 
-class RecordingSMTP(SMTP):
-    """aiosmtpd's SMTP protocol that records each new connection (not the STARTTLS restart)."""
+class Authenticator:
+    """aiosmtpd authenticator: one user with one password; records every attempt."""
 
-    def __init__(self, recorder, *args, **kwargs):
+    def __init__(self, recorder, username, password):
+        self._recorder = recorder
+        self._username = username.encode()
+        self._password = password.encode()
+
+    def __call__(self, server, session, envelope, mechanism, auth_data):
+        success = (auth_data.login, auth_data.password) == (self._username, self._password)
+        self._recorder.write(
+            event="auth",
+            peer=endpoint(session.peer),
+            mechanism=mechanism,
+            username=auth_data.login.decode("utf-8", errors="replace"),
+            success=success,
+            tls=tls_version(server.transport),
+        )
+        # handled=False: aiosmtpd answers a failure with 535 5.7.8 itself.
+        return AuthResult(success=success, handled=False, auth_data=auth_data)
+
+
+class RecordingSMTP(SMTP):
+    """aiosmtpd's SMTP protocol that records each new connection (not the STARTTLS restart)
+    and its end, and takes RFC 4954's MAIL FROM AUTH= parameter when it offers AUTH."""
+
+    def __init__(self, recorder, *args, accept_mail_auth=False, **kwargs):
         super().__init__(*args, **kwargs)
         self._recorder = recorder
+        self._accept_mail_auth = accept_mail_auth
 
     def connection_made(self, transport):
         if self.transport is None:
@@ -92,6 +202,19 @@ class RecordingSMTP(SMTP):
                 local=endpoint(transport.get_extra_info("sockname")),
             )
         super().connection_made(transport)
+
+    def connection_lost(self, error):
+        if self.session is not None:
+            self._recorder.write(event="disconnect", peer=endpoint(self.session.peer))
+        super().connection_lost(error)
+
+    async def smtp_MAIL(self, arg):
+        if self._accept_mail_auth and arg:
+            match = MAIL_AUTH_PARAMETER.search(arg)
+            if match:
+                arg = arg[: match.start()] + arg[match.end():]
+                self.envelope.mail_auth = match.group(1)
+        await super().smtp_MAIL(arg)
 
 
 def greeting_refuser(recorder, reply):
@@ -111,16 +234,47 @@ def greeting_refuser(recorder, reply):
     return serve
 
 
+def server_tls_context(args):
+    if not args.tls_cert:
+        return None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(args.tls_cert, args.tls_key)
+    return context
+
+
+def smtp_options(args, recorder):
+    """Keyword arguments of RecordingSMTP for the TLS and AUTH flags, and the TLS context
+    of the listening sockets (implicit TLS) or None."""
+    context = server_tls_context(args)
+    options = {}
+    if not args.implicit_tls:
+        options["tls_context"] = context
+    if args.auth:
+        username, _, password = args.auth.partition(":")
+        options.update(
+            auth_required=True,
+            # Under implicit TLS aiosmtpd does not know the session is encrypted.
+            auth_require_tls=not (args.auth_without_tls or args.implicit_tls),
+            authenticator=Authenticator(recorder, username, password),
+            auth_exclude_mechanism=[m for m in MECHANISMS if m not in args.auth_mechanisms],
+            accept_mail_auth=True,
+        )
+    return options, context if args.implicit_tls else None
+
+
 async def serve(args):
     loop = asyncio.get_running_loop()
     recorder = Recorder(args.record)
+    tap = RawTap(args.raw) if args.raw else None
     replies = dict(args.reply)
     handler = Handler(recorder, replies)
+    options, listener_tls = smtp_options(args, recorder)
     servers = []
     for address in args.listen:
+        sock = listen(address, args.port, tap)
         if "greeting" in replies:
             server = await asyncio.start_server(
-                greeting_refuser(recorder, replies["greeting"]), address, args.port
+                greeting_refuser(recorder, replies["greeting"]), sock=sock, ssl=listener_tls
             )
         else:
             server = await loop.create_server(
@@ -131,9 +285,10 @@ async def serve(args):
                     enable_SMTPUTF8=True,
                     data_size_limit=None,
                     loop=loop,
+                    **options,
                 ),
-                address,
-                args.port,
+                sock=sock,
+                ssl=listener_tls,
             )
         servers.append(server)
     stopped = asyncio.Event()
@@ -154,6 +309,19 @@ def stage_reply(text):
     return stage, reply
 
 
+def user_password(text):
+    if ":" not in text or not text.partition(":")[0]:
+        raise argparse.ArgumentTypeError("expected USER:PASSWORD")
+    return text
+
+
+def mechanism_list(text):
+    mechanisms = [m.strip().upper() for m in text.split(",") if m.strip()]
+    if not mechanisms or any(m not in MECHANISMS for m in mechanisms):
+        raise argparse.ArgumentTypeError(f"expected a comma-separated subset of {MECHANISMS}")
+    return mechanisms
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--listen", action="append", required=True, help="address (repeatable)")
@@ -161,7 +329,26 @@ def main():
     parser.add_argument("--record", required=True, help="JSON-lines file of events")
     parser.add_argument("--hostname", default="sink.mxrelay-test.example")
     parser.add_argument("--reply", type=stage_reply, action="append", default=[])
-    asyncio.run(serve(parser.parse_args()))
+    parser.add_argument("--tls-cert", help="certificate (PEM): offer STARTTLS")
+    parser.add_argument("--tls-key", help="private key (PEM) of --tls-cert")
+    parser.add_argument("--implicit-tls", action="store_true",
+                        help="TLS from the first byte instead of STARTTLS")
+    parser.add_argument("--auth", type=user_password, help="USER:PASSWORD: require AUTH")
+    parser.add_argument("--auth-without-tls", action="store_true",
+                        help="offer and accept AUTH in plaintext too")
+    parser.add_argument("--auth-mechanisms", type=mechanism_list, default=list(MECHANISMS),
+                        help="comma-separated AUTH mechanisms to offer (PLAIN,LOGIN)")
+    parser.add_argument("--raw", help="file that gets every byte received from clients")
+    args = parser.parse_args()
+    if bool(args.tls_cert) != bool(args.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
+    if args.implicit_tls and not args.tls_cert:
+        parser.error("--implicit-tls needs --tls-cert and --tls-key")
+    if (args.auth_without_tls or args.auth_mechanisms != list(MECHANISMS)) and not args.auth:
+        parser.error("--auth-without-tls and --auth-mechanisms need --auth")
+    # aiosmtpd warns about AUTH without TLS; here it is on purpose.
+    warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
+    asyncio.run(serve(args))
 
 
 if __name__ == "__main__":

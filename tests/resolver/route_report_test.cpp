@@ -53,6 +53,29 @@ TEST(RouteReportText, FailureVerdicts) {
   EXPECT_STREQ(verdict_name(explanation.result), "bounce");
 }
 
+TEST(RouteReportText, ShowsBothDomainFormsTlsAndCredentialsWithoutPassword) {
+  auto explanation = delivered();
+  explanation.domain = "bücher.example";
+  explanation.a_label = "xn--bcher-kva.example";
+  explanation.tls = "verify";
+  explanation.implicit_tls = true;
+  explanation.auth = RouteAuth{"isp", "relay@corp.example"};
+  auto text = render_route_text(explanation);
+  for (const char* fact :
+       {"route for bücher.example (A-label xn--bcher-kva.example)", "tls: verify (implicit TLS)",
+        "auth: user \"relay@corp.example\" from [auth.isp]; credentials are sent only over TLS"})
+    EXPECT_NE(text.find(fact), std::string::npos) << fact << "\n" << text;
+  auto root = boost::json::parse(render_route_json(explanation)).as_object();
+  EXPECT_EQ(root.at("domain_a_label").as_string(), "xn--bcher-kva.example");
+  EXPECT_EQ(root.at("tls").as_string(), "verify");
+  EXPECT_TRUE(root.at("implicit_tls").as_bool());
+  const auto& auth = root.at("auth").as_object();
+  EXPECT_EQ(auth.at("table").as_string(), "isp");
+  EXPECT_EQ(auth.at("username").as_string(), "relay@corp.example");
+  EXPECT_TRUE(auth.at("tls_required").as_bool());
+  EXPECT_TRUE(boost::json::parse(render_route_json(delivered())).as_object().at("auth").is_null());
+}
+
 TEST(RouteReportJson, ParsesBackWithAllFields) {
   auto root = boost::json::parse(render_route_json(delivered())).as_object();
   EXPECT_EQ(root.at("domain").as_string(), "outlook.com");

@@ -3,6 +3,11 @@
 #include "resolver/transport_decision.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
 
 #include "conf/load_config.hpp"
 
@@ -76,6 +81,89 @@ TEST(TransportDecision, ExplainsTheMatchAndWhereTheEntryIs) {
   auto other = decide_transport(config, "example.org");
   EXPECT_TRUE(other.entry_location.empty());
   EXPECT_FALSE(other.matched.empty());
+}
+
+TEST(TransportDecision, InternationalisedDomainsAreResolvedAsALabels) {
+  auto config = config_with_map();
+  struct Row {
+    const char* domain;
+    const char* name;
+    const char* a_label;
+    const char* u_label;
+  } rows[] = {
+      {"bücher.example", "xn--bcher-kva.example", "xn--bcher-kva.example", "bücher.example"},
+      {"xn--bcher-kva.example", "xn--bcher-kva.example", "xn--bcher-kva.example", "bücher.example"},
+      {"example.org", "example.org", "example.org", ""},
+  };
+  for (const auto& row : rows) {
+    auto decision = decide_transport(config, row.domain);
+    EXPECT_EQ(decision.name, row.name) << row.domain;
+    EXPECT_EQ(decision.a_label, row.a_label) << row.domain;
+    EXPECT_EQ(decision.u_label, row.u_label) << row.domain;
+    EXPECT_FALSE(decision.refusal()) << row.domain;
+  }
+}
+
+TEST(TransportDecision, DomainWithoutAnALabelIsA553Refusal) {
+  auto config = config_with_map();
+  for (const char* domain : {"\xe2\x98\x83.example",
+                             "a\xe2\x80\x8d"
+                             "b.example",
+                             "b\xff.example"}) {
+    auto decision = decide_transport(config, domain);
+    ASSERT_TRUE(decision.invalid_domain) << domain;
+    auto refusal = decision.refusal();
+    ASSERT_TRUE(refusal) << domain;
+    EXPECT_TRUE(refusal->is_permanent());
+    EXPECT_EQ(refusal->reply_code, 553);
+    EXPECT_EQ(refusal->status.str(), "5.1.2");
+    EXPECT_NE(refusal->reason.find("not a valid internationalised domain name"), std::string::npos)
+        << refusal->reason;
+  }
+}
+
+TEST(TransportDecision, RefusalFollowsTheAction) {
+  auto config = conf::parse_config(R"(
+[transport]
+"later.example" = { action = "defer", reason = "not yet" }
+"never.example" = { action = "reject", reason = "not here" }
+"held.example" = { action = "hold" }
+)",
+                                   "test.toml");
+  ASSERT_TRUE(config);
+  auto later = decide_transport(*config, "later.example").refusal();
+  ASSERT_TRUE(later);
+  EXPECT_EQ(later->str(), "451 4.3.2 not yet");
+  auto never = decide_transport(*config, "never.example").refusal();
+  ASSERT_TRUE(never);
+  EXPECT_EQ(never->str(), "550 5.7.1 not here");
+  EXPECT_FALSE(decide_transport(*config, "held.example").refusal());
+  EXPECT_FALSE(decide_transport(*config, "other.example").refusal());
+}
+
+TEST(TransportDecision, CarriesTheAuthUserAndImplicitTlsButNoPassword) {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("mxrelay-decision-test-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "isp.pw") << "s3cret\n";
+  std::filesystem::permissions(
+      dir / "isp.pw", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  std::ofstream(dir / "relay.toml") << R"(
+[auth.isp]
+username = "relay@corp.example"
+password_file = "isp.pw"
+[transport]
+"*" = { host = "smtp.isp.example", auth = "isp", implicit_tls = true }
+)";
+  auto config = conf::load_config(dir / "relay.toml");
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(config) << config.error().front().str();
+  auto decision = decide_transport(*config, "any.example");
+  EXPECT_EQ(decision.auth, "isp");
+  EXPECT_EQ(decision.auth_username, "relay@corp.example");
+  EXPECT_TRUE(decision.implicit_tls);
+  EXPECT_EQ(decision.port, 465);
+  EXPECT_EQ(decision.tls, conf::TlsPolicy::verify);
 }
 
 }  // namespace
