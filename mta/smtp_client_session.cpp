@@ -164,9 +164,9 @@ SmtpClientSession::Step SmtpClientSession::next() {
         continue;
       }
       if (!awaiting_reply() && surplus_follows(pending)) {
-        fail_out_of_step(
-            pending, "<surplus data after the " + std::string(awaited(pending.command)) + ": " +
-                         std::to_string(parser_.buffered_bytes()) + " bytes no command asked for>");
+        fail_out_of_step(pending, "<surplus data after " + std::string(awaited(pending.command)) +
+                                      ": " + std::to_string(parser_.buffered_bytes()) +
+                                      " bytes no command asked for>");
         continue;
       }
       handle(pending, std::move(**parsed));
@@ -624,7 +624,7 @@ void SmtpClientSession::fail_out_of_step(const PendingReply& pending, std::strin
   transcript_.add(Transcript::Direction::server, evidence);
   fail_session(core::Failure::temporary(
                    451, {4, 5, 0},
-                   host(context_) + " sent a reply that no command asked for (after the " +
+                   host(context_) + " sent a reply that no command asked for (after " +
                        std::string(awaited(pending.command)) +
                        "); replies and commands are out of step, so the outcome is uncertain"),
                FailureScope::connection, Ending::drop);
