@@ -1,5 +1,5 @@
 // mta: Prometheus metric families and the resolver observer.
-#include "metrics.hpp"
+#include "mta/metrics.hpp"
 
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>

@@ -1,5 +1,5 @@
 // mta: construction, signal handling and configuration reload of a running relay.
-#include "relay.hpp"
+#include "mta/relay.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -14,7 +14,6 @@
 #include "conf/load_config.hpp"
 #include "core/log_line.hpp"
 #include "resolver/unbound_client.hpp"
-#include "settings_from_config.hpp"
 
 namespace mxrelay::mta {
 
@@ -51,6 +50,17 @@ std::vector<std::string> listen_addresses(const conf::Config& config) {
   for (const auto& endpoint : config.server.listen) out.push_back(endpoint.str());
   return out;
 }
+
+// The keys that a reload cannot apply (bound sockets, the open spool), where they changed.
+std::vector<const char*> restart_only_changes(const conf::Config& running,
+                                              const conf::Config& loaded) {
+  std::vector<const char*> out;
+  if (listen_addresses(running) != listen_addresses(loaded)) out.push_back("server.listen");
+  if (running.queue.dir != loaded.queue.dir) out.push_back("queue.dir");
+  if (running.metrics.listen != loaded.metrics.listen) out.push_back("metrics.listen");
+  return out;
+}
+
 // The keys of the transport entries that authenticate (the auth failure metric's labels).
 std::vector<std::string> auth_transports(const conf::Config& config) {
   std::vector<std::string> keys;
@@ -72,23 +82,23 @@ Relay::Relay(std::filesystem::path config_file, conf::Config config)
     : config_file_(std::move(config_file)),
       config_(std::make_shared<const conf::Config>(std::move(config))),
       spool_(config_->queue.dir, &metrics_),
-      engine_(io_, config_, spool_, make_next_hop_resolver(io_.get_executor(), *config_, &metrics_),
-              metrics_, disk_, delivery_settings(*config_)),
-      listener_(
-          io_, config_, spool_, disk_, metrics_,
-          [this](queue::Envelope envelope, std::uint64_t size) {
-            engine_.enqueue(std::move(envelope), size);
-          },
-          listener_settings(*config_)),
-      control_(io_, engine_, control_socket_path(config_->queue.dir), [this] { return reload(); }),
+      queue_runner_(io_, config_, spool_,
+                    make_next_hop_resolver(io_.get_executor(), *config_, &metrics_), metrics_,
+                    disk_),
+      listener_(io_, config_, spool_, disk_, metrics_,
+                [this](queue::Envelope envelope, std::uint64_t size) {
+                  queue_runner_.enqueue(std::move(envelope), size);
+                }),
+      control_(io_, queue_runner_, control_socket_path(config_->queue.dir),
+               [this] { return reload(); }),
       signals_(io_, SIGTERM, SIGINT, SIGHUP) {
   core::set_log_format(config_->log.format);
   metrics_.declare_auth_transports(auth_transports(*config_));
   if (!config_->metrics.listen.empty()) metrics_.expose(config_->metrics.listen);
-  engine_.recover();
+  queue_runner_.recover();
   control_.start();
   listener_.start();
-  engine_.start();
+  queue_runner_.start();
 }
 
 void Relay::wait_for_signals() {
@@ -112,12 +122,14 @@ asio::awaitable<void> Relay::shut_down(int signal) {
       .emit();
   listener_.stop();
   control_.stop();
-  engine_.stop();
+  queue_runner_.stop();
   co_await wait_while(
-      [this] { return listener_.sessions_in_flight() > 0 || engine_.attempts_in_flight() > 0; },
+      [this] {
+        return listener_.sessions_in_flight() > 0 || queue_runner_.attempts_in_flight() > 0;
+      },
       Clock::now() + grace);
   const auto sessions_aborted = listener_.abort_sessions();
-  const auto attempts_abandoned = engine_.attempts_in_flight();
+  const auto attempts_abandoned = queue_runner_.attempts_in_flight();
   co_await wait_while([this] { return listener_.sessions_in_flight() > 0; },
                       Clock::now() + kAbortedSessionsClose);
   core::LogLine("stopped")
@@ -165,16 +177,15 @@ std::expected<void, std::vector<std::string>> Relay::reload() {
     core::LogLine("reload").kv("result", "rejected").kv("error", e.what()).emit();
     return std::unexpected(std::vector<std::string>{e.what()});
   }
-  if (listen_addresses(*config) != listen_addresses(*config_) ||
-      config->queue.dir != config_->queue.dir || config->metrics.listen != config_->metrics.listen)
+  for (const auto* key : restart_only_changes(*config_, *config))
     core::LogLine("reload_warning")
-        .kv("detail",
-            "server.listen, queue.dir and metrics.listen changes take effect only after a restart")
+        .kv("key", key)
+        .kv("detail", std::string(key) + " changed; the change takes effect only after a restart")
         .emit();
   config_ = config;
   core::set_log_format(config->log.format);
-  engine_.reconfigure(config, std::move(next_hop));
-  listener_.reconfigure(config, listener_settings(*config));
+  queue_runner_.reconfigure(config, std::move(next_hop));
+  listener_.reconfigure(config);
   metrics_.declare_auth_transports(auth_transports(*config));
   metrics_.config_reloaded(true);
   core::LogLine("reload").kv("result", "ok").kv("config", config_file_.string()).emit();

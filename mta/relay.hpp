@@ -16,12 +16,12 @@
 #include <vector>
 
 #include "conf/config.hpp"
-#include "delivery_engine.hpp"
-#include "metrics.hpp"
+#include "mta/control/control_server.hpp"
+#include "mta/inbound/smtp_listener.hpp"
+#include "mta/metrics.hpp"
+#include "mta/queue_runner/queue_runner.hpp"
 #include "queue/spool.hpp"
-#include "queue_control.hpp"
 #include "resolver/next_hop_resolver.hpp"
-#include "smtp_listener.hpp"
 
 namespace mxrelay::mta {
 
@@ -52,9 +52,9 @@ class Relay {
   boost::asio::thread_pool disk_{2};
   Metrics metrics_;
   queue::Spool spool_;
-  DeliveryEngine engine_;
+  QueueRunner queue_runner_;
   SmtpListener listener_;
-  QueueControl control_;
+  ControlServer control_;
   boost::asio::signal_set signals_;
 };
 

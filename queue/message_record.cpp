@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <stdexcept>
 
 #include "checksum.hpp"
 
@@ -187,7 +188,21 @@ std::expected<DecodedRecord, std::string> decode_record(std::string_view bytes) 
   return DecodedRecord{std::move(header->envelope), payload.substr(header->body_offset)};
 }
 
+const char* to_string(RecipientState state) {
+  switch (state) {
+    case RecipientState::pending:
+      return "pending";
+    case RecipientState::delivered:
+      return "delivered";
+    case RecipientState::failed:
+      return "failed";
+  }
+  return "pending";
+}
+
 std::string encode_recipient_outcome(const RecipientOutcome& outcome) {
+  if (outcome.state == RecipientState::pending)
+    throw std::logic_error("the recipient log holds only final states");
   std::string out = std::to_string(outcome.index);
   out += outcome.state == RecipientState::delivered ? " delivered " : " failed ";
   for (char c : outcome.detail) out += (c == '\n' || c == '\r' || c == '\0') ? ' ' : c;

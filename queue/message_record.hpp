@@ -62,9 +62,12 @@ struct RecordHeader {
 };
 std::expected<RecordHeader, std::string> decode_record_header(std::string_view bytes);
 
-// Final state of one recipient, as appended to the recipient log.
-enum class RecipientState { delivered, failed };
+// The state of one recipient of a queued message. The recipient log holds only the final
+// ones (delivered, failed); a recipient without a line is pending.
+enum class RecipientState { pending, delivered, failed };
+const char* to_string(RecipientState state);
 
+// One line of the recipient log.
 struct RecipientOutcome {
   std::size_t index = 0;  // position in Envelope::recipients
   RecipientState state = RecipientState::delivered;

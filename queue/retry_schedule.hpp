@@ -4,11 +4,17 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <vector>
 
 namespace mxrelay::queue {
 
 using Clock = std::chrono::system_clock;
+
+// Whole seconds since the Unix epoch (the spool's and the reports' time stamps).
+inline std::int64_t to_unix(Clock::time_point when) {
+  return std::chrono::duration_cast<std::chrono::seconds>(when.time_since_epoch()).count();
+}
 
 // Delay after the n-th consecutive failed attempt (n >= 1): intervals[n-1], the last
 // interval repeating. `unit_random` in [0, 1) spreads it by up to ±10 % so that messages

@@ -27,12 +27,15 @@ struct Failure {
   int reply_code = 451;  // the SMTP code this maps to, e.g. 451, 554, 556
   EnhancedStatus status{4, 0, 0};
   std::string reason;
+  // The remote server's reply when the failure is its answer ("550 5.1.1 No such user"), for
+  // the DSN's Diagnostic-Code; "" when the failure is ours (DNS, policy, a timeout).
+  std::string remote_reply = {};
 
   static Failure temporary(int code, EnhancedStatus status, std::string reason) {
-    return {Kind::temporary, code, status, std::move(reason)};
+    return {Kind::temporary, code, status, std::move(reason), {}};
   }
   static Failure permanent(int code, EnhancedStatus status, std::string reason) {
-    return {Kind::permanent, code, status, std::move(reason)};
+    return {Kind::permanent, code, status, std::move(reason), {}};
   }
   bool is_permanent() const { return kind == Kind::permanent; }
   // "451 4.4.3 reason"

@@ -1,0 +1,157 @@
+// mta/outbound: one destination's delivery: back-off, route, candidates (see delivery_agent.hpp).
+#include "mta/outbound/delivery_agent.hpp"
+
+#include "core/log_line.hpp"
+#include "queue/retry_schedule.hpp"
+
+namespace mxrelay::mta {
+
+namespace {
+std::chrono::system_clock::time_point wall_clock(std::chrono::steady_clock::time_point when) {
+  return std::chrono::system_clock::now() +
+         std::chrono::duration_cast<std::chrono::system_clock::duration>(
+             when - std::chrono::steady_clock::now());
+}
+}  // namespace
+
+DeliveryAgent::DeliveryAgent(boost::asio::any_io_executor executor, Metrics& metrics,
+                             const conf::DeliveryConfig& config)
+    : executor_(std::move(executor)), metrics_(metrics), context_(config) {
+  context_.pool().set_observer([this](const std::string& label, std::size_t open) {
+    metrics_.set_destination_connections(label, static_cast<double>(open));
+  });
+}
+
+boost::asio::awaitable<DestinationOutcome> DeliveryAgent::deliver(
+    const conf::Config& config, resolver::NextHopResolver& resolver, DestinationRequest request) {
+  DestinationOutcome out;
+  const auto destination = destination_of(config, request.decision, request.domain);
+  if (const auto backoff_end =
+          context_.backoff().backed_off_until(destination.name, std::chrono::steady_clock::now())) {
+    out.backed_off_until = wall_clock(*backoff_end);
+    out.backoff_reason =
+        "destination " + destination.name + " is backed off after repeated failures";
+    co_return out;
+  }
+  auto route = co_await resolver::resolve_route(resolver, request.decision, request.domain);
+  if (!route.result) {
+    for (auto index : request.recipients)
+      out.recipients.push_back(queue::DeliveryOutcome::from_failure(index, route.result.error()));
+    co_return out;
+  }
+  const auto& helo =
+      config.delivery.helo_name.empty() ? config.server.hostname : config.delivery.helo_name;
+  if (destination.limits.label != "mx")
+    destination_labels_.insert_or_assign(destination.name, destination.limits.label);
+  DeliveryRequest delivery{request.envelope,    request.recipients, request.body, destination.name,
+                           &destination.limits, &resolver.dns(),    &route};
+  if (const auto auth = config.auth.find(request.decision.auth); auth != config.auth.end()) {
+    delivery.auth_table = request.decision.auth;
+    delivery.credentials = ClientCredentials{auth->second.username, auth->second.password};
+  }
+  delivery.implicit_tls = request.decision.implicit_tls;
+  auto report = co_await mta::deliver(executor_, *route.result, delivery, config.delivery, helo,
+                                      context_, request.decision.tls);
+  count(report);
+  note_destination_outcome(destination, report);
+  log(request, destination, delivery, report);
+  for (const auto& line : report.transcript) out.transcript += line + "\n";
+  out.recipients = std::move(report.recipients);
+  co_return out;
+}
+
+DeliveryAgent::Destination DeliveryAgent::destination_of(
+    const conf::Config& config, const resolver::TransportDecision& decision,
+    const std::string& domain) {
+  Destination out;
+  out.name = decision.name;  // the recipient domain's A-label for recipient_mx
+  out.limits.label = "mx";
+  out.limits.per_destination = config.delivery.max_connections_per_destination;
+  out.limits.total = config.delivery.max_connections;
+  out.limits.max_messages_per_connection = config.delivery.max_messages_per_connection;
+  out.limits.idle_time = config.delivery.connection_idle_time;
+  const auto* entry = decision.entry_location.empty() ? nullptr : config.transport.match(domain);
+  if (entry) {
+    out.limits.label = entry->key;
+    if (entry->max_connections) out.limits.per_destination = *entry->max_connections;
+  }
+  return out;
+}
+
+void DeliveryAgent::note_destination_outcome(const Destination& destination,
+                                             const DeliveryReport& report) {
+  auto& backoff = context_.backoff();
+  if (!report.destination_failed) {
+    backoff.record_success(destination.name);
+    return;
+  }
+  const auto until = backoff.record_failure(destination.name, std::chrono::steady_clock::now());
+  if (!until) return;
+  core::LogLine("destination_backoff")
+      .kv("domain", destination.name)
+      .kv("until", static_cast<long long>(queue::to_unix(wall_clock(*until))))
+      .kv("reason", report.recipients.empty() ? std::string() : report.recipients.front().reason)
+      .emit();
+}
+
+void DeliveryAgent::count(const DeliveryReport& report) {
+  for (unsigned i = 0; i < report.connections_opened; ++i) {
+    metrics_.outbound_connection(false);
+    metrics_.session_opened("outbound");
+  }
+  for (unsigned i = 0; i < report.connections_reused; ++i) metrics_.outbound_connection(true);
+  const std::string policy(to_string(report.tls.policy));
+  for (const auto* outcome : report.tls_outcomes) metrics_.outbound_tls(policy.c_str(), outcome);
+  for (unsigned i = 0; i < report.protocol_errors; ++i) metrics_.outbound_protocol_error();
+}
+
+void DeliveryAgent::log(const DestinationRequest& request, const Destination& destination,
+                        const DeliveryRequest& delivery, const DeliveryReport& report) {
+  const auto& id = request.envelope.id;
+  if (report.auth == AuthOutcome::refused || report.auth == AuthOutcome::unavailable) {
+    metrics_.outbound_auth_failure(destination.limits.label);
+    core::LogLine("outbound_auth_failed")
+        .kv("queue_id", id)
+        .kv("transport", destination.limits.label)
+        .kv("relay", report.remote.relay())
+        .kv("sasl_username", delivery.credentials->username)
+        .kv("reply",
+            report.auth_reply.empty() ? report.recipients.front().reason : report.auth_reply)
+        .emit();
+  }
+  for (const auto& skipped : report.skipped)
+    core::LogLine("address_skipped")
+        .kv("queue_id", id)
+        .kv("domain", request.domain)
+        .kv("detail", skipped)
+        .emit();
+  if (report.tls.used || report.tls.fell_back)
+    core::LogLine("tls")
+        .kv("queue_id", id)
+        .kv("relay", report.remote.relay())
+        .kv("policy", to_string(report.tls.policy))
+        .kv("version", report.tls.version)
+        .kv("cipher", report.tls.cipher)
+        .kv("verification", report.tls.verification)
+        .kv("fell_back", report.tls.fell_back ? "yes" : "no")
+        .emit();
+}
+
+std::vector<UnhealthyAddress> DeliveryAgent::unhealthy_addresses() const {
+  return context_.health().unhealthy(AddressHealth::Clock::now());
+}
+
+std::unordered_map<std::string, double> DeliveryAgent::unhealthy_by_label() const {
+  std::unordered_map<std::string, double> by_label;
+  for (const auto& unhealthy : unhealthy_addresses()) {
+    const auto label = destination_labels_.find(unhealthy.destination);
+    ++by_label[label == destination_labels_.end() ? std::string("mx") : label->second];
+  }
+  return by_label;
+}
+
+void DeliveryAgent::close_idle() {
+  context_.pool().close_idle();
+}
+
+}  // namespace mxrelay::mta

@@ -1,0 +1,86 @@
+// mta/outbound: the delivery engine. Takes one delivery request (a message, the recipients
+// of one destination, the transport decision already made for them) and returns one typed
+// outcome per recipient: the destination's back-off is checked first, then the next hop is
+// resolved (strict RFC 5321 section 5 or the transport entry), then smtp_delivery tries the
+// candidates. Owns the state every delivery shares (address health, destination back-off,
+// TLS contexts, connection pool), the per-delivery log lines (skipped addresses, TLS used,
+// refused credentials, a back-off that starts) and the connection metrics.
+#pragma once
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <optional>
+#include <span>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "conf/config.hpp"
+#include "mta/metrics.hpp"
+#include "mta/outbound/smtp_delivery.hpp"
+#include "queue/delivery_outcome.hpp"
+#include "queue/message_record.hpp"
+#include "resolver/next_hop_resolver.hpp"
+#include "resolver/transport_decision.hpp"
+
+namespace mxrelay::mta {
+
+struct DestinationRequest {
+  const queue::Envelope& envelope;
+  std::span<const std::size_t> recipients;  // indexes into envelope.recipients, one domain
+  std::string_view body;                    // canonical CRLF message, Received: included
+  const std::string& domain;                // canonical recipient domain
+  // decide_transport()'s answer for the domain: a delivering one (not refused, not held).
+  const resolver::TransportDecision& decision;
+};
+
+struct DestinationOutcome {
+  // One per request recipient; empty when the destination is backed off (nothing tried).
+  std::vector<queue::DeliveryOutcome> recipients;
+  std::optional<std::chrono::system_clock::time_point> backed_off_until;
+  std::string backoff_reason;
+  std::string transcript;  // of the last failed session, one "C: " / "S: " line each
+};
+
+class DeliveryAgent {
+ public:
+  DeliveryAgent(boost::asio::any_io_executor executor, Metrics& metrics,
+                const conf::DeliveryConfig& config);
+  // A reload: the TLS CA file and the health thresholds change, the state stays.
+  void reconfigure(const conf::DeliveryConfig& config) { context_.reconfigure(config); }
+
+  // config and resolver: the snapshot the attempt started with.
+  boost::asio::awaitable<DestinationOutcome> deliver(const conf::Config& config,
+                                                     resolver::NextHopResolver& resolver,
+                                                     DestinationRequest request);
+
+  // Remote addresses the circuit breaker skips now (for the control socket's "health").
+  std::vector<UnhealthyAddress> unhealthy_addresses() const;
+  // The same, counted per destination metrics label (a transport-map key or "mx").
+  std::unordered_map<std::string, double> unhealthy_by_label() const;
+  void close_idle();
+
+ private:
+  // Where a domain's mail goes, as far as connections and back-off are concerned.
+  struct Destination {
+    std::string name;         // next-hop identity: the transport host / MX name, or the domain
+    ConnectionLimits limits;  // limits.label: the transport-map key or "mx"
+  };
+  static Destination destination_of(const conf::Config& config,
+                                    const resolver::TransportDecision& decision,
+                                    const std::string& domain);
+  // Per-destination back-off bookkeeping after an attempt; logs a back-off that starts.
+  void note_destination_outcome(const Destination& destination, const DeliveryReport& report);
+  void count(const DeliveryReport& report);
+  void log(const DestinationRequest& request, const Destination& destination,
+           const DeliveryRequest& delivery, const DeliveryReport& report);
+
+  boost::asio::any_io_executor executor_;
+  Metrics& metrics_;
+  DeliveryContext context_;
+  // Metrics label of every destination with unhealthy addresses seen (absent: "mx").
+  std::unordered_map<std::string, std::string> destination_labels_;
+};
+
+}  // namespace mxrelay::mta

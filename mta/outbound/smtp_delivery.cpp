@@ -1,0 +1,497 @@
+// mta/outbound: the Asio driver of SmtpClientSession for one message over the route's candidates.
+#include "mta/outbound/smtp_delivery.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include <array>
+#include <optional>
+#include <stdexcept>
+
+#include "mta/io/asio_helpers.hpp"
+#include "mta/outbound/candidate_plan.hpp"
+#include "mta/outbound/client_connection.hpp"
+#include "mta/outbound/dane_lookup.hpp"
+#include "mta/protocol/smtp_client_session.hpp"
+
+namespace mxrelay::mta {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+std::chrono::steady_clock::duration timeout_for(SmtpClientSession::Wait wait,
+                                                const conf::DeliveryConfig& config) {
+  using Wait = SmtpClientSession::Wait;
+  switch (wait) {
+    case Wait::greeting:
+      return config.greeting_timeout;
+    case Wait::data_init:
+      return config.data_timeout;
+    case Wait::data_block:
+      return config.data_block_timeout;
+    case Wait::final_dot:
+      return config.final_dot_timeout;
+    case Wait::ehlo:
+    case Wait::mail:
+    case Wait::rcpt:
+    case Wait::quit:
+      return config.command_timeout;
+  }
+  return config.command_timeout;
+}
+
+// delivery.source_ipv4 or source_ipv6, by the destination's family; none: the kernel chooses.
+const std::optional<core::IpAddress>& source_address_for(const conf::DeliveryConfig& config,
+                                                         const core::IpAddress& destination) {
+  return destination.is_v6() ? config.source_ipv6 : config.source_ipv4;
+}
+
+// Performs the TLS handshake the session asked for (STARTTLS got its 220), after checking
+// that the server sent nothing more before it; tells the session how it went.
+asio::awaitable<void> start_tls(OpenConnection& open, std::chrono::steady_clock::duration timeout,
+                                ClientTlsContexts& tls_contexts, TlsPolicy policy) {
+  if (!open.session.begin_tls(open.connection.bytes_waiting())) co_return;
+  std::expected<ClientTlsInfo, std::string> info;
+  if (open.tlsa.empty())
+    info = co_await open.connection.handshake(tls_contexts.context(), open.remote.host,
+                                              certificate_must_verify(policy), timeout);
+  else
+    info = co_await open.connection.handshake_dane(tls_contexts.context(), open.remote.host,
+                                                   open.tlsa, timeout);
+  if (info) {
+    open.session.on_tls_established(info->str());
+    open.tls = std::move(*info);
+  } else {
+    open.session.on_tls_failed(info.error());
+  }
+}
+
+// Performs the session's steps until it is ready for a message, has a message's result, or
+// is closed; returns which.
+asio::awaitable<SmtpClientSession::Step::Kind> drive(OpenConnection& open,
+                                                     const conf::DeliveryConfig& config,
+                                                     ClientTlsContexts& tls_contexts,
+                                                     TlsPolicy policy) {
+  using Kind = SmtpClientSession::Step::Kind;
+  std::array<char, 16 * 1024> buffer;
+  for (;;) {
+    auto step = open.session.next();
+    switch (step.kind) {
+      case Kind::send: {
+        auto status = co_await open.connection.write(step.bytes, timeout_for(step.wait, config));
+        if (status == IoStatus::timeout) open.session.on_timeout();
+        if (status == IoStatus::failed) open.session.on_eof();
+        break;
+      }
+      case Kind::need_input: {
+        auto read = co_await open.connection.read_some(buffer, timeout_for(step.wait, config));
+        if (read.status == IoStatus::ok)
+          open.session.on_input(std::string_view(buffer.data(), read.bytes));
+        else if (read.status == IoStatus::timeout)
+          open.session.on_timeout();
+        else
+          open.session.on_eof();
+        break;
+      }
+      case Kind::start_tls:
+        co_await start_tls(open, timeout_for(step.wait, config), tls_contexts, policy);
+        break;
+      case Kind::ready:
+      case Kind::message_done:
+      case Kind::closed:
+        co_return step.kind;
+    }
+  }
+}
+
+// Sends one message over a ready session; the result is empty when the connection failed
+// before the message could be started.
+asio::awaitable<std::optional<MessageResult>> send_message(OpenConnection& open,
+                                                           const OutboundMessage& message,
+                                                           const conf::DeliveryConfig& config,
+                                                           ClientTlsContexts& tls_contexts) {
+  using Kind = SmtpClientSession::Step::Kind;
+  ++open.messages_sent;
+  open.session.start_message(message);
+  auto kind = co_await drive(open, config, tls_contexts, open.key.tls);
+  if (kind != Kind::message_done) co_return std::nullopt;
+  co_return open.session.take_result();
+}
+
+// QUIT and close; used for connections that may carry no more messages and by the pool.
+asio::awaitable<void> quit_connection(OpenConnection& open) {
+  using Kind = SmtpClientSession::Step::Kind;
+  std::array<char, 512> buffer;
+  if (open.session.ready()) open.session.quit();
+  for (;;) {
+    auto step = open.session.next();
+    if (step.kind == Kind::send) {
+      auto status = co_await open.connection.write(step.bytes, open.quit_timeout);
+      if (status != IoStatus::ok) open.session.on_eof();
+    } else if (step.kind == Kind::need_input) {
+      auto read = co_await open.connection.read_some(buffer, open.quit_timeout);
+      if (read.status == IoStatus::ok)
+        open.session.on_input(std::string_view(buffer.data(), read.bytes));
+      else
+        open.session.on_eof();
+    } else {
+      break;
+    }
+  }
+  open.connection.close();
+}
+
+const char* tls_outcome(const OpenConnection& open) {
+  if (open.tls && open.tls->verified && !open.tlsa.empty()) return "dane_verified";
+  if (open.tls) return open.tls->verified ? "verified" : "unverified";
+  if (open.fell_back) return "fallback";
+  if (open.session.tls_failed()) return "failed";
+  return "plaintext";
+}
+
+queue::DeliveryOutcome outcome_for(std::size_t index, std::size_t position,
+                                   const MessageResult& result, const queue::RemoteServer& remote) {
+  queue::DeliveryOutcome out;
+  if (result.delivered(position)) {
+    out.index = index;
+    out.status = queue::DeliveryStatus::sent;
+    out.reply_code = result.final_reply.code;
+    out.enhanced_status = result.final_reply.status.value_or(core::EnhancedStatus{2, 0, 0});
+    out.scope = FailureScope::none;
+    out.remote_reply = result.final_reply.str();
+    out.reason = out.remote_reply;
+  } else {
+    const auto& rejection = result.recipients[position].rejection;
+    out = queue::DeliveryOutcome::from_failure(index, rejection ? *rejection : *result.failure,
+                                               rejection ? FailureScope::recipient : result.scope);
+  }
+  out.remote = remote;
+  return out;
+}
+
+std::vector<std::string> transcript_lines(const Transcript& transcript) {
+  std::vector<std::string> lines;
+  for (std::size_t i = 0; i < transcript.size(); ++i) {
+    auto entry = transcript[i];
+    lines.push_back((entry.direction == Transcript::Direction::client ? "C: " : "S: ") +
+                    std::string(entry.text));
+  }
+  return lines;
+}
+
+// The queue's DSN parameters as the client passes them on.
+void copy_dsn(const DeliveryRequest& request, OutboundMessage& message) {
+  const auto& envelope = request.envelope;
+  message.dsn.ret = envelope.ret;
+  message.dsn.envid = envelope.envid;
+  if (envelope.recipient_dsn.empty()) return;
+  for (auto index : request.recipients)
+    message.recipient_dsn.push_back(queue::recipient_dsn_of(envelope, index));
+}
+
+std::string default_destination(const DeliveryRequest& request) {
+  if (request.recipients.empty()) return {};
+  const auto& recipient = request.envelope.recipients[request.recipients.front()];
+  const auto at = recipient.rfind('@');
+  return at == std::string::npos ? std::string() : recipient.substr(at + 1);
+}
+
+// Which health problem a finished session shows, if any.
+std::optional<HealthProblem> problem_of(const SmtpClientSession& session,
+                                        const std::optional<MessageResult>& result) {
+  if (session.tls_failed()) return HealthProblem::tls_failure;
+  if (!result) return HealthProblem::greeting_temporary;
+  if (result->scope == FailureScope::connection) return HealthProblem::greeting_temporary;
+  if (result->scope == FailureScope::destination) return HealthProblem::mail_temporary;
+  if (result->scope == FailureScope::message && result->failure && !result->failure->is_permanent())
+    return HealthProblem::mail_temporary;
+  return std::nullopt;
+}
+
+// The candidates to try, in order: those the health admits; when it admits none, the least
+// recently failed one.
+std::vector<const resolver::Candidate*> admitted_candidates(
+    const std::vector<resolver::Candidate>& candidates, const std::string& destination,
+    AddressHealth& health, DeliveryReport& report) {
+  const auto now = AddressHealth::Clock::now();
+  std::vector<const resolver::Candidate*> admitted;
+  const resolver::Candidate* least_recently_failed = nullptr;
+  std::optional<AddressHealth::Clock::time_point> oldest_failure;
+  for (const auto& candidate : candidates) {
+    if (health.admit(destination, candidate.address, now) != Admission::skip) {
+      admitted.push_back(&candidate);
+      continue;
+    }
+    const auto failed_at = health.last_failure(destination, candidate.address);
+    if (!least_recently_failed || (failed_at && oldest_failure && *failed_at < *oldest_failure)) {
+      least_recently_failed = &candidate;
+      oldest_failure = failed_at;
+    }
+    for (const auto& unhealthy : health.unhealthy(destination, now))
+      if (unhealthy.address == candidate.address)
+        report.skipped.push_back(candidate.address.str() + ": " + unhealthy.last_reason);
+  }
+  if (admitted.empty() && least_recently_failed) admitted.push_back(least_recently_failed);
+  return admitted;
+}
+
+// The message to send, built from the request.
+struct Outbound {
+  std::string data;
+  OutboundMessage message;
+  std::string destination;
+};
+
+void fill_outbound(const DeliveryRequest& request, Outbound& out) {
+  out.data = std::string(request.body);
+  out.message.sender = request.envelope.sender;
+  for (auto index : request.recipients)
+    out.message.recipients.push_back(request.envelope.recipients[index]);
+  out.message.data = &out.data;
+  copy_dsn(request, out.message);
+  out.destination =
+      request.destination.empty() ? default_destination(request) : std::string(request.destination);
+}
+
+void report_outcomes(const DeliveryRequest& request, const OpenConnection& open,
+                     const MessageResult& result, DeliveryReport& report) {
+  report.remote = open.remote;
+  report.tls.used = open.tls.has_value();
+  report.tls.fell_back = open.fell_back;
+  if (open.tls) {
+    report.tls.version = open.tls->version;
+    report.tls.cipher = open.tls->cipher;
+    report.tls.verification = open.tls->verification;
+  }
+  for (std::size_t position = 0; position < request.recipients.size(); ++position)
+    report.recipients.push_back(
+        outcome_for(request.recipients[position], position, result, open.remote));
+  if (result.scope != FailureScope::none)
+    report.transcript = transcript_lines(open.session.transcript());
+}
+
+// Every recipient fails alike, at the last address tried.
+void report_failure(const DeliveryRequest& request, const core::Failure& failure,
+                    FailureScope scope, DeliveryReport& report) {
+  for (auto index : request.recipients) {
+    auto outcome = queue::DeliveryOutcome::from_failure(index, failure, scope);
+    outcome.remote = report.remote;
+    report.recipients.push_back(std::move(outcome));
+  }
+}
+
+// After a message: park the session for the next message when it may carry one, else QUIT.
+asio::awaitable<void> release_connection(std::unique_ptr<OpenConnection> open,
+                                         const DeliveryRequest& request,
+                                         const conf::DeliveryConfig& config,
+                                         DeliveryContext& context) {
+  auto kind = co_await drive(*open, config, context.tls_contexts(), open->key.tls);
+  const auto* limits = request.connections;
+  if (kind == SmtpClientSession::Step::Kind::ready && limits &&
+      open->messages_sent < limits->max_messages_per_connection) {
+    context.pool().park(std::move(open), limits->idle_time);
+    co_return;
+  }
+  co_await quit_connection(*open);
+}
+
+ConnectionKey key_for(const DeliveryRequest& request, const Outbound& out,
+                      const resolver::Candidate& candidate, TlsPolicy policy,
+                      const std::string& helo_name) {
+  return {out.destination, candidate.address,    candidate.port,    policy,
+          helo_name,       request.implicit_tls, request.auth_table};
+}
+
+// AUTH refused, or impossible with what the server offers: the credentials or the
+// configuration are at fault, not the address.
+bool auth_failed(AuthOutcome outcome) {
+  return outcome == AuthOutcome::refused || outcome == AuthOutcome::unavailable;
+}
+
+// An idle session for one of the admitted candidates, or a slot for a new connection (a
+// slot outside the pool when the request uses none).
+asio::awaitable<ConnectionGrant> acquire(const DeliveryRequest& request, const Outbound& out,
+                                         const std::vector<const resolver::Candidate*>& admitted,
+                                         TlsPolicy policy, const std::string& helo_name,
+                                         DeliveryContext& context, bool reuse_idle) {
+  if (!request.connections) co_return ConnectionGrant(ConnectionSlot());
+  ConnectionRequest wanted{out.destination,
+                           request.connections->label,
+                           request.connections->per_destination,
+                           request.connections->total,
+                           {}};
+  if (reuse_idle)
+    for (const auto* candidate : admitted)
+      wanted.keys.push_back(key_for(request, out, *candidate, policy, helo_name));
+  auto grant = co_await context.pool().acquire(std::move(wanted));
+  co_return grant;
+}
+
+}  // namespace
+
+namespace {
+AddressHealthSettings health_settings(const conf::DeliveryConfig& config) {
+  AddressHealthSettings out;
+  out.failure_threshold = config.health_failure_threshold;
+  out.cool_down = config.health_cool_down;
+  return out;
+}
+}  // namespace
+
+DeliveryContext::DeliveryContext(const conf::DeliveryConfig& config)
+    : health_(health_settings(config)), tls_contexts_(config.tls_ca_file), pool_(quit_connection) {}
+
+void DeliveryContext::reconfigure(const conf::DeliveryConfig& config) {
+  health_.set_settings(health_settings(config));
+  tls_contexts_.set_ca_file(config.tls_ca_file);
+}
+
+asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
+                                        const std::vector<resolver::Candidate>& candidates,
+                                        DeliveryRequest request, const conf::DeliveryConfig& config,
+                                        std::string helo_name, DeliveryContext& context,
+                                        TlsPolicy tls_policy) {
+  Outbound out;
+  fill_outbound(request, out);
+  auto& health = context.health();
+  DeliveryReport report;
+  report.tls.policy = tls_policy;
+  auto last_failure =
+      core::Failure::temporary(451, {4, 4, 4}, "no delivery candidate could be reached");
+  if (request.credentials && tls_policy == TlsPolicy::none) {
+    report.auth = AuthOutcome::needs_tls;
+    report_failure(
+        request,
+        core::Failure::temporary(451, {4, 7, 4},
+                                 "TLS is required to send the AUTH credentials of [auth." +
+                                     request.auth_table + "], but the transport entry for " +
+                                     out.destination + " has tls = none; not connecting"),
+        FailureScope::destination, report);
+    co_return report;
+  }
+  const auto admitted = admitted_candidates(candidates, out.destination, health, report);
+
+  auto grant = co_await acquire(request, out, admitted, tls_policy, helo_name, context, true);
+  if (auto* reused = std::get_if<std::unique_ptr<OpenConnection>>(&grant)) {
+    auto open = std::move(*reused);
+    // Bytes that arrived while it was idle answer no command: the connection is out of step
+    // (or closing) and is not used.
+    std::optional<MessageResult> result;
+    if (open->connection.bytes_waiting() == 0) {
+      ++report.connections_reused;
+      result = co_await send_message(*open, out.message, config, context.tls_contexts());
+      if (open->session.protocol_error()) ++report.protocol_errors;
+    }
+    if (result && result->scope != FailureScope::connection) {
+      report_outcomes(request, *open, *result, report);
+      co_await release_connection(std::move(open), request, config, context);
+      co_return report;
+    }
+    // The parked connection had died (or was out of step): the message goes once over a
+    // fresh connection.
+    open->connection.close();
+    open.reset();
+    grant = co_await acquire(request, out, admitted, tls_policy, helo_name, context, false);
+  }
+  auto slot = std::move(std::get<ConnectionSlot>(grant));
+
+  CandidatePlan plan(admitted.size(), !request.credentials && !request.implicit_tls);
+  auto policy = tls_policy;
+  DaneRequirement dane;
+  while (const auto planned = plan.next()) {
+    const auto* candidate = admitted[planned->candidate];
+    const queue::RemoteServer remote{candidate->host, candidate->address.str(), candidate->port};
+    const auto relay = remote.relay();
+    report.remote = remote;
+    if (planned->plaintext_retry) {
+      policy = TlsPolicy::none;
+    } else {
+      policy = tls_policy;
+      dane = {};
+      if (uses_dane(tls_policy)) {
+        if (!request.dns || !request.route)
+          throw std::logic_error("a dane delivery needs the resolver and the route");
+        dane = co_await dane_requirement(*request.dns, tls_policy, *request.route, *candidate);
+        if (dane.failure) {
+          last_failure = *dane.failure;
+          plan.record(AttemptEnd::unusable, policy);
+          continue;
+        }
+        policy = dane.session_policy;
+      }
+    }
+    auto open = std::make_unique<OpenConnection>(
+        std::move(slot), key_for(request, out, *candidate, tls_policy, helo_name), executor,
+        ClientSessionContext{helo_name, relay, policy, config.use_bdat, request.credentials,
+                             request.implicit_tls});
+    open->remote = remote;
+    open->fell_back = planned->plaintext_retry;
+    if (dane.authenticates() && policy != TlsPolicy::none) open->tlsa = dane.tlsa;
+    open->quit_timeout = config.command_timeout;
+    if (const auto& source = source_address_for(config, candidate->address)) {
+      auto bound = open->connection.bind_source(to_asio(*source));
+      if (!bound) {
+        // Our own address is at fault, not the destination's: no health record.
+        slot = std::move(open->slot);
+        last_failure = core::Failure::temporary(451, {4, 4, 0}, bound.error());
+        plan.record(AttemptEnd::unusable, policy);
+        continue;
+      }
+    }
+    auto connected = co_await open->connection.connect(
+        tcp::endpoint(to_asio(candidate->address), candidate->port), config.connect_timeout);
+    if (connected.first != IoStatus::ok) {
+      slot = std::move(open->slot);
+      last_failure =
+          core::Failure::temporary(451, {4, 4, 1}, "connect to " + relay + ": " + connected.second);
+      health.record_failure(out.destination, candidate->address,
+                            connected.first == IoStatus::timeout ? HealthProblem::connect_timeout
+                                                                 : HealthProblem::connect_failed,
+                            last_failure.reason, AddressHealth::Clock::now());
+      plan.record(AttemptEnd::unusable, policy);
+      continue;
+    }
+    ++report.connections_opened;
+    auto setup = co_await drive(*open, config, context.tls_contexts(), policy);
+    report.tls_outcomes.push_back(tls_outcome(*open));
+    std::optional<MessageResult> result;
+    if (setup == SmtpClientSession::Step::Kind::ready)
+      result = co_await send_message(*open, out.message, config, context.tls_contexts());
+    if (open->session.protocol_error()) ++report.protocol_errors;
+    report.auth = open->session.auth_outcome();
+    if (const auto& refusal = open->session.auth_reply()) report.auth_reply = refusal->str();
+    // Refused credentials say nothing about the address's health.
+    const bool credentials_failed = auth_failed(report.auth);
+    const auto problem = problem_of(open->session, result);
+    const auto& failure = result ? result->failure : open->session.connection_failure();
+    if (problem && !credentials_failed)
+      health.record_failure(out.destination, candidate->address, *problem,
+                            failure ? failure->str() : "connection lost",
+                            AddressHealth::Clock::now());
+    else if (!problem)
+      health.record_success(out.destination, candidate->address);
+    if (result && result->scope != FailureScope::connection) {
+      report_outcomes(request, *open, *result, report);
+      co_await release_connection(std::move(open), request, config, context);
+      co_return report;
+    }
+    if (failure) last_failure = *failure;
+    report.transcript = transcript_lines(open->session.transcript());
+    open->connection.close();
+    slot = std::move(open->slot);
+    plan.record(credentials_failed           ? AttemptEnd::credentials_refused
+                : open->session.tls_failed() ? AttemptEnd::tls_failed
+                                             : AttemptEnd::unusable,
+                policy);
+  }
+  if (plan.stopped()) {
+    report_failure(request, last_failure, FailureScope::destination, report);
+    co_return report;
+  }
+  report.destination_failed = true;
+  report_failure(request, last_failure, FailureScope::destination, report);
+  co_return report;
+}
+
+}  // namespace mxrelay::mta

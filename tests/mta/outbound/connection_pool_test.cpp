@@ -1,0 +1,159 @@
+// Tests of ConnectionPool without a network: slots under the total and per-destination
+// limits, waiting in arrival order, reuse of parked connections by key, idle expiry, and
+// eviction of another destination's idle connection when the total limit is reached.
+#include "mta/outbound/connection_pool.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mxrelay::mta {
+namespace {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+ConnectionKey key(const std::string& destination, std::uint8_t last_octet) {
+  return {destination, core::IpAddress::v4({127, 0, 0, last_octet}), 25, TlsPolicy::none,
+          "relay.example"};
+}
+
+ConnectionRequest request(const std::string& destination, std::size_t per_destination,
+                          std::size_t total, std::vector<ConnectionKey> keys = {}) {
+  return {destination, "mx", per_destination, total, std::move(keys)};
+}
+
+struct Harness {
+  asio::io_context io;
+  std::vector<std::string> closed;  // destinations of connections closed by the pool
+  std::vector<std::pair<std::string, std::size_t>> observed;
+  ConnectionPool pool{[this](OpenConnection& open) -> asio::awaitable<void> {
+    closed.push_back(open.key.destination);
+    co_return;
+  }};
+  std::vector<std::unique_ptr<ConnectionGrant>> grants;  // in the order they were given
+
+  Harness() {
+    pool.set_observer(
+        [this](const std::string& label, std::size_t n) { observed.emplace_back(label, n); });
+  }
+
+  void acquire(ConnectionRequest wanted) {
+    asio::co_spawn(io, pool.acquire(std::move(wanted)),
+                   [this](std::exception_ptr error, ConnectionGrant grant) {
+                     if (error) std::rethrow_exception(error);
+                     grants.push_back(std::make_unique<ConnectionGrant>(std::move(grant)));
+                   });
+  }
+  void settle() {
+    io.restart();
+    io.poll();
+  }
+  std::unique_ptr<OpenConnection> connection_from(std::size_t grant, ConnectionKey key) {
+    return std::make_unique<OpenConnection>(std::move(std::get<ConnectionSlot>(*grants[grant])),
+                                            std::move(key), io.get_executor(),
+                                            ClientSessionContext{});
+  }
+};
+
+TEST(ConnectionPool, GrantsSlotsUpToThePerDestinationLimitThenWaits) {
+  Harness h;
+  for (int i = 0; i < 3; ++i) h.acquire(request("a.example", 2, 10));
+  h.settle();
+  ASSERT_EQ(h.grants.size(), 2u);
+  EXPECT_EQ(h.pool.open_connections("a.example"), 2u);
+  EXPECT_EQ(h.pool.waiting(), 1u);
+  h.grants.front().reset();  // a connection ended: its slot goes to the waiter
+  h.settle();
+  ASSERT_EQ(h.grants.size(), 3u);
+  EXPECT_EQ(h.pool.open_connections("a.example"), 2u);
+  EXPECT_EQ(h.pool.waiting(), 0u);
+}
+
+TEST(ConnectionPool, TotalLimitSpansDestinationsAndServesInArrivalOrder) {
+  Harness h;
+  h.acquire(request("a.example", 5, 1));
+  h.settle();
+  h.acquire(request("b.example", 5, 1));
+  h.acquire(request("c.example", 5, 1));
+  h.settle();
+  ASSERT_EQ(h.grants.size(), 1u);
+  h.grants.front().reset();
+  h.settle();
+  ASSERT_EQ(h.grants.size(), 2u);
+  EXPECT_EQ(std::get<ConnectionSlot>(*h.grants[1]).destination(), "b.example");
+  EXPECT_EQ(h.pool.waiting(), 1u);
+}
+
+TEST(ConnectionPool, ParkedConnectionIsReusedByAnyOfTheWantedKeysAndKeepsItsSlot) {
+  Harness h;
+  h.acquire(request("a.example", 1, 10));
+  h.settle();
+  h.pool.park(h.connection_from(0, key("a.example", 5)), 60s);
+  EXPECT_EQ(h.pool.idle_connections(), 1u);
+  h.acquire(request("a.example", 1, 10, {key("a.example", 6), key("a.example", 5)}));
+  h.settle();
+  ASSERT_EQ(h.grants.size(), 2u);
+  auto* reused = std::get_if<std::unique_ptr<OpenConnection>>(h.grants[1].get());
+  ASSERT_NE(reused, nullptr);
+  EXPECT_EQ((*reused)->key, key("a.example", 5));
+  EXPECT_EQ(h.pool.open_connections("a.example"), 1u);
+  EXPECT_TRUE(h.closed.empty());
+}
+
+TEST(ConnectionPool, IdleConnectionToAnUnwantedAddressMakesRoomAtTheDestinationLimit) {
+  Harness h;
+  h.acquire(request("a.example", 1, 10));
+  h.settle();
+  h.pool.park(h.connection_from(0, key("a.example", 5)), 60s);
+  h.acquire(request("a.example", 1, 10, {key("a.example", 6)}));
+  h.settle();
+  EXPECT_EQ(h.closed, std::vector<std::string>{"a.example"});
+  ASSERT_EQ(h.grants.size(), 2u);
+  EXPECT_TRUE(std::holds_alternative<ConnectionSlot>(*h.grants[1]));
+  EXPECT_EQ(h.pool.open_connections("a.example"), 1u);
+}
+
+TEST(ConnectionPool, IdleConnectionIsClosedAfterItsIdleTime) {
+  Harness h;
+  h.acquire(request("a.example", 1, 10));
+  h.settle();
+  h.pool.park(h.connection_from(0, key("a.example", 5)), 10ms);
+  h.io.restart();
+  h.io.run_for(1s);  // returns once the expiry closed it: nothing else is pending
+  EXPECT_EQ(h.closed, std::vector<std::string>{"a.example"});
+  EXPECT_EQ(h.pool.open_connections(), 0u);
+  EXPECT_EQ(h.pool.idle_connections(), 0u);
+}
+
+TEST(ConnectionPool, FullTotalEvictsAnotherDestinationsIdleConnection) {
+  Harness h;
+  h.acquire(request("a.example", 5, 1));
+  h.settle();
+  h.pool.park(h.connection_from(0, key("a.example", 5)), 60s);
+  h.acquire(request("b.example", 5, 1, {key("b.example", 7)}));
+  h.settle();
+  EXPECT_EQ(h.closed, std::vector<std::string>{"a.example"});
+  ASSERT_EQ(h.grants.size(), 2u);
+  EXPECT_EQ(std::get<ConnectionSlot>(*h.grants[1]).destination(), "b.example");
+  EXPECT_EQ(h.pool.open_connections(), 1u);
+}
+
+TEST(ConnectionPool, ReportsConnectionsPerLabel) {
+  Harness h;
+  h.acquire(request("a.example", 5, 5));
+  h.acquire(request("b.example", 5, 5));
+  h.settle();
+  h.grants.clear();
+  const std::vector<std::pair<std::string, std::size_t>> expected = {
+      {"mx", 1}, {"mx", 2}, {"mx", 1}, {"mx", 0}};
+  EXPECT_EQ(h.observed, expected);
+}
+
+}  // namespace
+}  // namespace mxrelay::mta
