@@ -111,10 +111,9 @@ void apply_transport_action(resolver::RouteExplanation& explanation,
   if (decision.action == conf::TransportAction::deliver) return;
   auto action = std::string(conf::transport_action_name(decision.action));
   explanation.notes.push_back("transport entry action=" + action + ": " + decision.reason);
-  explanation.result = std::unexpected(
-      decision.action == conf::TransportAction::reject
-          ? core::Failure::permanent(550, {5, 7, 1}, decision.reason)
-          : core::Failure::temporary(451, {4, 3, 2}, action + ": " + decision.reason));
+  // reject and defer fail the way delivery fails them; hold keeps the mail queued.
+  explanation.result = std::unexpected(decision.refusal().value_or(
+      core::Failure::temporary(451, {4, 3, 2}, action + ": " + decision.reason)));
 }
 
 // `route DOMAIN --compare`: the route through every resolver path, each with its own

@@ -211,8 +211,8 @@ asio::awaitable<void> QueueRunner::attempt(std::string id) {
     if (backed_off && (!resume_at || *backed_off < *resume_at)) resume_at = backed_off;
   }
 
-  for (const auto& expired : queue::expiry_failures(entry, Clock::now(), config->queue.max_age))
-    co_await record(entry, expired);
+  const auto expired = queue::expiry_failures(entry, Clock::now(), config->queue.max_age);
+  for (const auto& failure : expired) co_await record(entry, failure);
   if (!entry.to_notify.empty()) {
     const bool queued = co_await notify(entry, decoded->body, entry.to_notify);
     if (queued) entry.to_notify.clear();
