@@ -89,8 +89,13 @@ struct DnsConfig {
 
 enum class IpVersion { any, ipv4, ipv6, prefer_ipv4, prefer_ipv6 };
 
+// Recipients at an address literal (user@[192.0.2.1]): refused (550 5.7.1, at RCPT and at
+// delivery), or delivered through the transport map like any domain (its "*" entry).
+enum class AddressLiterals { refuse, deliver };
+
 struct DeliveryConfig {
   std::uint16_t port = 25;
+  AddressLiterals address_literals = AddressLiterals::refuse;
   IpVersion ip_version = IpVersion::any;
   unsigned max_addresses = 5;      // addresses tried per attempt across all MX hosts
   TlsPolicy tls = TlsPolicy::may;  // for routes whose transport entry sets no tls

@@ -254,6 +254,7 @@ void read_dns(const TomlSection& dns, DnsConfig& out) {
 }
 
 // Indexed by IpVersion's values.
+constexpr std::array<std::string_view, 2> kAddressLiteralsNames{"refuse", "deliver"};
 constexpr std::array<std::string_view, 5> kIpVersionNames{"any", "ipv4", "ipv6", "prefer-ipv4",
                                                           "prefer-ipv6"};
 
@@ -298,6 +299,7 @@ void read_delivery_limits(const TomlSection& delivery, const std::filesystem::pa
 void read_delivery(const TomlSection& delivery, const std::filesystem::path& base_dir,
                    DeliveryConfig& out) {
   delivery.reject_unknown_keys({"port",
+                                "address_literals",
                                 "ip_version",
                                 "max_addresses",
                                 "tls",
@@ -319,6 +321,7 @@ void read_delivery(const TomlSection& delivery, const std::filesystem::path& bas
                                 "source_ipv4",
                                 "source_ipv6"});
   read_integer<std::uint16_t>(delivery, "port", 1, 65535, out.port);
+  read_enum(delivery, "address_literals", kAddressLiteralsNames, out.address_literals);
   read_enum(delivery, "ip_version", kIpVersionNames, out.ip_version);
   read_integer<unsigned>(delivery, "max_addresses", 1, std::numeric_limits<unsigned>::max(),
                          out.max_addresses);

@@ -230,6 +230,11 @@ RouteResult choose_candidates(const MxPlan& plan, std::span<const DnsAnswer> add
         order_addresses(std::move(found.v4), std::move(found.v6), context.ip_version, random);
     std::size_t usable = 0;
     for (const auto& address : ordered) {
+      if (const std::string_view kind = address.not_a_destination(); !kind.empty()) {
+        notes.push_back("skipped " + host.name + " address " + address.str() + ": " +
+                        std::string(kind) + ", never a delivery address");
+        continue;
+      }
       if (auto problem = address_loop_problem(address, context); !problem.empty()) {
         notes.push_back("skipped " + host.name + " address " + address.str() + ": " + problem);
         loop_seen = true;
@@ -248,6 +253,10 @@ RouteResult choose_candidates(const MxPlan& plan, std::span<const DnsAnswer> add
 
 RouteResult literal_candidate(std::string_view host, const core::IpAddress& address,
                               const PolicyContext& context, std::vector<std::string>& notes) {
+  if (const std::string_view kind = address.not_a_destination(); !kind.empty())
+    return std::unexpected(Failure::permanent(
+        553, EnhancedStatus{5, 1, 2},
+        std::string(host) + " is a " + std::string(kind) + " address, never a delivery address"));
   if (auto problem = address_loop_problem(address, context); !problem.empty()) {
     notes.push_back("next hop " + std::string(host) + ": " + problem);
     return std::unexpected(

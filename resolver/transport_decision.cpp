@@ -36,13 +36,18 @@ TransportDecision decide_transport(const conf::Config& config, std::string_view 
   decision.a_label = decision.name;
   decision.port = config.delivery.port;
   decision.tls = config.delivery.tls;
-  if (auto literal = address_literal_host(domain); !literal.empty()) {
+  const auto literal = address_literal_host(domain);
+  if (!literal.empty()) {
+    if (config.delivery.address_literals == conf::AddressLiterals::refuse) {
+      decision.action = conf::TransportAction::reject;
+      decision.reason = "mail to address literals is not accepted here";
+      decision.matched = "address literal: refused (delivery.address_literals = \"refuse\")";
+      return decision;
+    }
+    // The transport map applies (its "*" entry); without an entry, that address.
     decision.lookup = TransportDecision::Lookup::host;
     decision.name = literal;
-    decision.matched = "address literal: delivered to that address";
-    return decision;
-  }
-  if (auto a_label = conf::to_a_label_domain(domain)) {
+  } else if (auto a_label = conf::to_a_label_domain(domain)) {
     decision.a_label = std::move(*a_label);
     decision.name = decision.a_label;
     decision.u_label = conf::to_u_label_domain(decision.a_label);
@@ -53,7 +58,10 @@ TransportDecision decide_transport(const conf::Config& config, std::string_view 
   }
   auto match = config.transport.explain(domain);
   decision.matched = match.why();
-  if (!match.entry) return decision;
+  if (!match.entry) {
+    if (!literal.empty()) decision.matched = "address literal: delivered to that address";
+    return decision;
+  }
   const auto& entry = *match.entry;
   decision.entry_location = entry.where();
   decision.port = entry.port.value_or(config.delivery.port);
@@ -65,7 +73,7 @@ TransportDecision decide_transport(const conf::Config& config, std::string_view 
     decision.auth_username = credentials->second.username;
   decision.implicit_tls = entry.implicit_tls;
   switch (entry.kind) {
-    case conf::NextHopKind::recipient_mx:
+    case conf::NextHopKind::recipient_mx:  // a literal stays that address
       break;
     case conf::NextHopKind::mx:
       decision.lookup = TransportDecision::Lookup::mx_of_name;

@@ -43,7 +43,8 @@ struct TransportDecision {
 };
 
 // domain: canonical recipient domain (U- or A-labels), or an address literal "[192.0.2.1]" /
-// "[IPv6:...]", which always goes to that address.
+// "[IPv6:...]": refused unless delivery.address_literals = "deliver", then routed by the
+// transport map's "*" entry, or to that address.
 TransportDecision decide_transport(const conf::Config& config, std::string_view domain);
 
 // Resolves the decision's next hop; the explanation names the transport entry used.

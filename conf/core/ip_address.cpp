@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -39,6 +40,18 @@ bool IpAddress::is_loopback() const {
   static constexpr std::array<std::uint8_t, 16> kLoopback6{0, 0, 0, 0, 0, 0, 0, 0,
                                                            0, 0, 0, 0, 0, 0, 0, 1};
   return bytes_ == kLoopback6;
+}
+
+const char* IpAddress::not_a_destination() const {
+  if (std::ranges::all_of(bytes_.begin(), bytes_.begin() + (v6_ ? 16 : 4),
+                          [](std::uint8_t b) { return b == 0; }))
+    return "unspecified";
+  if (v6_) return bytes_[0] == 0xff ? "multicast" : "";
+  if ((bytes_[0] & 0xf0) == 224) return "multicast";
+  if (std::ranges::all_of(bytes_.begin(), bytes_.begin() + 4,
+                          [](std::uint8_t b) { return b == 0xff; }))
+    return "broadcast";
+  return "";
 }
 
 std::string IpAddress::str() const {

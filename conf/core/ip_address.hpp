@@ -19,6 +19,9 @@ class IpAddress {
 
   bool is_v6() const { return v6_; }
   bool is_loopback() const;
+  // Why mail can never be delivered to this address ("unspecified", "multicast",
+  // "broadcast"); "" for a unicast address.
+  const char* not_a_destination() const;
   // Network byte order; IPv4 uses the first four bytes.
   const std::array<std::uint8_t, 16>& bytes() const { return bytes_; }
   std::string str() const;

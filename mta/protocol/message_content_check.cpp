@@ -26,9 +26,11 @@ void MessageContentCheck::start(const DataLimits& limits) {
   limits_ = limits;
   in_headers_ = true;
   hops_ = 0;
+  lines_ = 0;
 }
 
 DataVerdict MessageContentCheck::judge(std::string_view line) {
+  ++lines_;
   if (line.size() + 2 > limits_.max_line_length) return DataVerdict::line_too_long;
   if (has_bare_line_ending_or_nul(line)) return DataVerdict::bare_line_ending;
   if (in_headers_) {

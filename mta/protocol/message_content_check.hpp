@@ -27,11 +27,14 @@ class MessageContentCheck {
   void start(const DataLimits& limits);
   // line: one text line as received, without its CRLF. Tracks the header section.
   DataVerdict judge(std::string_view line);
+  // Lines judged so far: the number of the line a verdict is about (1 is the first line).
+  std::size_t lines_judged() const { return lines_; }
 
  private:
   DataLimits limits_;
   bool in_headers_ = true;
   std::size_t hops_ = 0;
+  std::size_t lines_ = 0;
 };
 
 }  // namespace mxrelay::mta

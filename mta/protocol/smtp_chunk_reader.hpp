@@ -33,14 +33,18 @@ class SmtpChunkReader {
   void finish(std::string& message);
   // The first problem found in this message's content; only `acceptable` may be stored.
   DataVerdict verdict() const { return verdict_; }
+  // The number of the line the verdict is about (1 is the first line); 0 while acceptable.
+  std::size_t refused_line() const { return refused_line_; }
 
  private:
   void judge_complete_lines(std::string& message);
-  void reject(DataVerdict verdict, std::string& message);
+  // line: the number of the line refused.
+  void reject(DataVerdict verdict, std::string& message, std::size_t line);
 
   DataLimits limits_;
   MessageContentCheck check_;
   DataVerdict verdict_ = DataVerdict::acceptable;
+  std::size_t refused_line_ = 0;
   std::uint64_t remaining_ = 0;
   bool discarding_ = false;
   std::size_t line_start_ = 0;  // offset in message of the line not yet judged

@@ -12,6 +12,7 @@ void SmtpDataReader::start(const DataLimits& limits, BareLineEndings bare_line_e
   bare_line_endings_ = bare_line_endings;
   check_.start(limits);
   verdict_ = DataVerdict::acceptable;
+  refused_line_ = 0;
   finished_ = false;
   inside_line_ = false;
 }
@@ -23,7 +24,7 @@ std::size_t SmtpDataReader::read(std::string_view input, std::string& message) {
     auto line_end = find_line_end(rest);
     if (!line_end) {
       if (rest.size() > limits_.max_line_length) {
-        reject(DataVerdict::line_too_long, message);
+        reject(DataVerdict::line_too_long, message, check_.lines_judged() + 1);
         std::size_t keep = rest.back() == '\r' ? 1 : 0;
         consumed += rest.size() - keep;
         inside_line_ = true;
@@ -57,15 +58,18 @@ void SmtpDataReader::take_line(std::string_view line, std::string& message) {
   }
   if (verdict_ != DataVerdict::acceptable) return;
   if (auto verdict = check_.judge(line); verdict != DataVerdict::acceptable)
-    return reject(verdict, message);
+    return reject(verdict, message, check_.lines_judged());
   if (!line.empty() && line.front() == '.') line.remove_prefix(1);
   if (message.size() + line.size() + 2 > limits_.max_message_size)
-    return reject(DataVerdict::message_too_big, message);
+    return reject(DataVerdict::message_too_big, message, check_.lines_judged());
   message.append(line).append("\r\n");
 }
 
-void SmtpDataReader::reject(DataVerdict verdict, std::string& message) {
-  if (verdict_ == DataVerdict::acceptable) verdict_ = verdict;
+void SmtpDataReader::reject(DataVerdict verdict, std::string& message, std::size_t line) {
+  if (verdict_ == DataVerdict::acceptable) {
+    verdict_ = verdict;
+    refused_line_ = line;
+  }
   message.clear();
 }
 

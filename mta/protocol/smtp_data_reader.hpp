@@ -39,6 +39,8 @@ class SmtpDataReader {
   bool finished() const { return finished_; }
   // The first problem found; only `acceptable` messages may be stored.
   DataVerdict verdict() const { return verdict_; }
+  // The number of the line the verdict is about (1 is the first line); 0 while acceptable.
+  std::size_t refused_line() const { return refused_line_; }
 
  private:
   struct LineEnd {
@@ -48,12 +50,14 @@ class SmtpDataReader {
   // The first line ending in text; none when there is none yet (a final CR may begin a CRLF).
   std::optional<LineEnd> find_line_end(std::string_view text) const;
   void take_line(std::string_view line, std::string& message);
-  void reject(DataVerdict verdict, std::string& message);
+  // line: the number of the line refused.
+  void reject(DataVerdict verdict, std::string& message, std::size_t line);
 
   DataLimits limits_;
   BareLineEndings bare_line_endings_ = BareLineEndings::reject;
   MessageContentCheck check_;
   DataVerdict verdict_ = DataVerdict::acceptable;
+  std::size_t refused_line_ = 0;
   bool finished_ = false;
   bool inside_line_ = false;  // the next octets continue a line whose start was dropped
 };

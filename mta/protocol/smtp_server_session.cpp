@@ -295,7 +295,7 @@ void SmtpServerSession::finish_data() {
     phase_ = Phase::storing;
     return;
   }
-  reject(content_refusal(data_reader_.verdict()));
+  reject(content_refusal(data_reader_.verdict(), data_reader_.refused_line()));
   reset_transaction();
 }
 
@@ -309,7 +309,7 @@ void SmtpServerSession::finish_chunk() {
   if (chunk_last_) chunk_reader_.finish(message_.data);
   if (chunk_reader_.verdict() != DataVerdict::acceptable) {
     reset_transaction();
-    return reject(content_refusal(chunk_reader_.verdict()));
+    return reject(content_refusal(chunk_reader_.verdict(), chunk_reader_.refused_line()));
   }
   if (chunk_last_) {
     phase_ = Phase::storing;
@@ -668,13 +668,16 @@ void SmtpServerSession::apply(SaslOutcome outcome) {
   }
 }
 
-// The reply refusing content that a DATA or BDAT reader judged bad.
-SmtpServerSession::Reply SmtpServerSession::content_refusal(DataVerdict verdict) {
+// The reply refusing content that a DATA or BDAT reader judged bad; line: the line it is about.
+SmtpServerSession::Reply SmtpServerSession::content_refusal(DataVerdict verdict, std::size_t line) {
   switch (verdict) {
     case DataVerdict::bare_line_ending:
       return {550, Status{5, 6, 2}, "Message rejected: bare CR, LF or NUL not allowed"};
     case DataVerdict::line_too_long:
-      return {552, Status{5, 3, 4}, "Message rejected: text line too long"};
+      // RFC 5322 2.1.1: 998 characters at most; RFC 5321 4.5.3.1.6: 1000 octets with CRLF.
+      refusal_text_ = "Message rejected: line " + std::to_string(line) + " is longer than " +
+                      std::to_string(context_.limits.max_text_line - 2) + " characters";
+      return {552, Status{5, 3, 4}, refusal_text_};
     case DataVerdict::message_too_big:
       return {552, Status{5, 3, 4}, "Message size exceeds fixed limit"};
     case DataVerdict::too_many_hops:

@@ -152,7 +152,8 @@ class SmtpServerSession {
     std::string_view text;
   };
 
-  static Reply content_refusal(DataVerdict verdict);
+  // The reply's text may be built here (the line number): it lives in refusal_text_.
+  Reply content_refusal(DataVerdict verdict, std::size_t line);
   static Reply parameter_refusal(DsnError error, std::string_view keyword);
 
   std::string_view unread() const;
@@ -191,6 +192,7 @@ class SmtpServerSession {
   std::string take_output();
 
   ServerSessionContext context_;
+  std::string refusal_text_;  // backs a built reply text until it is written
   Phase phase_ = Phase::commands;
   Greeted greeted_ = Greeted::no;
   std::string input_;

@@ -34,6 +34,7 @@ shutdown_grace = "2s"
 delay_warning = "0"
 postmaster = "Postmaster@Relay.Example."
 [delivery]
+address_literals = "deliver"
 health_failure_threshold = 1
 health_cool_down = "30s"
 max_messages_per_connection = 1
@@ -58,6 +59,7 @@ format = "json"
   EXPECT_EQ(config->server.shutdown_grace, seconds(2));
   EXPECT_EQ(config->queue.delay_warning, seconds(0));
   EXPECT_EQ(config->queue.postmaster, "Postmaster@relay.example");
+  EXPECT_EQ(config->delivery.address_literals, AddressLiterals::deliver);
   EXPECT_EQ(config->delivery.health_failure_threshold, 1u);
   EXPECT_EQ(config->delivery.health_cool_down, seconds(30));
   EXPECT_EQ(config->delivery.max_messages_per_connection, 1u);
@@ -202,6 +204,9 @@ TEST(ConfigKeys, QueueDeliveryAndLogErrors) {
        "[queue]\npostmaster = \"<pm@relay.example>\"\n",
        {"t.toml:2:14: queue.postmaster: invalid address \"<pm@relay.example>\" (use "
         "local@domain, or \"\" to drop failed DSNs)"}},
+      {"address_literals",
+       "[delivery]\naddress_literals = \"allow\"\n",
+       {"t.toml:2:20: delivery.address_literals: invalid value \"allow\" (use refuse or deliver)"}},
       {"tls_ca_file missing",
        "[delivery]\ntls_ca_file = \"/nonexistent/ca.pem\"\n",
        {"t.toml:2:15: delivery.tls_ca_file: \"/nonexistent/ca.pem\" does not exist"}},

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string_view>
+#include <utility>
+
 namespace mxrelay::core {
 namespace {
 
@@ -35,6 +38,25 @@ TEST(IpAddress, Loopback) {
   EXPECT_TRUE(IpAddress::parse("::1")->is_loopback());
   EXPECT_FALSE(IpAddress::parse("128.0.0.1")->is_loopback());
   EXPECT_FALSE(IpAddress::parse("::2")->is_loopback());
+}
+
+TEST(IpAddress, NotADestination) {
+  const std::pair<const char*, std::string_view> rows[] = {
+      {"192.0.2.1", ""},
+      {"127.0.0.1", ""},
+      {"0.0.0.0", "unspecified"},
+      {"224.0.0.1", "multicast"},
+      {"239.255.255.255", "multicast"},
+      {"240.0.0.1", ""},
+      {"255.255.255.255", "broadcast"},
+      {"::", "unspecified"},
+      {"::1", ""},
+      {"ff02::1", "multicast"},
+      {"2001:db8::1", ""},
+      {"fe80::1", ""},
+  };
+  for (const auto& [text, kind] : rows)
+    EXPECT_EQ(IpAddress::parse(text)->not_a_destination(), kind) << text;
 }
 
 TEST(Cidr, ContainsTable) {

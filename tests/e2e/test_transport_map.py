@@ -2,7 +2,8 @@
 literal or by a name NSD serves); a reload by SIGHUP or `mxrelay reload` moves the next
 message while an invalid edit is rejected with FILE:LINE:COLUMN and the old map keeps
 working; action = "hold" keeps a message queued until released, action = "reject" refuses
-the recipient at RCPT time; and the outlook.com override sends mail to the protection
+the recipient at RCPT time; address literals are refused unless allowed, and then routed by
+the map like any domain; and the outlook.com override sends mail to the protection
 host's addresses, never to the domain's MX."""
 
 import re
@@ -188,6 +189,28 @@ class TransportMapTest(E2eTestCase):
         self.relay.wait_for_log(event="removed", queue_id=queue_id)
         self.assertIsNone(self.relay.queue_entry(queue_id))
         self.assertEqual(self.sinks["A"].connections(), [], "the held message went to the DNS MX")
+
+    def test_address_literals_are_refused_unless_allowed_then_the_map_routes_them(self):
+        literal = f"user@[{self.block.host(11)}]"  # sink A's address
+        self.start_relay({"*": {"host": self.literal("B")}})
+        with smtplib.SMTP(*self.relay.smtp_server, timeout=10) as smtp:
+            smtp.ehlo("client.example")
+            smtp.mail(SENDER)
+            code, text = smtp.rcpt(literal)
+        self.assertEqual(code, 550, text)
+        self.assertIn(b"5.7.1 mail to address literals is not accepted here", text)
+        self.assertEqual(self.relay.log_events(event="accepted"), [])
+
+        # Allowed: the "*" entry (the site's gateway B) applies; A is never contacted.
+        self.relay.config["delivery"]["address_literals"] = "deliver"
+        self.edit_map({"*": {"host": self.literal("B")}})
+        self.relay.sighup()
+        self.wait_for_reloads(1)
+        self.send(literal, "literal")
+        self.sinks["B"].wait_for_messages(1)
+        delivery = self.relay.wait_for_log(event="delivery", status="sent")
+        self.assertIn(f"[{self.block.host(12)}]", delivery["relay"])
+        self.assertEqual(self.sinks["A"].messages(), [])
 
     def test_reject_refuses_the_recipient_at_rcpt_and_keeps_the_others(self):
         self.start_relay({"refused.transport.example": {"action": "reject", "reason": REJECT_REASON}})

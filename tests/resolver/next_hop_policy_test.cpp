@@ -1,6 +1,7 @@
 // tests/resolver: the RFC 5321 5.1 policy table, one row per DNS situation, without I/O.
 #include "resolver/next_hop_policy.hpp"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -15,6 +16,8 @@ namespace mxrelay::resolver {
 namespace {
 
 using namespace testing;
+using ::testing::Contains;
+using ::testing::HasSubstr;
 
 struct Decision {
   RouteResult result;
@@ -411,6 +414,35 @@ TEST(PolicyNamedHost, LiteralAndOwnEndpoint) {
   EXPECT_EQ(loop.error().status, (core::EnhancedStatus{5, 4, 6}));
   EXPECT_FALSE(parse_address_literal("mx.example.org"));
   EXPECT_TRUE(parse_address_literal("[IPv6:2001:db8::1]"));
+}
+
+// Unspecified, multicast and broadcast addresses are never delivery addresses, from DNS or
+// from a literal; the unicast ones of the same RRset are used.
+TEST(PolicyAddresses, NonUnicastAddressesAreNeverCandidates) {
+  auto mixed = decide("example.org", mx_of("example.org", {{10, "mx1.example.org"}}),
+                      {a_of("mx1.example.org",
+                            {"0.0.0.0", "224.0.0.5", "239.1.2.3", "255.255.255.255", "192.0.2.9"}),
+                       addresses_of("mx1.example.org", RrType::aaaa, {"::", "ff02::1"})},
+                      default_context());
+  EXPECT_EQ(describe(mixed.result), std::vector<std::string>{"mx1.example.org/192.0.2.9"});
+  EXPECT_THAT(mixed.notes, Contains(HasSubstr("224.0.0.5: multicast, never a delivery address")));
+  EXPECT_THAT(mixed.notes, Contains(HasSubstr("0.0.0.0: unspecified")));
+  EXPECT_THAT(mixed.notes, Contains(HasSubstr("255.255.255.255: broadcast")));
+
+  auto only_null = decide("example.org", mx_of("example.org", {{10, "mx1.example.org"}}),
+                          {a_of("mx1.example.org", {"0.0.0.0"})}, default_context());
+  ASSERT_FALSE(only_null.result);
+  EXPECT_EQ(only_null.result.error().status, (core::EnhancedStatus{4, 4, 4}));
+
+  std::vector<std::string> notes;
+  for (const char* literal :
+       {"[0.0.0.0]", "[224.0.0.1]", "[255.255.255.255]", "[IPv6:::]", "[IPv6:ff05::2]"}) {
+    auto refused =
+        literal_candidate(literal, *parse_address_literal(literal), default_context(), notes);
+    ASSERT_FALSE(refused) << literal;
+    EXPECT_EQ(refused.error().status, (core::EnhancedStatus{5, 1, 2})) << literal;
+    EXPECT_TRUE(refused.error().is_permanent());
+  }
 }
 
 TEST(PolicyNamedHost, WithoutAddressDefers) {

@@ -21,6 +21,7 @@ hostname = "relay.example.net"
 [delivery]
 port = 2525
 tls = "encrypt"
+address_literals = "deliver"
 [transport]
 "outlook.com" = { host = "outlook-com.olc.protection.outlook.com" }
 ".corp.example" = { host = "mailgw.corp.example:587", tls = "verify" }
@@ -71,11 +72,50 @@ TEST(TransportDecision, Table) {
   }
 }
 
+conf::Config config_from(const std::string& text) {
+  auto config = conf::parse_config(text, "test.toml");
+  EXPECT_TRUE(config) << (config ? "" : config.error().front().str());
+  return *config;
+}
+
+TEST(TransportDecision, AddressLiteralsAreRefusedByDefault) {
+  auto config = config_from("[server]\nhostname = \"relay.example.net\"\n");
+  for (const char* literal : {"[127.0.0.9]", "[IPv6:::1]"}) {
+    const auto decision = decide_transport(config, literal);
+    EXPECT_EQ(decision.action, conf::TransportAction::reject) << literal;
+    const auto refusal = decision.refusal();
+    ASSERT_TRUE(refusal) << literal;
+    EXPECT_EQ(refusal->str(), "550 5.7.1 mail to address literals is not accepted here");
+  }
+}
+
+// With literals allowed the map's "*" entry applies to them: a site that sends everything
+// through its gateway (or refuses everything) is not bypassed by user@[address].
+TEST(TransportDecision, TheWildcardEntryAppliesToAddressLiterals) {
+  using Lookup = TransportDecision::Lookup;
+  const std::string base =
+      "[server]\nhostname = \"relay.example.net\"\n[delivery]\naddress_literals = "
+      "\"deliver\"\n[transport]\n";
+  auto gateway = config_from(base + "\"*\" = { host = \"gw.example.net:2526\" }\n");
+  auto via_gateway = decide_transport(gateway, "[192.0.2.7]");
+  EXPECT_EQ(via_gateway.lookup, Lookup::host);
+  EXPECT_EQ(via_gateway.name, "gw.example.net");
+  EXPECT_EQ(via_gateway.port, 2526);
+
+  auto refusing = config_from(base + "\"*\" = { action = \"reject\", reason = \"no\" }\n");
+  EXPECT_EQ(decide_transport(refusing, "[IPv6:2001:db8::7]").refusal()->str(), "550 5.7.1 no");
+
+  auto policy_only = config_from(base + "\"*\" = { tls = \"verify\" }\n");
+  auto direct = decide_transport(policy_only, "[192.0.2.7]");
+  EXPECT_EQ(direct.name, "192.0.2.7");
+  EXPECT_EQ(direct.tls, conf::TlsPolicy::verify);
+}
+
 TEST(TransportDecision, ExplainsTheMatchAndWhereTheEntryIs) {
   auto config = config_with_map();
   auto outlook = decide_transport(config, "outlook.com");
   EXPECT_NE(outlook.matched.find("outlook.com"), std::string::npos) << outlook.matched;
-  EXPECT_EQ(outlook.entry_location, "test.toml:8:1");
+  EXPECT_EQ(outlook.entry_location, "test.toml:9:1");
   auto paused = decide_transport(config, "paused.example");
   EXPECT_EQ(paused.reason, "migration");
   auto other = decide_transport(config, "example.org");

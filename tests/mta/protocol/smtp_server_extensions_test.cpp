@@ -106,20 +106,23 @@ TEST_P(SmtpServerBdatContent, BadContentFailsTheTransactionAndLaterChunksAreDisc
 
 INSTANTIATE_TEST_SUITE_P(
     Refusals, SmtpServerBdatContent,
-    ::testing::Values(BdatRefusal{"BareLf", "a\nb\r\n",
-                                  "550 5.6.2 Message rejected: bare CR, LF or NUL not allowed\r\n"},
-                      BdatRefusal{"BareCr", "a\rb\r\n",
-                                  "550 5.6.2 Message rejected: bare CR, LF or NUL not allowed\r\n"},
-                      BdatRefusal{"Nul", std::string("a\0b\r\n", 5),
-                                  "550 5.6.2 Message rejected: bare CR, LF or NUL not allowed\r\n"},
-                      BdatRefusal{"SmugglingEnding", "x\r\n\n.\n",
-                                  "550 5.6.2 Message rejected: bare CR, LF or NUL not allowed\r\n"},
-                      BdatRefusal{"LongLine", std::string(1001, 'a'),
-                                  "552 5.3.4 Message rejected: text line too long\r\n"},
-                      BdatRefusal{"TooBig", std::string(2001, 'a'),
-                                  "552 5.3.4 Message size exceeds fixed limit\r\n"},
-                      BdatRefusal{"Loop", "Received: a\r\nReceived: b\r\n\r\n",
-                                  "554 5.4.6 Too many hops: mail loop detected\r\n"}),
+    ::testing::Values(
+        BdatRefusal{"BareLf", "a\nb\r\n",
+                    "550 5.6.2 Message rejected: bare CR, LF or NUL not allowed\r\n"},
+        BdatRefusal{"BareCr", "a\rb\r\n",
+                    "550 5.6.2 Message rejected: bare CR, LF or NUL not allowed\r\n"},
+        BdatRefusal{"Nul", std::string("a\0b\r\n", 5),
+                    "550 5.6.2 Message rejected: bare CR, LF or NUL not allowed\r\n"},
+        BdatRefusal{"SmugglingEnding", "x\r\n\n.\n",
+                    "550 5.6.2 Message rejected: bare CR, LF or NUL not allowed\r\n"},
+        BdatRefusal{"LongLine", std::string(1001, 'a'),
+                    "552 5.3.4 Message rejected: line 1 is longer than 998 characters\r\n"},
+        BdatRefusal{"LongThirdLine", "a\r\nb\r\n" + std::string(999, 'c') + "\r\n",
+                    "552 5.3.4 Message rejected: line 3 is longer than 998 characters\r\n"},
+        BdatRefusal{"TooBig", std::string(2001, 'a'),
+                    "552 5.3.4 Message size exceeds fixed limit\r\n"},
+        BdatRefusal{"Loop", "Received: a\r\nReceived: b\r\n\r\n",
+                    "554 5.4.6 Too many hops: mail loop detected\r\n"}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(SmtpServerBdat, OutOfOrderBdatIsRefusedAndItsChunkSkipped) {

@@ -403,8 +403,14 @@ TEST(SmtpServerSession, DataLimitsAreEnforcedAtTheEndOfData) {
   fifty_one_hops = fifty_hops + "received : from z\r\n";
   for (const auto& [content, reply] : std::vector<Case>{
            {std::string(998, 'a') + "\r\n", "250 2.0.0 Ok: queued as Q1"},
-           {std::string(999, 'a') + "\r\n", "552 5.3.4 Message rejected: text line too long"},
-           {"." + std::string(998, 'a') + "\r\n", "552 5.3.4 Message rejected: text line too long"},
+           {std::string(999, 'a') + "\r\n",
+            "552 5.3.4 Message rejected: line 1 is longer than 998 characters"},
+           {"." + std::string(998, 'a') + "\r\n",
+            "552 5.3.4 Message rejected: line 1 is longer than 998 characters"},
+           {"Subject: x\r\n\r\n" + std::string(1200, 'a') + "\r\n",
+            "552 5.3.4 Message rejected: line 3 is longer than 998 characters"},
+           {"Subject: x\r\n\r\nok\r\n" + std::string(5000, 'a') + "\r\n",
+            "552 5.3.4 Message rejected: line 4 is longer than 998 characters"},
            {std::string(998, 'a') + "\r\n" + std::string(998, 'b') + "\r\n",
             "250 2.0.0 Ok: queued as Q1"},
            {std::string(998, 'a') + "\r\n" + std::string(998, 'b') + "\r\nc\r\n",

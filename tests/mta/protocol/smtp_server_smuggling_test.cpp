@@ -267,7 +267,8 @@ TEST(SmtpServerSession, MessageLineWithoutCrlfKeepsMemoryBounded) {
   EXPECT_EQ(dialogue.output(),
             kEhloReply +
                 crlf_lines({"250 2.1.0 Ok", "250 2.1.5 Ok", "354 End data with <CR><LF>.<CR><LF>",
-                            "552 5.3.4 Message rejected: text line too long", "250 2.0.0 Ok"}));
+                            "552 5.3.4 Message rejected: line 3 is longer than 998 characters",
+                            "250 2.0.0 Ok"}));
 }
 
 TEST(SmtpServerSession, OversizedMessageStopsGrowingAtTheLimit) {
