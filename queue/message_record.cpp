@@ -128,6 +128,9 @@ std::expected<RecordHeader, std::string> decode_record_header(std::string_view b
       env.id = value;
     } else if (key == "arrival") {
       if (!parse_int(value, env.arrival_unix)) return std::unexpected("bad arrival");
+      // Every time the queue computes with must fit std::chrono's nanosecond clock.
+      if (env.arrival_unix < 0 || env.arrival_unix >= kLatestArrivalUnix)
+        return std::unexpected("arrival time out of range");
     } else if (key == "client") {
       env.client_address = value;
     } else if (key == "helo") {

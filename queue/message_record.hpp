@@ -23,6 +23,9 @@
 
 namespace mxrelay::queue {
 
+// The latest arrival a record may carry (2200-01-01): later ones are refused when decoded.
+inline constexpr std::int64_t kLatestArrivalUnix = 7'258'118'400;
+
 struct Envelope {
   std::string id;
   std::int64_t arrival_unix = 0;

@@ -6,8 +6,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <stdexcept>
+#include <utility>
 
 namespace mxrelay::queue {
 
@@ -21,8 +23,16 @@ constexpr std::size_t kHeaderReadSize = 4096;
 // Side files that belong to the record of the same id.
 constexpr std::string_view kSideSuffixes[] = {".rcpt", ".hold", ".log"};
 
+// Not an errno value: a spool path that is not a regular file (a FIFO, a device, a link, a
+// folder planted where a record should be).
+constexpr int kNotRegularFile = -1;
+
+std::string describe_error(int error) {
+  return error == kNotRegularFile ? "not a regular file" : std::strerror(error);
+}
+
 core::Failure io_failure(std::string_view what, int error) {
-  auto reason = std::string(what) + ": " + std::strerror(error);
+  auto reason = std::string(what) + ": " + describe_error(error);
   if (error == ENOSPC || error == EDQUOT)
     return core::Failure::temporary(452, {4, 3, 1}, "Insufficient system storage (" + reason + ")");
   return core::Failure::temporary(451, {4, 3, 0}, "Local error in processing (" + reason + ")");
@@ -38,6 +48,7 @@ class FileDescriptor {
     if (fd_ >= 0) ::close(fd_);
   }
   int get() const { return fd_; }
+  int release() { return std::exchange(fd_, -1); }
   // Closes now and reports the result (close can report deferred write errors).
   int close() {
     int rc = ::close(fd_);
@@ -82,12 +93,26 @@ std::expected<std::string, int> read_prefix(int fd, std::size_t limit) {
   return out;
 }
 
-std::expected<std::string, int> read_file(const fs::path& path) {
-  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return std::unexpected(errno);
+// Opens a spool file for reading without trusting what is there: never blocks (O_NONBLOCK:
+// a FIFO would block open() for ever), never follows a symbolic link, and takes only a
+// regular file. Returns the descriptor (the caller owns it) and sets size; an error (errno
+// or kNotRegularFile) otherwise.
+std::expected<int, int> open_regular(const fs::path& path, std::size_t& size) {
+  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW));
+  if (fd.get() < 0) return std::unexpected(errno == ELOOP ? kNotRegularFile : errno);
   struct stat st {};
   if (::fstat(fd.get(), &st) != 0) return std::unexpected(errno);
-  return read_prefix(fd.get(), static_cast<std::size_t>(st.st_size));
+  if (!S_ISREG(st.st_mode)) return std::unexpected(kNotRegularFile);
+  size = static_cast<std::size_t>(st.st_size);
+  return fd.release();
+}
+
+std::expected<std::string, int> read_file(const fs::path& path) {
+  std::size_t size = 0;
+  auto opened = open_regular(path, size);
+  if (!opened) return std::unexpected(opened.error());
+  FileDescriptor fd(*opened);
+  return read_prefix(fd.get(), size);
 }
 
 void make_directory(const fs::path& dir) {
@@ -294,12 +319,10 @@ RecoveryBatch Spool::recover_batch(std::size_t max) {
 }
 
 std::expected<SpooledMessage, std::string> Spool::recover_record(const std::string& name) {
-  FileDescriptor fd(::open(record_path(name).c_str(), O_RDONLY | O_CLOEXEC));
-  if (fd.get() < 0) return std::unexpected(std::string("unreadable: ") + std::strerror(errno));
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0)
-    return std::unexpected(std::string("unreadable: ") + std::strerror(errno));
-  auto size = static_cast<std::size_t>(st.st_size);
+  std::size_t size = 0;
+  const auto opened = open_regular(record_path(name), size);
+  if (!opened) return std::unexpected("unreadable: " + describe_error(opened.error()));
+  FileDescriptor fd(*opened);
   auto bytes = read_prefix(fd.get(), std::min(size, kHeaderReadSize));
   if (bytes && bytes->find("\n\n") == std::string::npos && size > bytes->size())
     bytes = read_prefix(fd.get(), size);
@@ -308,6 +331,11 @@ std::expected<SpooledMessage, std::string> Spool::recover_record(const std::stri
   if (!header) return std::unexpected(header.error());
   if (header->record_size != size) return std::unexpected("truncated");
   if (header->envelope.id != name) return std::unexpected("id does not match file");
+  // A message cannot have arrived in the future (a clock a day off is tolerated).
+  const auto latest = std::chrono::system_clock::now() + std::chrono::hours(24);
+  if (header->envelope.arrival_unix >
+      std::chrono::duration_cast<std::chrono::seconds>(latest.time_since_epoch()).count())
+    return std::unexpected("arrival time in the future");
 
   SpooledMessage message;
   message.envelope = std::move(header->envelope);

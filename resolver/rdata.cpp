@@ -10,6 +10,17 @@ namespace mxrelay::resolver {
 
 namespace {
 
+void append_decimal_escape(std::string& out, unsigned char byte) {
+  out += '\\';
+  out += static_cast<char>('0' + byte / 100);
+  out += static_cast<char>('0' + byte / 10 % 10);
+  out += static_cast<char>('0' + byte % 10);
+}
+
+bool printable(unsigned char byte) {
+  return byte > 0x20 && byte < 0x7f;
+}
+
 // An uncompressed wire-format name filling the whole span -> "a.b.c" ("" for the root).
 std::optional<std::string> parse_wire_name(std::span<const std::uint8_t> wire) {
   std::string name;
@@ -22,13 +33,35 @@ std::optional<std::string> parse_wire_name(std::span<const std::uint8_t> wire) {
     }
     if (length > 63 || pos + length > wire.size()) return std::nullopt;
     if (!name.empty()) name += '.';
-    name.append(reinterpret_cast<const char*>(wire.data() + pos), length);
+    for (const auto byte : wire.subspan(pos, length)) {
+      if (byte == '.' || byte == '\\') {
+        name += '\\';
+        name += static_cast<char>(byte);
+      } else if (printable(byte)) {
+        name += static_cast<char>(byte);
+      } else {
+        append_decimal_escape(name, byte);
+      }
+    }
     pos += length;
   }
   return std::nullopt;
 }
 
 }  // namespace
+
+std::string escape_unprintable(std::string_view name) {
+  std::string out;
+  out.reserve(name.size());
+  for (const char c : name) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (printable(byte))
+      out += c;
+    else
+      append_decimal_escape(out, byte);
+  }
+  return out;
+}
 
 std::optional<MxRecord> parse_mx_rdata(std::span<const std::uint8_t> rdata) {
   if (rdata.size() < 3) return std::nullopt;

@@ -77,8 +77,9 @@ void fill_answer(DnsAnswer& answer, std::vector<TlsaRecord>& tlsa, int err,
   answer.bogus = result->bogus != 0;
   if (result->why_bogus != nullptr) answer.why_bogus = result->why_bogus;
   answer.answer_bytes = static_cast<std::size_t>(std::max(0, result->answer_len));
-  answer.canonical_name =
-      result->canonname != nullptr ? core::canonical_domain(result->canonname) : answer.qname;
+  answer.canonical_name = result->canonname != nullptr
+                              ? core::canonical_domain(escape_unprintable(result->canonname))
+                              : answer.qname;
   if (answer.bogus) {
     answer.outcome = DnsOutcome::bogus;
   } else if (result->nxdomain != 0 || result->rcode == kRcodeNxdomain) {

@@ -2,6 +2,9 @@
 #include "queue/spool.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <algorithm>
+#include <chrono>
 
 #include <atomic>
 #include <fstream>
@@ -152,6 +155,40 @@ TEST_F(SpoolTest, TornRecordIsMovedAsideAndOthersSurvive) {
   EXPECT_NE(report.discarded[0].find(torn.id), std::string::npos);
   EXPECT_TRUE(fs::exists(dir_ / "corrupt" / torn.id));
   EXPECT_FALSE(fs::exists(dir_ / "incoming" / "unfinished"));
+}
+
+// What is on disk is input: a FIFO or a symbolic link where a record should be is moved
+// aside without blocking, and records whose times are out of range are quarantined.
+TEST_F(SpoolTest, RecoveryTrustsNothingOnDisk) {
+  Spool spool(dir_);
+  auto good = envelope();
+  ASSERT_TRUE(store(spool, good, "good"));
+  const auto fifo = new_queue_id();
+  ASSERT_EQ(::mkfifo((dir_ / "queue" / fifo).c_str(), 0600), 0);
+  const auto link = new_queue_id();
+  fs::create_symlink(dir_ / "queue" / good.id, dir_ / "queue" / link);
+  auto far = envelope();
+  far.arrival_unix = 99'999'999'999;  // overflows std::chrono's nanosecond clock
+  std::ofstream(dir_ / "queue" / far.id, std::ios::binary) << encode_record(far, "x\r\n");
+  auto future = envelope();
+  future.arrival_unix =
+      std::chrono::duration_cast<std::chrono::seconds>(
+          (std::chrono::system_clock::now() + std::chrono::days(30)).time_since_epoch())
+          .count();
+  std::ofstream(dir_ / "queue" / future.id, std::ios::binary) << encode_record(future, "x\r\n");
+
+  auto report = recover(dir_);
+  ASSERT_EQ(report.messages.size(), 1u);
+  EXPECT_EQ(report.messages[0].envelope.id, good.id);
+  std::vector<std::string> discarded = report.discarded;
+  std::ranges::sort(discarded);
+  std::vector<std::string> expected = {
+      fifo + ": unreadable: not a regular file", link + ": unreadable: not a regular file",
+      far.id + ": arrival time out of range", future.id + ": arrival time in the future"};
+  std::ranges::sort(expected);
+  EXPECT_EQ(discarded, expected);
+  for (const auto& id : {fifo, link, far.id, future.id})
+    EXPECT_TRUE(fs::exists(fs::symlink_status(dir_ / "corrupt" / id))) << id;
 }
 
 TEST_F(SpoolTest, WriteFailureIsATemporaryFailureNotAnAcceptance) {

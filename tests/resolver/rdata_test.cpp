@@ -17,6 +17,18 @@ TEST(Rdata, MxWithName) {
   EXPECT_EQ(record->exchange, "mail.example.org");
 }
 
+// Binary label bytes never reach a log or a JSON document raw: RFC 1035 \DDD, and an
+// escaped '.' or '\' inside a label.
+TEST(Rdata, NamesFromTheWireAreInPresentationForm) {
+  std::vector<std::uint8_t> wire{0, 10, 6, 0, 'M', '.', '\\', 0xff, ' ', 2, 'm', 'x', 0};
+  auto record = parse_mx_rdata(wire);
+  ASSERT_TRUE(record);
+  EXPECT_EQ(record->exchange, "\\000m\\.\\\\\\255\\032.mx");
+  EXPECT_EQ(escape_unprintable("a\x01"
+                               "b.\xc3\xa9x\\046"),
+            "a\\001b.\\195\\169x\\046");
+}
+
 TEST(Rdata, NullMxIsTheRoot) {
   std::vector<std::uint8_t> wire{0, 0, 0};
   auto record = parse_mx_rdata(wire);
