@@ -1,5 +1,6 @@
 // mta: the mxrelay program: command-line parsing and the serve, check, route, queue, reload
 // and version commands. Start-up failures (bad config, port in use) end with a message and exit 1.
+#include <openssl/crypto.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
@@ -255,7 +256,9 @@ int main(int argc, char** argv) {
     if (args->command == "queue") return queue_command(*args);
     if (args->command == "reload") return reload(*args);
     if (args->command == "version") {
-      std::cout << "mxrelay " << MXRELAY_VERSION << "\n";
+      std::cout << "mxrelay " << MXRELAY_VERSION << "\n"
+                << "libunbound " << resolver::libunbound_version() << "\n"
+                << "OpenSSL " << OpenSSL_version(OPENSSL_VERSION_STRING) << "\n";
       return 0;
     }
   } catch (const std::exception& e) {

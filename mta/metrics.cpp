@@ -1,6 +1,7 @@
 // mta: Prometheus metric families and the resolver observer.
 #include "mta/metrics.hpp"
 
+#include <openssl/crypto.h>
 #include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
@@ -8,6 +9,7 @@
 #include <stdexcept>
 
 #include "resolver/route_report.hpp"
+#include "resolver/unbound_client.hpp"
 
 namespace mxrelay::mta {
 
@@ -201,7 +203,9 @@ Metrics::Metrics()
       .Name("mxrelay_build_info")
       .Help("Build information; the value is always 1.")
       .Register(*registry_)
-      .Add({{"version", MXRELAY_VERSION}})
+      .Add({{"version", MXRELAY_VERSION},
+            {"libunbound", resolver::libunbound_version()},
+            {"openssl", OpenSSL_version(OPENSSL_VERSION_STRING)}})
       .Set(1);
 }
 

@@ -273,4 +273,8 @@ asio::awaitable<TlsaAnswer> UnboundClient::query_tlsa(std::string host, std::uin
   return Context::query(context_, tlsa_query_name(host, port), RrType::tlsa);
 }
 
+std::string libunbound_version() {
+  return ub_version();
+}
+
 }  // namespace mxrelay::resolver

@@ -38,4 +38,8 @@ class UnboundClient {
 // or "recursion". Pure; shown in `route`.
 std::string resolver_path_for(const conf::DnsConfig& config, std::string_view name);
 
+// The version of the libunbound the relay runs with ("1.17.1"): it parses DNS answers inside
+// this process, so its security fixes matter (`mxrelay version`, mxrelay_build_info).
+std::string libunbound_version();
+
 }  // namespace mxrelay::resolver

@@ -6,7 +6,7 @@ without address defers (4.4.4), and a 421 greeting at the first MX moves to the 
 import unittest
 
 from harness import (
-    E2eTestCase, FlakyDns, Mxrelay, Nsd, SmtpSink, free_port, render_zone, send_swaks,
+    E2eTestCase, FlakyDns, Mxrelay, Nsd, SmtpSink, free_port, render_zone, send_swaks, wait_until,
 )
 
 SENDER = "sender@client.example"
@@ -93,6 +93,20 @@ class DnsFailuresTest(E2eTestCase):
         self.assert_attempts("user@flaky.example", 1, "deferred", "4.4.3", timeout=30.0)
         self.assertTrue(self.dns.queries(), "the relay never asked the silent server")
         self.assert_no_address_query_for("flaky.example.")
+        self.assert_trap_untouched()
+
+    def test_a_crash_during_a_lookup_loses_nothing(self):
+        # libunbound runs inside the relay: if it (or anything) kills the process while a
+        # lookup is in flight, the accepted message is still queued after the restart.
+        self.serve_flaky_zone("silent")
+        self.send("user@flaky.example")
+        queue_id = self.relay.wait_for_log(event="accepted")["queue_id"]
+        wait_until(self.dns.queries, 10.0, "the relay's MX query")
+        self.relay.kill()
+        self.relay.start()
+        self.assertIsNotNone(self.relay.queue_entry(queue_id), "lost with the crash")
+        self.relay.wait_for_log(event="recovered", messages="1")
+        self.assert_attempts("user@flaky.example", 1, "deferred", "4.4.3", timeout=30.0)
         self.assert_trap_untouched()
 
     def test_null_mx_bounces_without_connecting(self):

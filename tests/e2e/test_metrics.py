@@ -99,6 +99,16 @@ class MetricsTest(E2eTestCase):
 
         return wait_until(idle, 10.0, "every inbound session to end")
 
+    def test_build_info_names_the_libunbound_and_openssl_in_use(self):
+        done = self.relay.run_command("version")
+        self.assertEqual(done.returncode, 0, done.stderr)
+        versions = dict(line.split(" ", 1) for line in done.stdout.splitlines())
+        self.assertRegex(versions["libunbound"], r"^\d+\.\d+\.\d+")
+        labels = (("libunbound", versions["libunbound"]), ("openssl", versions["OpenSSL"]),
+                  ("version", versions["mxrelay"]))
+        samples = parse_metric_samples(self.relay.metrics_text())
+        self.assertEqual(samples.get(("mxrelay_build_info", labels)), 1.0, samples.keys())
+
     def test_inbound_counters_move_and_promtool_accepts_the_scrape(self):
         relay = self.relay
         before = self.samples_when_idle()
