@@ -4,11 +4,16 @@
 #include <algorithm>
 #include <tuple>
 
+#include "core/control_characters.hpp"
+
 namespace mxrelay::conf {
 
 std::string ConfigError::str() const {
-  if (line == 0) return file + ": " + message;
-  return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + message;
+  // One line whatever the file's name or content hold (a newline, a control character).
+  const auto where = core::escape_control_characters(file);
+  const auto what = core::escape_control_characters(message);
+  if (line == 0) return where + ": " + what;
+  return where + ":" + std::to_string(line) + ":" + std::to_string(column) + ": " + what;
 }
 
 void ConfigDiagnostics::report(int line, int column, std::string message) {

@@ -23,6 +23,17 @@ TEST(ConfigErrors, TomlSyntax) {
   });
 }
 
+// An error quotes the file name and the value it is about; neither may break the message
+// over two lines or put raw control characters on the operator's terminal.
+TEST(ConfigErrors, ControlCharactersAreEscaped) {
+  auto loaded = parse_config("[queue]\npostmaster = \"pm\\u001b[2J\\nx\"\n", "conf\nig.toml");
+  ASSERT_FALSE(loaded);
+  ASSERT_EQ(loaded.error().size(), 1u);
+  EXPECT_EQ(loaded.error().front().str(),
+            "conf\\nig.toml:2:14: queue.postmaster: invalid address \"pm\\x1b[2J\\x0ax\" (use "
+            "local@domain, or \"\" to drop failed DSNs)");
+}
+
 TEST(ConfigErrors, UnknownKeysAndTables) {
   check({
       {"unknown table", "[routing]\n\"a.example\" = {}\n", {"t.toml:1:2: routing: unknown table"}},
