@@ -207,10 +207,15 @@ class UnboundClient::Context : public std::enable_shared_from_this<Context> {
       set_option("module-config", "iterator");
     for (const auto& forwarder : config_.forwarders)
       check(ub_ctx_set_fwd(ctx_, forwarder.c_str()), "forwarder " + forwarder);
-    for (const auto& stub : config_.stubs)
+    for (const auto& stub : config_.stubs) {
       for (const auto& server : stub.servers)
         check(ub_ctx_set_stub(ctx_, stub.zone.c_str(), server.c_str(), 0),
               "stub " + stub.zone + " " + server);
+      // libunbound answers special-use names (test., home.arpa., private reverse zones) from
+      // built-in local zones without asking anyone; a configured stub must win.
+      const auto zone = stub.zone.ends_with('.') ? stub.zone : stub.zone + ".";
+      set_option("local-zone", zone + " transparent");
+    }
     for (const auto& [name, value] : config_.unbound_options) set_option(name, value);
   }
 

@@ -45,6 +45,12 @@ std::string outlook_zone() {
          address_records("outlook-com.olc.protection", "127.20.", 60);
 }
 
+// Under a special-use name libunbound answers by itself (RFC 6761 "test.").
+std::string test_zone() {
+  return "$ORIGIN test.\n$TTL 3600\n@ SOA ns.test. hostmaster.test. 1 3600 600 86400 300\n"
+         "@ NS ns.test.\nns A 127.0.0.53\nrelay MX 10 mx.relay.test.\nmx.relay A 127.2.0.20\n";
+}
+
 std::string example_net_zone() {
   return zone_head("example.net") + address_records("big", "127.21.", 300) +
          "big-mx MX 10 big.example.net.\n"
@@ -73,8 +79,10 @@ class RecordingObserver : public ResolverObserver {
 class ResolverIntegration : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    nsd_ = std::make_unique<testing::NsdServer>(std::map<std::string, std::string>{
-        {"outlook.com", outlook_zone()}, {"example.net", example_net_zone()}});
+    nsd_ = std::make_unique<testing::NsdServer>(
+        std::map<std::string, std::string>{{"outlook.com", outlook_zone()},
+                                           {"example.net", example_net_zone()},
+                                           {"test", test_zone()}});
     failing_ = std::make_unique<testing::FailingDnsServer>();
     silent_ = std::make_unique<testing::SilentDnsServer>();
   }
@@ -91,6 +99,7 @@ class ResolverIntegration : public ::testing::Test {
     auto nsd = nsd_->endpoint().unbound_syntax();
     config.stubs = {{"outlook.com", {nsd}},
                     {"example.net", {nsd}},
+                    {"test.", {nsd}},
                     {"example.org", {failing_->endpoint().unbound_syntax()}},
                     {"example.com", {silent_->endpoint().unbound_syntax()}}};
     return config;
@@ -170,6 +179,16 @@ TEST_F(ResolverIntegration, OutlookComGoesToItsMxNeverToTheApex) {
   EXPECT_EQ(observer_.queries, names);
   EXPECT_EQ(observer_.routes, std::vector<std::string>{"outlook.com"});
   EXPECT_NE(render_route_text(explanation).find("verdict: deliver"), std::string::npos);
+}
+
+// A configured stub zone wins over the local zone libunbound serves by itself for a
+// special-use name (it would answer NXDOMAIN, and the mail would bounce 5.1.2).
+TEST_F(ResolverIntegration, StubZoneUnderASpecialUseNameIsAsked) {
+  auto route = mx("relay.test");
+  ASSERT_TRUE(route.result) << route.result.error().str();
+  ASSERT_EQ(route.result->size(), 1u);
+  EXPECT_EQ(route.result->front().host, "mx.relay.test");
+  EXPECT_EQ(route.result->front().address.str(), "127.2.0.20");
 }
 
 TEST_F(ResolverIntegration, MxPreferenceOrder) {
