@@ -54,6 +54,12 @@ struct ServerConfig {
   std::size_t max_connections = 1000;            // concurrent inbound connections in total
   std::size_t max_connections_per_client = 100;  // ... and per client address
   std::chrono::seconds timeout = std::chrono::minutes(5);  // idle client (RFC 5321 4.5.3.2.7)
+  // Deadlines, counted from the first byte whatever the client's pace: one command line...
+  std::chrono::seconds command_timeout = std::chrono::minutes(5);
+  // ...a message's content (DATA up to the final dot, or every BDAT chunk up to LAST)...
+  std::chrono::seconds data_timeout = std::chrono::minutes(30);
+  // ...and the STARTTLS handshake.
+  std::chrono::seconds tls_handshake_timeout = std::chrono::seconds(30);
   // SIGTERM: sessions in DATA and delivery attempts in flight get this long to finish.
   std::chrono::seconds shutdown_grace = std::chrono::seconds(30);
   BareNewlines bare_newlines = BareNewlines::reject;

@@ -132,6 +132,9 @@ void read_server(const TomlSection& server, const std::filesystem::path& base_di
                               "max_connections",
                               "max_connections_per_client",
                               "timeout",
+                              "command_timeout",
+                              "data_timeout",
+                              "tls_handshake_timeout",
                               "shutdown_grace",
                               "bare_newlines",
                               "bare_newlines_from"});
@@ -153,6 +156,9 @@ void read_server(const TomlSection& server, const std::filesystem::path& base_di
   read_integer<std::size_t>(server, "max_connections_per_client", 1, kUnlimited,
                             out.max_connections_per_client);
   read_duration(server, "timeout", out.timeout);
+  read_duration(server, "command_timeout", out.command_timeout);
+  read_duration(server, "data_timeout", out.data_timeout);
+  read_duration(server, "tls_handshake_timeout", out.tls_handshake_timeout);
   read_duration(server, "shutdown_grace", out.shutdown_grace);
   read_bare_newlines(server, out);
 }

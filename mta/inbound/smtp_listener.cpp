@@ -334,6 +334,26 @@ asio::awaitable<void> SmtpListener::run_session(ServerConnection& connection,
     return status == IoStatus::timeout ? InboundSessionResult::timeout
                                        : InboundSessionResult::error;
   };
+  // Deadlines (server.command_timeout, server.data_timeout) run from the first byte of a
+  // command line or of a message's content; a client sending one byte now and then is cut
+  // off by them, not kept alive by the idle timeout.
+  std::optional<std::chrono::steady_clock::time_point> command_deadline;
+  std::optional<std::chrono::steady_clock::time_point> content_deadline;
+  auto wait_for_input = [&]() {
+    const auto now = std::chrono::steady_clock::now();
+    if (!session.command_in_progress())
+      command_deadline.reset();
+    else if (!command_deadline)
+      command_deadline = now + config.server.command_timeout;
+    if (!session.receiving_message())
+      content_deadline.reset();
+    else if (!content_deadline)
+      content_deadline = now + config.server.data_timeout;
+    auto wait = std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout);
+    for (const auto& deadline : {command_deadline, content_deadline})
+      if (deadline) wait = std::min(wait, std::max(*deadline - now, wait.zero()));
+    return wait;
+  };
   metrics_.inbound_session_began();
   // g++ 12 miscompiles co_await inside conditions: every result is stored first.
   auto greeted = co_await connection.write(session.greeting(), timeout);
@@ -364,7 +384,8 @@ asio::awaitable<void> SmtpListener::run_session(ServerConnection& connection,
           co_return;
         }
         registration.set_waiting_for_command(!client_sending);
-        auto read = co_await connection.read_some(buffer, timeout);
+        const auto wait = wait_for_input();
+        auto read = co_await connection.read_some(buffer, wait);
         registration.set_waiting_for_command(false);
         if (read.status == IoStatus::ok) {
           client_sending = true;
@@ -384,7 +405,7 @@ asio::awaitable<void> SmtpListener::run_session(ServerConnection& connection,
           fail(io_failure(status));
           break;
         }
-        status = co_await connection.start_tls(*tls_context_, timeout);
+        status = co_await connection.start_tls(*tls_context_, config.server.tls_handshake_timeout);
         const auto& tls = connection.tls();
         metrics_.inbound_tls_handshake(tls ? tls->version : std::string(), status == IoStatus::ok);
         if (status == IoStatus::ok) {

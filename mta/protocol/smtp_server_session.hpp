@@ -129,6 +129,15 @@ class SmtpServerSession {
 
   // Received octets not processed yet (for tests and metrics).
   std::size_t buffered_bytes() const { return input_.size() - input_read_; }
+  // For the driver's deadlines, after a need_input step: part of a command line (or of an
+  // AUTH response) has arrived; message content (DATA, or BDAT until LAST) is arriving.
+  bool command_in_progress() const {
+    return (phase_ == Phase::commands || phase_ == Phase::auth_response) &&
+           (buffered_bytes() > 0 || dropping_long_line_);
+  }
+  bool receiving_message() const {
+    return phase_ == Phase::data || phase_ == Phase::chunk || chunking_;
+  }
 
  private:
   enum class Phase {

@@ -29,6 +29,9 @@ auth_failure_window = "1h"
 max_connections = 50
 max_connections_per_client = 5
 timeout = "90s"
+command_timeout = "1m"
+data_timeout = "2h"
+tls_handshake_timeout = "10s"
 shutdown_grace = "2s"
 [queue]
 delay_warning = "0"
@@ -56,6 +59,9 @@ format = "json"
   EXPECT_EQ(config->server.max_connections, 50u);
   EXPECT_EQ(config->server.max_connections_per_client, 5u);
   EXPECT_EQ(config->server.timeout, seconds(90));
+  EXPECT_EQ(config->server.command_timeout, minutes(1));
+  EXPECT_EQ(config->server.data_timeout, hours(2));
+  EXPECT_EQ(config->server.tls_handshake_timeout, seconds(10));
   EXPECT_EQ(config->server.shutdown_grace, seconds(2));
   EXPECT_EQ(config->queue.delay_warning, seconds(0));
   EXPECT_EQ(config->queue.postmaster, "Postmaster@relay.example");
