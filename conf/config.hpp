@@ -53,6 +53,15 @@ struct ServerConfig {
   std::chrono::seconds auth_failure_window = std::chrono::minutes(15);  // ...this window
   std::size_t max_connections = 1000;            // concurrent inbound connections in total
   std::size_t max_connections_per_client = 100;  // ... and per client address
+  // Connections from outside relay_networks, together; the rest is kept for the relay's
+  // own clients. Unset: three quarters of max_connections.
+  std::optional<std::size_t> max_connections_untrusted;
+  std::size_t untrusted_connection_limit() const {
+    return max_connections_untrusted.value_or(max_connections * 3 / 4);
+  }
+  // A client outside relay_networks that talks before the greeting within this wait is
+  // dropped (pregreet: spam software does not wait); 0: no wait, no test.
+  std::chrono::seconds pregreet_wait = std::chrono::seconds(1);
   std::chrono::seconds timeout = std::chrono::minutes(5);  // idle client (RFC 5321 4.5.3.2.7)
   // Deadlines, counted from the first byte whatever the client's pace: one command line...
   std::chrono::seconds command_timeout = std::chrono::minutes(5);

@@ -131,6 +131,8 @@ void read_server(const TomlSection& server, const std::filesystem::path& base_di
                               "auth_failure_window",
                               "max_connections",
                               "max_connections_per_client",
+                              "max_connections_untrusted",
+                              "pregreet_wait",
                               "timeout",
                               "command_timeout",
                               "data_timeout",
@@ -155,6 +157,13 @@ void read_server(const TomlSection& server, const std::filesystem::path& base_di
   read_integer<std::size_t>(server, "max_connections", 1, kUnlimited, out.max_connections);
   read_integer<std::size_t>(server, "max_connections_per_client", 1, kUnlimited,
                             out.max_connections_per_client);
+  if (server.find("max_connections_untrusted")) {
+    std::size_t untrusted = 0;
+    read_integer<std::size_t>(server, "max_connections_untrusted", 0, out.max_connections,
+                              untrusted);
+    out.max_connections_untrusted = untrusted;
+  }
+  read_duration_or_zero(server, "pregreet_wait", out.pregreet_wait);
   read_duration(server, "timeout", out.timeout);
   read_duration(server, "command_timeout", out.command_timeout);
   read_duration(server, "data_timeout", out.data_timeout);

@@ -118,6 +118,14 @@ Metrics::Metrics()
       inbound_sessions_(counter_family(
           *registry_, "mxrelay_inbound_sessions_total",
           "Inbound SMTP connections ended, by result (completed, timeout, error, refused).")),
+      inbound_connections_refused_(counter_family(
+          *registry_, "mxrelay_inbound_connections_refused_total",
+          "Inbound connections refused before any session, by reason (too_many_connections, "
+          "too_many_from_client, too_many_untrusted, pregreet).")),
+      inbound_sessions_cut_off_(
+          counter_family(*registry_, "mxrelay_inbound_sessions_cut_off_total",
+                         "Inbound sessions ended by a timeout, by reason (idle, command_deadline, "
+                         "data_deadline, tls_handshake).")),
       inbound_rejections_(
           counter_family(*registry_, "mxrelay_inbound_rejections_total",
                          "4xx and 5xx replies sent to inbound clients, by enhanced status code.")),
@@ -199,6 +207,11 @@ Metrics::Metrics()
   for (const char* state : {"ready", "active", "deferred", "hold"})
     queue_state_.Add({{"state", state}});
   for (const char* kind : {"opened", "reused"}) outbound_connections_.Add({{"kind", kind}});
+  for (const char* reason :
+       {"too_many_connections", "too_many_from_client", "too_many_untrusted", "pregreet"})
+    inbound_connections_refused_.Add({{"reason", reason}});
+  for (const char* reason : {"idle", "command_deadline", "data_deadline", "tls_handshake"})
+    inbound_sessions_cut_off_.Add({{"reason", reason}});
   BuildGauge()
       .Name("mxrelay_build_info")
       .Help("Build information; the value is always 1.")
@@ -244,8 +257,13 @@ void Metrics::inbound_session_ended(InboundSessionResult result) {
   inbound_sessions_.Add({{"result", result_label(result)}}).Increment();
 }
 
-void Metrics::inbound_session_refused() {
+void Metrics::inbound_connection_refused(const char* reason) {
+  inbound_connections_refused_.Add({{"reason", reason}}).Increment();
   inbound_sessions_.Add({{"result", result_label(InboundSessionResult::refused)}}).Increment();
+}
+
+void Metrics::inbound_session_cut_off(const char* reason) {
+  inbound_sessions_cut_off_.Add({{"reason", reason}}).Increment();
 }
 
 void Metrics::inbound_rejection(const std::optional<core::EnhancedStatus>& status) {

@@ -51,8 +51,12 @@ class Metrics : public resolver::ResolverObserver, public queue::SpoolObserver {
   // An inbound session began (sessions active +1); every begun session must end.
   void inbound_session_began();
   void inbound_session_ended(InboundSessionResult result);
-  // A connection refused over the limits (never began a session).
-  void inbound_session_refused();
+  // A connection refused before any session: over a connection limit (the reason is
+  // ConnectionAdmission's name) or "pregreet".
+  void inbound_connection_refused(const char* reason);
+  // A session ended by a timeout: "idle", "command_deadline", "data_deadline",
+  // "tls_handshake".
+  void inbound_session_cut_off(const char* reason);
   // The server answered a 4xx/5xx reply with this enhanced status code (none: without one).
   void inbound_rejection(const std::optional<core::EnhancedStatus>& status);
   // A STARTTLS handshake ended; version is the negotiated one ("TLSv1.3"), ignored on failure.
@@ -127,6 +131,8 @@ class Metrics : public resolver::ResolverObserver, public queue::SpoolObserver {
   prometheus::Gauge& config_last_reload_ok_;
   prometheus::Gauge& inbound_sessions_active_;
   prometheus::Family<prometheus::Counter>& inbound_sessions_;
+  prometheus::Family<prometheus::Counter>& inbound_connections_refused_;
+  prometheus::Family<prometheus::Counter>& inbound_sessions_cut_off_;
   prometheus::Family<prometheus::Counter>& inbound_rejections_;
   prometheus::Family<prometheus::Counter>& inbound_tls_handshakes_;
   prometheus::Family<prometheus::Counter>& inbound_auth_attempts_;

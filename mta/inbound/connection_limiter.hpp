@@ -1,5 +1,7 @@
-// mta/inbound: limits on concurrent inbound connections, in total and per client address. A
-// connection over either limit is answered 421 4.7.0 at connect. Pure bookkeeping.
+// mta/inbound: limits on concurrent inbound connections: in total, per client address, and
+// for untrusted clients (outside server.relay_networks) as a group, so that outsiders can
+// fill only their own share and the relay's own mail servers always find a slot. A
+// connection over a limit is answered 421 4.7.0 at connect. Pure bookkeeping.
 #pragma once
 
 #include <cstddef>
@@ -8,22 +10,37 @@
 
 namespace mxrelay::mta {
 
+struct InboundConnectionLimits {
+  std::size_t total = 1000;
+  std::size_t per_client = 100;
+  std::size_t untrusted = 750;  // at most total
+};
+
+enum class ConnectionAdmission {
+  admitted,
+  too_many_total,
+  too_many_from_client,
+  too_many_untrusted
+};
+// The metric label and log reason: "too_many_connections", ...; "" for admitted.
+const char* to_string(ConnectionAdmission admission);
+
 class ConnectionLimiter {
  public:
-  ConnectionLimiter(std::size_t max_total, std::size_t max_per_client);
+  explicit ConnectionLimiter(InboundConnectionLimits limits);
 
-  // True, and the connection counted, when both limits allow one more.
-  bool try_open(const std::string& client);
-  // Ends a connection that try_open() counted.
-  void close(const std::string& client);
+  // Counts the connection when every limit allows one more.
+  ConnectionAdmission try_open(const std::string& client, bool trusted);
+  // Ends a connection that try_open() admitted (with the same trusted).
+  void close(const std::string& client, bool trusted);
   std::size_t open_connections() const { return total_; }
   // New limits (a reload); connections already open stay open.
-  void set_limits(std::size_t max_total, std::size_t max_per_client);
+  void set_limits(InboundConnectionLimits limits) { limits_ = limits; }
 
  private:
-  std::size_t max_total_;
-  std::size_t max_per_client_;
+  InboundConnectionLimits limits_;
   std::size_t total_ = 0;
+  std::size_t untrusted_ = 0;
   std::unordered_map<std::string, std::size_t> per_client_;
 };
 

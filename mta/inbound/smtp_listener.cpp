@@ -78,6 +78,20 @@ std::string_view received_protocol(const SmtpServerSession& session) {
   return session.authenticated_user().empty() ? "ESMTPS" : "ESMTPSA";
 }
 
+InboundConnectionLimits connection_limits(const conf::ServerConfig& server) {
+  return {server.max_connections, server.max_connections_per_client,
+          server.untrusted_connection_limit()};
+}
+
+// The pregreet test: what the client did during the wait before its greeting: sent bytes
+// (ok: it does not wait for the server, as spam software does not), left (failed), or
+// waited like a mail client (timeout).
+asio::awaitable<IoStatus> before_greeting(ServerConnection& connection, std::chrono::seconds wait) {
+  std::array<char, 512> buffer;
+  const auto read = co_await connection.read_some(buffer, wait);
+  co_return read.status;
+}
+
 // Answers a connection over the limits and closes it, without a session.
 asio::awaitable<void> refuse(ServerConnection& connection, const std::string& hostname,
                              std::chrono::seconds timeout, Metrics& metrics) {
@@ -164,7 +178,7 @@ SmtpListener::SmtpListener(asio::io_context& io, std::shared_ptr<const conf::Con
       metrics_(metrics),
       on_queued_(std::move(on_queued)),
       auth_failures_(config_->server.auth_max_failures, config_->server.auth_failure_window),
-      connections_(config_->server.max_connections, config_->server.max_connections_per_client),
+      connections_(connection_limits(config_->server)),
       sessions_(std::make_shared<ActiveSessions>()) {}
 
 void SmtpListener::load_tls_and_credentials() {
@@ -188,7 +202,7 @@ void SmtpListener::load_tls_and_credentials() {
 void SmtpListener::reconfigure(std::shared_ptr<const conf::Config> config) {
   config_ = std::move(config);
   const auto& server = config_->server;
-  connections_.set_limits(server.max_connections, server.max_connections_per_client);
+  connections_.set_limits(connection_limits(server));
   auth_failures_.set_limits(server.auth_max_failures, server.auth_failure_window);
   try {
     load_tls_and_credentials();
@@ -267,14 +281,35 @@ asio::awaitable<void> SmtpListener::serve(tcp::socket socket) {
   auto client = "[" + address + "]";
   ServerConnection connection(std::move(socket));
   core::LogLine("connect").kv("client", client).emit();
-  if (!connections_.try_open(address)) {
+  // The relay's own clients (relay_networks) are counted apart from outsiders.
+  const bool trusted = relay_allowed(*config, peer);
+  if (const auto admission = connections_.try_open(address, trusted);
+      admission != ConnectionAdmission::admitted) {
     core::LogLine("connection_refused")
         .kv("client", client)
-        .kv("reason", "too many connections")
+        .kv("reason", to_string(admission))
         .emit();
-    metrics_.inbound_session_refused();
+    metrics_.inbound_connection_refused(to_string(admission));
     co_await refuse(connection, config->server.hostname, config->server.timeout, metrics_);
     co_return;
+  }
+  if (!trusted && config->server.pregreet_wait.count() > 0) {
+    const auto waited = co_await before_greeting(connection, config->server.pregreet_wait);
+    if (waited == IoStatus::failed) {
+      connections_.close(address, trusted);
+      co_return;
+    }
+    if (waited == IoStatus::ok) {
+      core::LogLine("connection_refused").kv("client", client).kv("reason", "pregreet").emit();
+      metrics_.inbound_connection_refused("pregreet");
+      metrics_.inbound_rejection(core::EnhancedStatus{5, 5, 1});
+      co_await connection.write(
+          "554 5.5.1 " + config->server.hostname + " Error: talking before the greeting\r\n",
+          config->server.timeout);
+      co_await connection.close(config->server.timeout);
+      connections_.close(address, trusted);
+      co_return;
+    }
   }
   metrics_.session_opened("inbound");
 
@@ -305,7 +340,7 @@ asio::awaitable<void> SmtpListener::serve(tcp::socket socket) {
   SmtpServerSession session(std::move(context));
   SessionRegistration registration(sessions_, connection);
   co_await run_session(connection, session, *config, peer, registration);
-  connections_.close(address);
+  connections_.close(address, trusted);
   core::LogLine("disconnect").kv("client", client).emit();
 }
 
@@ -354,6 +389,13 @@ asio::awaitable<void> SmtpListener::run_session(ServerConnection& connection,
       if (deadline) wait = std::min(wait, std::max(*deadline - now, wait.zero()));
     return wait;
   };
+  // Which limit a read that timed out ran into.
+  auto cut_off_reason = [&]() {
+    const auto now = std::chrono::steady_clock::now();
+    if (content_deadline && now >= *content_deadline) return "data_deadline";
+    if (command_deadline && now >= *command_deadline) return "command_deadline";
+    return "idle";
+  };
   metrics_.inbound_session_began();
   // g++ 12 miscompiles co_await inside conditions: every result is stored first.
   auto greeted = co_await connection.write(session.greeting(), timeout);
@@ -391,6 +433,7 @@ asio::awaitable<void> SmtpListener::run_session(ServerConnection& connection,
           client_sending = true;
           session.on_input(std::string_view(buffer.data(), read.bytes));
         } else if (!registration.stopping() || client_sending || registration.aborting()) {
+          if (read.status == IoStatus::timeout) metrics_.inbound_session_cut_off(cut_off_reason());
           fail(io_failure(read.status));
         }  // else: woken by stop(); the next need_input step says 421
         break;
@@ -411,6 +454,7 @@ asio::awaitable<void> SmtpListener::run_session(ServerConnection& connection,
         if (status == IoStatus::ok) {
           session.on_tls_started();
         } else {
+          if (status == IoStatus::timeout) metrics_.inbound_session_cut_off("tls_handshake");
           core::LogLine("tls_failed").kv("client", client).emit();
           fail(InboundSessionResult::error);
         }

@@ -28,6 +28,8 @@ auth_max_failures = 1000
 auth_failure_window = "1h"
 max_connections = 50
 max_connections_per_client = 5
+max_connections_untrusted = 20
+pregreet_wait = "0"
 timeout = "90s"
 command_timeout = "1m"
 data_timeout = "2h"
@@ -58,6 +60,8 @@ format = "json"
   EXPECT_EQ(config->server.auth_failure_window, hours(1));
   EXPECT_EQ(config->server.max_connections, 50u);
   EXPECT_EQ(config->server.max_connections_per_client, 5u);
+  EXPECT_EQ(config->server.untrusted_connection_limit(), 20u);
+  EXPECT_EQ(config->server.pregreet_wait, seconds(0));
   EXPECT_EQ(config->server.timeout, seconds(90));
   EXPECT_EQ(config->server.command_timeout, minutes(1));
   EXPECT_EQ(config->server.data_timeout, hours(2));
@@ -182,6 +186,9 @@ TEST(ConfigKeys, ServerErrors) {
       {"max_connections_per_client zero",
        "[server]\nmax_connections_per_client = 0\n",
        {"t.toml:2:30: server.max_connections_per_client: 0 is out of range (at least 1)"}},
+      {"more untrusted connections than in total",
+       "[server]\nmax_connections = 10\nmax_connections_untrusted = 11\n",
+       {"t.toml:3:29: server.max_connections_untrusted: 11 is out of range (0..10)"}},
       {"timeout",
        "[server]\ntimeout = \"5 min\"\n",
        {"t.toml:2:11: server.timeout: invalid duration \"5 min\" (use a number and one of s, m, "

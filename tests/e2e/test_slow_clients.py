@@ -56,17 +56,21 @@ class SlowClientsTest(E2eTestCase):
             client.send(data[i % len(data):i % len(data) + 1])
         self.fail(f"the relay never cut off a client dribbling for {limit * INTERVAL:.0f}s")
 
-    def assert_cut_off(self, reply):
+    def assert_cut_off(self, reply, reason):
         self.assertIsNotNone(reply, "closed without a reply")
         code, text = reply
         self.assertEqual(code, 421, text)
         self.assertTrue(text.startswith("4.4.2"), text)
         self.relay.wait_for_sample("mxrelay_inbound_sessions_total", 1, result="timeout")
+        self.relay.wait_for_sample("mxrelay_inbound_sessions_cut_off_total", 1, reason=reason)
+        self.assertEqual(self.relay.metric("mxrelay_inbound_sessions_cut_off_total",
+                                           reason="idle"), 0)
 
     def test_a_command_line_sent_a_byte_at_a_time_is_cut_off(self):
         client = self.client()
         self.assertEqual(client.command("EHLO client.example")[0], 250)
-        self.assert_cut_off(self.dribble(client, "MAIL FROM:<sender@client.example>"))
+        self.assert_cut_off(self.dribble(client, "MAIL FROM:<sender@client.example>"),
+                            "command_deadline")
 
     def test_message_content_sent_slowly_is_cut_off(self):
         client = self.client()
@@ -74,7 +78,8 @@ class SlowClientsTest(E2eTestCase):
                      "RCPT TO:<user@slow.example>"):
             self.assertEqual(client.command(line)[0], 250, line)
         self.assertEqual(client.command("DATA")[0], 354)
-        self.assert_cut_off(self.dribble(client, "Subject: slow\r\n\r\nslow body line\r\n"))
+        self.assert_cut_off(self.dribble(client, "Subject: slow\r\n\r\nslow body line\r\n"),
+                            "data_deadline")
         self.assertEqual(self.relay.log_events(event="accepted"), [])
 
     def test_chunks_sent_slowly_are_cut_off(self):
@@ -89,8 +94,7 @@ class SlowClientsTest(E2eTestCase):
             if code != 250:
                 break
             time.sleep(INTERVAL)  # pacing the client, not waiting for the relay
-        self.assertEqual(code, 421, text)
-        self.assertTrue(text.startswith("4.4.2"), text)
+        self.assert_cut_off((code, text), "data_deadline")
         self.assertEqual(self.relay.log_events(event="accepted"), [])
 
     def test_a_dribbled_tls_handshake_is_cut_off(self):
@@ -101,6 +105,8 @@ class SlowClientsTest(E2eTestCase):
         reply = self.dribble(client, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")
         self.assertIsNone(reply, "the relay answered a half-open handshake")
         self.relay.wait_for_log(event="tls_failed")
+        self.relay.wait_for_sample("mxrelay_inbound_sessions_cut_off_total", 1,
+                                   reason="tls_handshake")
 
     def test_pauses_between_commands_are_not_cut_off(self):
         client = self.client()

@@ -141,17 +141,36 @@ TEST(AuthFailureLimiter, MemoryIsBounded) {
 }
 
 TEST(ConnectionLimiter, EnforcesTotalAndPerClientLimits) {
-  ConnectionLimiter limiter(3, 2);
-  EXPECT_TRUE(limiter.try_open("a"));
-  EXPECT_TRUE(limiter.try_open("a"));
-  EXPECT_FALSE(limiter.try_open("a"));
-  EXPECT_TRUE(limiter.try_open("b"));
-  EXPECT_FALSE(limiter.try_open("c"));  // total reached
-  limiter.close("a");
-  EXPECT_TRUE(limiter.try_open("c"));
+  using A = ConnectionAdmission;
+  ConnectionLimiter limiter({3, 2, 3});
+  EXPECT_EQ(limiter.try_open("a", true), A::admitted);
+  EXPECT_EQ(limiter.try_open("a", true), A::admitted);
+  EXPECT_EQ(limiter.try_open("a", true), A::too_many_from_client);
+  EXPECT_EQ(limiter.try_open("b", true), A::admitted);
+  EXPECT_EQ(limiter.try_open("c", true), A::too_many_total);
+  limiter.close("a", true);
+  EXPECT_EQ(limiter.try_open("c", true), A::admitted);
   EXPECT_EQ(limiter.open_connections(), 3u);
-  limiter.close("unknown");
+  limiter.close("unknown", true);
   EXPECT_EQ(limiter.open_connections(), 3u);
+}
+
+// Outsiders fill only their share: the relay's own clients still get the rest.
+TEST(ConnectionLimiter, UntrustedClientsCannotTakeTheReservedSlots) {
+  using A = ConnectionAdmission;
+  ConnectionLimiter limiter({4, 10, 2});
+  EXPECT_EQ(limiter.try_open("198.51.100.1", false), A::admitted);
+  EXPECT_EQ(limiter.try_open("198.51.100.2", false), A::admitted);
+  EXPECT_EQ(limiter.try_open("198.51.100.3", false), A::too_many_untrusted);
+  EXPECT_EQ(limiter.try_open("10.0.0.5", true), A::admitted);  // Domino
+  EXPECT_EQ(limiter.try_open("10.0.0.6", true), A::admitted);  // Exchange
+  EXPECT_EQ(limiter.try_open("10.0.0.7", true), A::too_many_total);
+  limiter.close("198.51.100.1", false);
+  EXPECT_EQ(limiter.try_open("198.51.100.3", false), A::admitted);
+  limiter.set_limits({4, 10, 1});
+  limiter.close("198.51.100.2", false);
+  EXPECT_EQ(limiter.try_open("198.51.100.4", false), A::too_many_untrusted);  // 1 of 1 open
+  EXPECT_STREQ(to_string(A::too_many_untrusted), "too_many_untrusted");
 }
 
 }  // namespace
