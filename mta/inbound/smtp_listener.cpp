@@ -295,7 +295,10 @@ asio::awaitable<void> SmtpListener::serve(tcp::socket socket) {
   }
   if (!trusted && config->server.pregreet_wait.count() > 0) {
     const auto waited = co_await before_greeting(connection, config->server.pregreet_wait);
-    if (waited == IoStatus::failed) {
+    if (waited == IoStatus::failed) {  // a session that ended as it began: left early
+      metrics_.session_opened("inbound");
+      metrics_.inbound_session_began();
+      metrics_.inbound_session_ended(InboundSessionResult::error);
       connections_.close(address, trusted);
       co_return;
     }
