@@ -72,7 +72,7 @@ getent group mxrelay >/dev/null || fail "no group mxrelay"
 [[ $(stat -c '%U:%G %a' "$spool") == "mxrelay:mxrelay 700" ]] ||
   fail "$spool is $(stat -c '%U:%G %a' "$spool"), not mxrelay:mxrelay 700"
 
-[[ $(/usr/sbin/mxrelay version) == "mxrelay $version" ]] || fail "mxrelay version"
+[[ $(/usr/sbin/mxrelay version | head -n 1) == "mxrelay $version" ]] || fail "mxrelay version"
 /usr/sbin/mxrelay check -c "$config" || fail "mxrelay check on $config"
 as_relay_user=(setpriv --reuid=mxrelay --regid=mxrelay --init-groups --)
 "${as_relay_user[@]}" /usr/sbin/mxrelay check -c "$config" >/dev/null ||
