@@ -2,11 +2,11 @@
 #include "config_values.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <optional>
 #include <system_error>
 
 #include "byte_size.hpp"
+#include "core/control_characters.hpp"
 #include "core/domain_name.hpp"
 #include "duration.hpp"
 #include "listen_endpoint.hpp"
@@ -36,19 +36,10 @@ constexpr Syntax kResolverSyntax{"DNS server", "use an IP address with an option
 std::string quoted_value(std::string_view text) {
   std::string out = "\"";
   for (char c : text) {
-    auto byte = static_cast<unsigned char>(c);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (byte < 0x20 || byte == 0x7f) {
-      char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\x%02x", byte);
-      out += escaped;
-    } else {
-      out += c;
-    }
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
   }
-  return out + "\"";
+  return core::escape_control_characters(out) + "\"";
 }
 
 namespace {

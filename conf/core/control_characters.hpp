@@ -7,8 +7,8 @@
 
 namespace mxrelay::core {
 
-// TAB, LF and CR as \t, \n, \r; the other C0 controls and DEL as \xNN; everything else
-// (UTF-8 included) as it is.
+// The C0 controls (TAB, LF and CR included) and DEL as \xNN; everything else (UTF-8
+// included) as it is.
 std::string escape_control_characters(std::string_view text);
 
 }  // namespace mxrelay::core

@@ -30,7 +30,7 @@ TEST(ConfigErrors, ControlCharactersAreEscaped) {
   ASSERT_FALSE(loaded);
   ASSERT_EQ(loaded.error().size(), 1u);
   EXPECT_EQ(loaded.error().front().str(),
-            "conf\\nig.toml:2:14: queue.postmaster: invalid address \"pm\\x1b[2J\\x0ax\" (use "
+            "conf\\x0aig.toml:2:14: queue.postmaster: invalid address \"pm\\x1b[2J\\x0ax\" (use "
             "local@domain, or \"\" to drop failed DSNs)");
 }
 
