@@ -31,6 +31,10 @@ ConnectionAdmission ConnectionLimiter::try_open(const std::string& client, bool 
   return ConnectionAdmission::admitted;
 }
 
+void ConnectionLimiter::promote() {
+  if (untrusted_ > 0) --untrusted_;
+}
+
 void ConnectionLimiter::close(const std::string& client, bool trusted) {
   auto entry = per_client_.find(client);
   if (entry == per_client_.end()) return;

@@ -31,7 +31,9 @@ class ConnectionLimiter {
 
   // Counts the connection when every limit allows one more.
   ConnectionAdmission try_open(const std::string& client, bool trusted);
-  // Ends a connection that try_open() admitted (with the same trusted).
+  // An untrusted connection that authenticated counts as trusted from now on.
+  void promote();
+  // Ends a connection that try_open() admitted (trusted: as it counts now).
   void close(const std::string& client, bool trusted);
   std::size_t open_connections() const { return total_; }
   // New limits (a reload); connections already open stay open.

@@ -282,7 +282,7 @@ asio::awaitable<void> SmtpListener::serve(tcp::socket socket) {
   ServerConnection connection(std::move(socket));
   core::LogLine("connect").kv("client", client).emit();
   // The relay's own clients (relay_networks) are counted apart from outsiders.
-  const bool trusted = relay_allowed(*config, peer);
+  bool trusted = relay_allowed(*config, peer);
   if (const auto admission = connections_.try_open(address, trusted);
       admission != ConnectionAdmission::admitted) {
     core::LogLine("connection_refused")
@@ -342,7 +342,7 @@ asio::awaitable<void> SmtpListener::serve(tcp::socket socket) {
   context.limits.max_hops = config->server.max_hops;
   SmtpServerSession session(std::move(context));
   SessionRegistration registration(sessions_, connection);
-  co_await run_session(connection, session, *config, peer, registration);
+  co_await run_session(connection, session, *config, peer, registration, trusted);
   connections_.close(address, trusted);
   core::LogLine("disconnect").kv("client", client).emit();
 }
@@ -351,7 +351,7 @@ asio::awaitable<void> SmtpListener::run_session(ServerConnection& connection,
                                                 SmtpServerSession& session,
                                                 const conf::Config& config,
                                                 const core::IpAddress& peer,
-                                                SessionRegistration& registration) {
+                                                SessionRegistration& registration, bool& trusted) {
   const auto timeout = config.server.timeout;
   const auto client = "[" + peer.str() + "]";
   std::array<char, 64 * 1024> buffer;
@@ -465,6 +465,10 @@ asio::awaitable<void> SmtpListener::run_session(ServerConnection& connection,
       }
       case SmtpServerSession::Step::Kind::verify_credentials:
         co_await verify(session, peer.str());
+        if (!trusted && !session.authenticated_user().empty()) {
+          connections_.promote();
+          trusted = true;
+        }
         break;
       case SmtpServerSession::Step::Kind::store_message:
         co_await store(connection, session, config, peer);

@@ -70,9 +70,11 @@ class SmtpListener {
 
   boost::asio::awaitable<void> accept_loop(boost::asio::ip::tcp::acceptor& acceptor);
   boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
+  // trusted: whether the connection counts as the relay's own client (relay_networks); an
+  // untrusted one that authenticates becomes trusted.
   boost::asio::awaitable<void> run_session(ServerConnection& connection, SmtpServerSession& session,
                                            const conf::Config& config, const core::IpAddress& peer,
-                                           SessionRegistration& registration);
+                                           SessionRegistration& registration, bool& trusted);
   boost::asio::awaitable<void> store(ServerConnection& connection, SmtpServerSession& session,
                                      const conf::Config& config, const core::IpAddress& peer);
   void load_tls_and_credentials();

@@ -171,6 +171,11 @@ TEST(ConnectionLimiter, UntrustedClientsCannotTakeTheReservedSlots) {
   limiter.close("198.51.100.2", false);
   EXPECT_EQ(limiter.try_open("198.51.100.4", false), A::too_many_untrusted);  // 1 of 1 open
   EXPECT_STREQ(to_string(A::too_many_untrusted), "too_many_untrusted");
+  limiter.promote();  // 198.51.100.3 authenticated: it no longer holds an outsider's slot
+  EXPECT_EQ(limiter.try_open("198.51.100.4", false), A::admitted);
+  EXPECT_EQ(limiter.open_connections(), 4u);
+  limiter.close("198.51.100.3", true);
+  EXPECT_EQ(limiter.try_open("198.51.100.5", false), A::too_many_untrusted);  // .4 holds it
 }
 
 }  // namespace
