@@ -74,22 +74,6 @@ void add_header(std::string& out, std::string_view name, std::string_view value)
   out += wrap(std::string(name) + ": " + sanitise(value), " ");
 }
 
-std::string_view action_keyword(DsnAction action) {
-  switch (action) {
-    case DsnAction::failed:
-      return "failed";
-    case DsnAction::delayed:
-      return "delayed";
-    case DsnAction::delivered:
-      return "delivered";
-    case DsnAction::relayed:
-      return "relayed";
-    case DsnAction::expanded:
-      return "expanded";
-  }
-  return "failed";
-}
-
 bool any_with(std::span<const DsnRecipient> recipients, DsnAction action) {
   return std::ranges::any_of(recipients, [&](const auto& r) { return r.action == action; });
 }
@@ -251,6 +235,22 @@ void add_part(std::string& out, std::string_view boundary, std::string_view desc
 }
 
 }  // namespace
+
+const char* action_keyword(DsnAction action) {
+  switch (action) {
+    case DsnAction::failed:
+      return "failed";
+    case DsnAction::delayed:
+      return "delayed";
+    case DsnAction::delivered:
+      return "delivered";
+    case DsnAction::relayed:
+      return "relayed";
+    case DsnAction::expanded:
+      return "expanded";
+  }
+  return "failed";
+}
 
 bool may_bounce(const Envelope& envelope) {
   return !envelope.is_bounce();

@@ -21,6 +21,9 @@ namespace mxrelay::queue {
 // False for a message from the null sender: never bounce a bounce.
 bool may_bounce(const Envelope& envelope);
 
+// The RFC 3464 Action keyword: "failed", "delayed", "delivered", "relayed", "expanded".
+const char* action_keyword(DsnAction action);
+
 // One recipient block of the report.
 struct DsnRecipient {
   std::optional<OriginalRecipient> original_recipient;  // the ORCPT, when given

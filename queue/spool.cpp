@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "queue/retry_schedule.hpp"
+
 namespace mxrelay::queue {
 
 namespace {
@@ -332,9 +334,7 @@ std::expected<SpooledMessage, std::string> Spool::recover_record(const std::stri
   if (header->record_size != size) return std::unexpected("truncated");
   if (header->envelope.id != name) return std::unexpected("id does not match file");
   // A message cannot have arrived in the future (a clock a day off is tolerated).
-  const auto latest = std::chrono::system_clock::now() + std::chrono::hours(24);
-  if (header->envelope.arrival_unix >
-      std::chrono::duration_cast<std::chrono::seconds>(latest.time_since_epoch()).count())
+  if (header->envelope.arrival_unix > to_unix(Clock::now() + std::chrono::hours(24)))
     return std::unexpected("arrival time in the future");
 
   SpooledMessage message;

@@ -18,17 +18,6 @@ std::string random_token(std::mt19937_64& random) {
                 static_cast<unsigned long long>(random()));
   return buf;
 }
-
-const char* action_name(queue::DsnAction action) {
-  switch (action) {
-    case queue::DsnAction::delayed:
-      return "delayed";
-    case queue::DsnAction::failed:
-      return "failed";
-    default:
-      return "relayed";
-  }
-}
 }  // namespace
 
 DsnNotifier::DsnNotifier(queue::Spool& spool, boost::asio::thread_pool& disk, Metrics& metrics)
@@ -69,7 +58,7 @@ DsnNotifier::notify(const conf::Config& config, const queue::QueueEntry& entry,
         .emit();
     co_return std::unexpected(stored.error());
   }
-  const auto* action = action_name(recipients.front().action);
+  const auto* action = queue::action_keyword(recipients.front().action);
   core::LogLine("dsn")
       .kv("queue_id", report.id)
       .kv("original", entry.envelope.id)
