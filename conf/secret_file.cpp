@@ -11,27 +11,14 @@
 #include <cstring>
 #include <utility>
 
+#include "file_descriptor.hpp"
+
 namespace mxrelay::conf {
 
 namespace {
 
 // Longer first lines are not passwords; reading stops here.
 constexpr std::size_t kMaxSecretFileRead = 4096;
-
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  FileDescriptor(FileDescriptor&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 // Why a file with `mode` may not hold a secret; "" when it may.
 std::string_view access_problem(mode_t mode) {

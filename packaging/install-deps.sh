@@ -14,6 +14,7 @@ test_packages=(
   nsd unbound ldnsutils bind9-dnsutils postfix swaks libnet-ssleay-perl prometheus
   python3 python3-aiosmtpd python3-dnslib openssl curl procps
   systemd dpkg-dev file
+  clang-16 libclang-rt-16-dev
 )
 
 packages=("${build_packages[@]}")

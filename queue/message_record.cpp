@@ -122,6 +122,9 @@ std::expected<RecordHeader, std::string> decode_record_header(std::string_view b
     auto line = bytes.substr(pos, eol - pos);
     pos = eol + 1;
     if (line.empty()) break;
+    // The encoder never writes these (the SMTP server refuses them in an envelope).
+    if (line.find_first_of(std::string_view("\r\0", 2)) != std::string_view::npos)
+      return std::unexpected("CR or NUL in the header");
     auto [key, value] = split_field(line);
     auto& env = out.envelope;
     if (key == "id") {
@@ -222,6 +225,7 @@ std::vector<RecipientOutcome> decode_recipient_outcomes(std::string_view log) {
     auto [index_text, rest] = split_field(line);
     auto [state_text, detail] = split_field(rest);
     RecipientOutcome outcome;
+    if (line.find_first_of(std::string_view("\r\0", 2)) != std::string_view::npos) continue;
     if (!parse_int(index_text, outcome.index)) continue;
     if (state_text == "delivered")
       outcome.state = RecipientState::delivered;

@@ -79,7 +79,7 @@ struct RecipientOutcome {
 
 std::string encode_recipient_outcome(const RecipientOutcome& outcome);
 // Complete lines only: a torn last line (crash during append) is ignored; malformed
-// lines are skipped. Returned in log order: applied in order, later lines win.
+// lines (among them any with a CR or NUL, which the encoder never writes) are skipped. Returned in log order: applied in order, later lines win.
 std::vector<RecipientOutcome> decode_recipient_outcomes(std::string_view log);
 
 }  // namespace mxrelay::queue

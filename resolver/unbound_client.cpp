@@ -1,5 +1,5 @@
 // resolver: UnboundClient — ub_ctx set-up, Asio-driven asynchronous queries with a timeout,
-// and the conversion of ub_result into DnsAnswer.
+// and the copy of ub_result into a RawAnswer (answer_decoding.hpp decides what it means).
 #include "unbound_client.hpp"
 
 #include <unbound.h>
@@ -18,6 +18,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "answer_decoding.hpp"
 #include "core/domain_name.hpp"
 #include "rdata.hpp"
 
@@ -28,38 +29,9 @@ namespace asio = boost::asio;
 namespace {
 
 constexpr int kClassIn = 1;
-constexpr int kRcodeNxdomain = 3;
-
-std::string rcode_name(int rcode) {
-  static constexpr const char* kNames[] = {"NOERROR",  "FORMERR", "SERVFAIL",
-                                           "NXDOMAIN", "NOTIMP",  "REFUSED"};
-  if (rcode >= 0 && rcode < static_cast<int>(std::size(kNames))) return kNames[rcode];
-  return "RCODE " + std::to_string(rcode);
-}
 
 void check(int rc, const std::string& what) {
   if (rc != 0) throw std::runtime_error("libunbound: " + what + ": " + ub_strerror(rc));
-}
-
-bool parse_records(DnsAnswer& answer, std::vector<TlsaRecord>& tlsa, const ub_result& result) {
-  for (int i = 0; result.data[i] != nullptr; ++i) {
-    std::span<const std::uint8_t> rdata(reinterpret_cast<const std::uint8_t*>(result.data[i]),
-                                        static_cast<std::size_t>(result.len[i]));
-    if (answer.qtype == RrType::mx) {
-      auto record = parse_mx_rdata(rdata);
-      if (!record) return false;
-      answer.mx.push_back(std::move(*record));
-    } else if (answer.qtype == RrType::a || answer.qtype == RrType::aaaa) {
-      auto address = parse_address_rdata(answer.qtype, rdata);
-      if (!address) return false;
-      answer.addresses.push_back(*address);
-    } else if (answer.qtype == RrType::tlsa) {
-      auto record = parse_tlsa_rdata(rdata);
-      if (!record) return false;
-      tlsa.push_back(std::move(*record));
-    }
-  }
-  return true;
 }
 
 // Fills answer (qname, qtype, resolver_path already set) and, for TLSA, tlsa from libunbound's
@@ -71,31 +43,22 @@ void fill_answer(DnsAnswer& answer, std::vector<TlsaRecord>& tlsa, int err,
     answer.error_text = ub_strerror(err);
     return;
   }
-  answer.rcode = result->rcode;
-  answer.ttl = static_cast<std::uint32_t>(std::max(0, result->ttl));
-  answer.secure = result->secure != 0;
-  answer.bogus = result->bogus != 0;
-  if (result->why_bogus != nullptr) answer.why_bogus = result->why_bogus;
-  answer.answer_bytes = static_cast<std::size_t>(std::max(0, result->answer_len));
-  answer.canonical_name = result->canonname != nullptr
-                              ? core::canonical_domain(escape_unprintable(result->canonname))
-                              : answer.qname;
-  if (answer.bogus) {
-    answer.outcome = DnsOutcome::bogus;
-  } else if (result->nxdomain != 0 || result->rcode == kRcodeNxdomain) {
-    answer.outcome = DnsOutcome::nxdomain;
-  } else if (result->rcode != 0) {
-    answer.outcome = DnsOutcome::servfail;
-    answer.error_text = rcode_name(result->rcode);
-  } else if (result->havedata == 0) {
-    answer.outcome = DnsOutcome::nodata;
-  } else if (!parse_records(answer, tlsa, *result)) {
-    answer.outcome = DnsOutcome::error;
-    answer.error_text = "malformed rdata";
-    tlsa.clear();
-  } else {
-    answer.outcome = answer.record_count() + tlsa.size() > 0 ? DnsOutcome::ok : DnsOutcome::nodata;
-  }
+  RawAnswer raw{.rcode = result->rcode,
+                .nxdomain = result->nxdomain != 0,
+                .havedata = result->havedata != 0,
+                .secure = result->secure != 0,
+                .bogus = result->bogus != 0,
+                .why_bogus = result->why_bogus != nullptr ? result->why_bogus : "",
+                .canonname = result->canonname != nullptr
+                                 ? std::optional<std::string>(result->canonname)
+                                 : std::nullopt,
+                .ttl = result->ttl,
+                .answer_len = result->answer_len,
+                .records = {}};
+  for (int i = 0; result->data[i] != nullptr; ++i)
+    raw.records.emplace_back(reinterpret_cast<const std::uint8_t*>(result->data[i]),
+                             static_cast<std::size_t>(result->len[i]));
+  decode_answer(raw, answer, tlsa);
 }
 
 }  // namespace

@@ -23,6 +23,11 @@ int upper_hex_value(char c) {
   return -1;
 }
 
+// RFC 3461 4.2 and 4.4: ENVID and the ORCPT address are printable US-ASCII once decoded.
+bool printable_ascii(std::string_view text) {
+  return std::ranges::all_of(text, [](char c) { return c >= 0x20 && c <= 0x7e; });
+}
+
 bool is_forbidden_octet(char c) {
   return c == '\r' || c == '\n' || c == '\0';
 }
@@ -85,7 +90,9 @@ std::expected<queue::DsnRet, DsnError> parse_dsn_ret(std::string_view value) {
 
 std::expected<std::string, DsnError> parse_dsn_envid(std::string_view value) {
   if (value.empty() || value.size() > kMaxEnvidLength) return std::unexpected(DsnError::bad_value);
-  return decode_xtext(value);
+  auto envid = decode_xtext(value);
+  if (envid && !printable_ascii(*envid)) return std::unexpected(DsnError::bad_value);
+  return envid;
 }
 
 std::expected<queue::DsnNotify, DsnError> parse_dsn_notify(std::string_view value) {
@@ -118,7 +125,7 @@ std::expected<void, DsnError> parse_dsn_orcpt(std::string_view value, queue::Rec
   if (!is_addr_type(type)) return std::unexpected(DsnError::bad_value);
   auto address = decode_xtext(value.substr(semicolon + 1));
   if (!address) return std::unexpected(address.error());
-  if (address->empty()) return std::unexpected(DsnError::bad_value);
+  if (address->empty() || !printable_ascii(*address)) return std::unexpected(DsnError::bad_value);
   into.orcpt = queue::OriginalRecipient{std::string(type), std::move(*address)};
   return {};
 }

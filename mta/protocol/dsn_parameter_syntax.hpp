@@ -22,7 +22,8 @@ struct MessageDsn {
 enum class DsnError {
   bad_xtext,        // not xtext, or a "+XX" escape that is malformed
   forbidden_octet,  // the decoded value holds CR, LF or NUL
-  bad_value,        // a value outside the parameter's grammar or size limit
+  bad_value,        // a value outside the parameter's grammar or size limit, or a decoded
+                    // ENVID or ORCPT address that is not printable US-ASCII (RFC 3461 4.2, 4.4)
 };
 
 // xtext = *( xchar / hexchar ); xchar is "!".."~" except "+" and "="; hexchar is "+" and two

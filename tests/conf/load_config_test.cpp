@@ -2,6 +2,7 @@
 // shipped reference config, and files that cannot be read.
 #include "conf/load_config.hpp"
 #include "conf/default_config.hpp"
+#include "conf/text_file.hpp"
 
 #include <gtest/gtest.h>
 
@@ -216,7 +217,24 @@ TEST_F(LoadConfigFile, DirectoryIsAnErrorWithoutPosition) {
   auto config = load_config(dir_);
   ASSERT_FALSE(config);
   ASSERT_EQ(config.error().size(), 1u);
-  EXPECT_EQ(config.error()[0].str(), dir_.string() + ": cannot read: Is a directory");
+  EXPECT_EQ(config.error()[0].str(), dir_.string() + ": cannot read: not a regular file");
+}
+
+TEST_F(LoadConfigFile, DeviceIsRefusedWithoutReadingIt) {
+  auto config = load_config("/dev/zero");
+  ASSERT_FALSE(config);
+  ASSERT_EQ(config.error().size(), 1u);
+  EXPECT_EQ(config.error()[0].str(), "/dev/zero: cannot read: not a regular file");
+}
+
+TEST_F(LoadConfigFile, FileOverTheSizeLimitIsRefused) {
+  auto file = dir_ / "huge.toml";
+  std::ofstream(file) << "# sparse\n";
+  std::filesystem::resize_file(file, kMaxTextFileSize + 1);
+  auto config = load_config(file);
+  ASSERT_FALSE(config);
+  ASSERT_EQ(config.error().size(), 1u);
+  EXPECT_EQ(config.error()[0].str(), file.string() + ": cannot read: larger than 64 MiB");
 }
 
 TEST(ConfigError, StrWithAndWithoutPosition) {

@@ -1,7 +1,10 @@
 // Golden tests for the errors of the transport map, the auth tables and the other keys
 // added with them: text, line and column of each message.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -129,7 +132,28 @@ TEST(TransportErrors, TransportFileKey) {
       {"wrong type",
        "transport_file = [\"a.toml\"]\n",
        {"t.toml:1:18: transport_file: expected a string, got an array"}},
+      // A device or a directory is refused at once: reading /dev/zero would fill memory.
+      {"device",
+       "transport_file = \"/dev/zero\"\n",
+       {"t.toml:1:18: transport_file: cannot read \"/dev/zero\": not a regular file"}},
+      {"directory",
+       "transport_file = \"/\"\n",
+       {"t.toml:1:18: transport_file: cannot read \"/\": not a regular file"}},
   });
+}
+
+// A FIFO named as the transport file is refused without waiting for a writer.
+TEST(TransportErrors, FifoTransportFileDoesNotBlock) {
+  const auto fifo = std::filesystem::temp_directory_path() /
+                    ("mxrelay-transport-fifo-" + std::to_string(::getpid()));
+  std::filesystem::remove(fifo);
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  auto loaded = parse_config("transport_file = \"" + fifo.string() + "\"\n", "t.toml");
+  std::filesystem::remove(fifo);
+  ASSERT_FALSE(loaded);
+  ASSERT_EQ(loaded.error().size(), 1u);
+  EXPECT_EQ(loaded.error().front().str(), "t.toml:1:18: transport_file: cannot read \"" +
+                                              fifo.string() + "\": not a regular file");
 }
 
 TEST(TransportErrors, AuthTables) {

@@ -163,6 +163,17 @@ TEST(MessageRecord, MalformedDsnFieldsAreRejected) {
     EXPECT_FALSE(decode_record(record_with_fields(fields))) << fields;
 }
 
+// A record with a valid checksum but a CR or NUL inside an envelope field (which the encoder
+// never writes) is refused, not read as an address (found by the spool_record fuzzer).
+TEST(MessageRecord, ControlCharactersInTheHeaderAreRejected) {
+  for (const std::string& fields :
+       {std::string("rcpt b@exa\rmple.org\n"), std::string("rcpt b@exa\0mple.org\n", 20)}) {
+    const auto decoded = decode_record(record_with_fields(fields));
+    ASSERT_FALSE(decoded);
+    EXPECT_EQ(decoded.error(), "CR or NUL in the header");
+  }
+}
+
 TEST(MessageRecord, EveryTruncationAndFlippedByteIsDetectedWithDsnFields) {
   auto bytes = encode_record(envelope_with_dsn(), "Subject: x\r\n\r\nbody\r\n");
   for (std::size_t n = 0; n < bytes.size(); ++n)
@@ -177,7 +188,8 @@ TEST(MessageRecord, EveryTruncationAndFlippedByteIsDetectedWithDsnFields) {
 TEST(RecipientOutcomes, RoundTripAndTornTail) {
   std::string log = encode_recipient_outcome({0, RecipientState::delivered, "250 2.0.0 Ok"}) +
                     encode_recipient_outcome({1, RecipientState::failed, "550 5.1.1\r\nforged"}) +
-                    "garbage line\n" + "1 delivered 250 torn";
+                    "garbage line\n" + std::string("0 failed 550 \0 x\n", 17) +
+                    "0 failed 550 \r x\n" + "1 delivered 250 torn";
   auto outcomes = decode_recipient_outcomes(log);
   ASSERT_EQ(outcomes.size(), 2u);
   EXPECT_EQ(outcomes[0].index, 0u);

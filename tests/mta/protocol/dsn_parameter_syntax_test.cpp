@@ -59,10 +59,14 @@ TEST(DsnParameters, RetEnvidOrcpt) {
   EXPECT_FALSE(parse_dsn_ret("HEADERS"));
   EXPECT_EQ(parse_dsn_envid("QQ+2B1"), "QQ+1");
   EXPECT_FALSE(parse_dsn_envid(std::string(101, 'a')));
+  // RFC 3461 4.4: printable US-ASCII once decoded (found by the smtp_arguments fuzzer).
+  for (std::string_view bad : {"a+11", "+7F", "caf+C3+A9", "a+09b"})
+    EXPECT_FALSE(parse_dsn_envid(bad)) << bad;
   queue::RecipientDsn dsn;
   ASSERT_TRUE(parse_dsn_orcpt("rfc822;a+40b.test", dsn));
   EXPECT_EQ(dsn.orcpt, (queue::OriginalRecipient{"rfc822", "a@b.test"}));
-  for (std::string_view bad : {"rfc822", "rfc822;", ";a@b", "rf c822;a", "rfc822;a+0Db"})
+  for (std::string_view bad : {"rfc822", "rfc822;", ";a@b", "rf c822;a", "rfc822;a+0Db",
+                               "rfc822;a+1Bb@c", "rfc822;caf+C3+A9@c"})
     EXPECT_FALSE(parse_dsn_orcpt(bad, dsn)) << bad;
 }
 
