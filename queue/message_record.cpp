@@ -123,8 +123,8 @@ std::expected<RecordHeader, std::string> decode_record_header(std::string_view b
     pos = eol + 1;
     if (line.empty()) break;
     // The encoder never writes these (the SMTP server refuses them in an envelope).
-    if (line.find_first_of(std::string_view("\r\0", 2)) != std::string_view::npos)
-      return std::unexpected("CR or NUL in the header");
+    if (std::ranges::any_of(line, [](char c) { return (c >= 0 && c < 0x20) || c == 0x7f; }))
+      return std::unexpected("control character in the header");
     auto [key, value] = split_field(line);
     auto& env = out.envelope;
     if (key == "id") {

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <utility>
 
+#include "core/control_characters.hpp"
+
 namespace mxrelay::mta {
 
 namespace {
@@ -131,7 +133,9 @@ std::expected<bool, ReplyError> ReplyParser::add_line(std::string_view line) {
   } else if (partial_.status) {
     take_status(text);
   }
-  partial_.lines.emplace_back(text);
+  // The text goes into transcripts, failure reasons, logs and reports printed on a terminal:
+  // a control character (an ANSI escape, a TAB) from the server is kept visible as \xNN.
+  partial_.lines.push_back(core::escape_control_characters(text));
   return last;
 }
 

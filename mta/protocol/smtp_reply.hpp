@@ -18,7 +18,8 @@ namespace mxrelay::mta {
 struct SmtpReply {
   int code = 0;                                // 200..599
   std::optional<core::EnhancedStatus> status;  // from the first line, if the server gave one
-  std::vector<std::string> lines;              // text of each line, code and status stripped
+  std::vector<std::string> lines;  // text of each line, code and status stripped, control
+                                   // characters escaped (\xNN)
 
   bool is_positive() const { return code >= 200 && code < 300; }
   bool is_intermediate() const { return code >= 300 && code < 400; }

@@ -1,8 +1,9 @@
 // tests/fuzz: what a client writes after the verb (mta/protocol/mailbox_path, smtp_command,
 // dsn_parameter_syntax): paths, ESMTP parameters, BDAT sizes and the DSN values (xtext, ENVID,
 // ORCPT, NOTIFY, RET). Every parser sees the whole input. Properties: a parsed path keeps
-// the RFC 5321 size limits and reads back to the same address; decoded xtext holds no CR,
-// LF or NUL and survives encode and decode; decoded ENVID and ORCPT are printable ASCII.
+// the RFC 5321 size limits, holds no control character and reads back to the same address;
+// decoded xtext holds no CR, LF or NUL and survives encode and decode; decoded ENVID and
+// ORCPT are printable ASCII.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -31,6 +32,8 @@ void check_path(std::string_view input) {
   require(parsed->length <= input.size(), "a path takes no more octets than it was given");
   require(path.local_part.size() <= 64, "a local part keeps 64 octets");
   require(path.domain.size() <= 255, "a domain keeps 255 octets");
+  for (unsigned char c : path.address())
+    require(c >= 0x20 && c != 0x7f, "a parsed address holds no control character");
   const std::string written = "<" + path.address() + ">";
   const auto again = parse_path(written);
   require(again.has_value(), "a parsed address parses again");

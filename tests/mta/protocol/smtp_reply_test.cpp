@@ -76,6 +76,13 @@ TEST(ReplyParser, ParsesWellFormedReplies) {
       {"status only", "250 2.0.0\r\n", 250, core::EnhancedStatus{2, 0, 0}, {""}, "250 2.0.0"},
       {"not a status", "250 2.0 ok\r\n", 250, std::nullopt, {"2.0 ok"}, "250 2.0 ok"},
       {"empty continuation", "250-\r\n250 ok\r\n", 250, std::nullopt, {"", "ok"}, "250 ok"},
+      // A terminal escape or a TAB from the server stays visible wherever the text goes.
+      {"control characters escaped",
+       "550-5.7.1 no\x1b[2J\tway\r\n550 5.7.1 bye\x7f\r\n",
+       550,
+       core::EnhancedStatus{5, 7, 1},
+       {"no\\x1b[2J\\x09way", "bye\\x7f"},
+       "550 5.7.1 no\\x1b[2J\\x09way bye\\x7f"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
