@@ -3,6 +3,7 @@
 // Every field has a safe documented default (see conf/mxrelay.toml).
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -11,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/ip_address.hpp"
@@ -151,6 +153,39 @@ struct AuthCredentials {
   std::filesystem::path password_file;  // a relative one is joined to the config file's folder
 };
 
+// The header fields signed by default (RFC 6376 5.4.1 recommends these); From is signed once
+// more than it occurs (oversigned), so no From can be added after signing.
+inline constexpr std::array<std::string_view, 16> kDefaultDkimHeaders{"From",
+                                                                      "Reply-To",
+                                                                      "Subject",
+                                                                      "Date",
+                                                                      "To",
+                                                                      "Cc",
+                                                                      "Message-ID",
+                                                                      "In-Reply-To",
+                                                                      "References",
+                                                                      "MIME-Version",
+                                                                      "Content-Type",
+                                                                      "Content-Transfer-Encoding",
+                                                                      "List-Id",
+                                                                      "List-Unsubscribe",
+                                                                      "List-Unsubscribe-Post",
+                                                                      "Sender"};
+
+enum class DkimAlgorithm { rsa_sha256, ed25519_sha256 };
+
+// One [[dkim]] entry: sign mail whose From: domain is `domain` or a subdomain of it.
+struct DkimEntry {
+  std::string domain;    // canonical A-label form; the signature's d=
+  std::string selector;  // s=
+  std::filesystem::path key_file;
+  std::string key_pem;  // the private key as read (checked: RSA of 2048 bits or more, Ed25519)
+  DkimAlgorithm algorithm = DkimAlgorithm::rsa_sha256;
+  unsigned key_bits = 0;
+  std::vector<std::string> headers;  // field names to sign, as written; default kDefaultDkimHeaders
+  std::string where;                 // FILE:LINE:COLUMN of the entry
+};
+
 struct Config {
   std::filesystem::path source;  // the file it was read from
   ServerConfig server;
@@ -163,6 +198,7 @@ struct Config {
   std::filesystem::path transport_file;
   TransportMap transport;                                    // [transport] of both files
   std::map<std::string, AuthCredentials, std::less<>> auth;  // [auth.NAME] by NAME
+  std::vector<DkimEntry> dkim;                               // [[dkim]] in file order
 };
 
 }  // namespace mxrelay::conf

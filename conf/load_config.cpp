@@ -16,6 +16,7 @@
 #include "config_diagnostics.hpp"
 #include "config_values.hpp"
 #include "default_config.hpp"
+#include "dkim_entries.hpp"
 #include "listen_endpoint.hpp"
 #include "mailbox_address.hpp"
 #include "secret_file.hpp"
@@ -376,7 +377,7 @@ void read_log(const TomlSection& log, LogConfig& out) {
 
 // Everything but the transport map; files named in it are relative to base_dir.
 void read_document(const TomlSection& root, const std::filesystem::path& base_dir, Config& out) {
-  root.reject_unknown_keys({"server", "queue", "dns", "delivery", "metrics", "log", "auth",
+  root.reject_unknown_keys({"server", "queue", "dns", "delivery", "metrics", "log", "auth", "dkim",
                             "transport", "transport_file"});
   read_server(root.section("server"), base_dir, out.server);
   read_queue(root.section("queue"), out.queue);
@@ -385,6 +386,7 @@ void read_document(const TomlSection& root, const std::filesystem::path& base_di
   read_metrics(root.section("metrics"), out.metrics);
   read_log(root.section("log"), out.log);
   read_auth_tables(root.section("auth"), base_dir, out.auth);
+  read_dkim_entries(root, base_dir, out.dkim);
 }
 
 }  // namespace

@@ -51,6 +51,26 @@ std::expected<FileDescriptor, std::string> open_secret_file(const std::filesyste
 
 }  // namespace
 
+std::expected<std::string, std::string> read_secret_text(const std::filesystem::path& file,
+                                                         std::size_t max_size) {
+  const std::string name = file.string();
+  auto fd = open_secret_file(file);
+  if (!fd) return std::unexpected(fd.error());
+  std::string text;
+  std::array<char, 4096> buffer{};
+  for (;;) {
+    ssize_t count = ::read(fd->get(), buffer.data(), buffer.size());
+    if (count < 0 && errno == EINTR) continue;
+    if (count < 0) return std::unexpected("cannot read " + name + ": " + std::strerror(errno));
+    if (count == 0) break;
+    text.append(buffer.data(), static_cast<std::size_t>(count));
+    if (text.size() > max_size)
+      return std::unexpected(name + " is larger than " + std::to_string(max_size) + " octets");
+  }
+  if (text.empty()) return std::unexpected(name + " is empty");
+  return text;
+}
+
 std::expected<void, std::string> check_secret_file(const std::filesystem::path& file) {
   auto fd = open_secret_file(file);
   if (!fd) return std::unexpected(fd.error());

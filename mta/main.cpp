@@ -1,5 +1,6 @@
-// mta: the mxrelay program: command-line parsing and the serve, check, route, queue, reload
-// and version commands. Start-up failures (bad config, port in use) end with a message and exit 1.
+// mta: the mxrelay program: command-line parsing and the serve, check, route, queue, reload,
+// passwd, dkim and version commands. Start-up failures (bad config, port in use) end with a message
+// and exit 1.
 #include <openssl/crypto.h>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -22,6 +23,7 @@
 #include "mta/control/control_server.hpp"
 #include "mta/control/health_report.hpp"
 #include "mta/control/queue_report.hpp"
+#include "mta/dkim/dkim_command.hpp"
 #include "mta/inbound/passwd_command.hpp"
 #include "mta/relay.hpp"
 #include "resolver/next_hop_resolver.hpp"
@@ -54,6 +56,9 @@ constexpr const char* kUsage =
     "       mxrelay reload [-c FILE]            re-read the configuration of the running relay\n"
     "       mxrelay passwd FILE USER            add or replace USER in an AUTH credentials file\n"
     "                                           (password read from standard input)\n"
+    "       mxrelay dkim keygen DOMAIN SELECTOR [--ed25519] [--bits N] [--out FILE]\n"
+    "                                           new DKIM key, and the TXT record to publish\n"
+    "       mxrelay dkim check [-c FILE] DOMAIN SELECTOR  is the published record the key's?\n"
     "       mxrelay version\n";
 
 struct Arguments {
@@ -244,6 +249,8 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
   if (argc >= 2 && std::string_view(argv[1]) == "passwd")
     return mta::run_passwd_command(argc, argv);
+  if (argc >= 2 && std::string_view(argv[1]) == "dkim")
+    return mta::dkim::run_dkim_command(argc, argv, kDefaultConfig);
   auto args = parse_arguments(argc, argv);
   if (!args) {
     std::cerr << kUsage;

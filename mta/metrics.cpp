@@ -177,6 +177,16 @@ Metrics::Metrics()
           *registry_, "mxrelay_outbound_protocol_errors_total",
           "Outbound SMTP sessions abandoned because the server sent a reply no command asked "
           "for (the message in flight is deferred).")),
+      dkim_signatures_(counter_family(
+          *registry_, "mxrelay_dkim_signatures_total",
+          "DKIM signatures made, per delivery attempt that sent the content, by signing domain "
+          "(d=) and algorithm.")),
+      dkim_unsigned_(counter_family(
+          *registry_, "mxrelay_dkim_unsigned_total",
+          "Delivery attempts that sent the content without a DKIM signature although [[dkim]] "
+          "is configured, by reason (no_from, several_authors, no_key).")),
+      dkim_errors_(counter(*registry_, "mxrelay_dkim_errors_total",
+                           "DKIM signing errors (the message was sent unsigned).")),
       delivery_latency_(
           BuildHistogram()
               .Name("mxrelay_delivery_latency_seconds")
@@ -344,6 +354,25 @@ void Metrics::declare_auth_transports(const std::vector<std::string>& transports
 
 void Metrics::outbound_protocol_error() {
   outbound_protocol_errors_.Increment();
+}
+
+void Metrics::dkim_signature(const std::string& domain, std::string_view algorithm) {
+  dkim_signatures_.Add({{"domain", domain}, {"algorithm", std::string(algorithm)}}).Increment();
+}
+
+void Metrics::dkim_unsigned(const char* reason) {
+  dkim_unsigned_.Add({{"reason", reason}}).Increment();
+}
+
+void Metrics::dkim_error() {
+  dkim_errors_.Increment();
+}
+
+void Metrics::declare_dkim_keys(const std::vector<std::pair<std::string, std::string>>& keys) {
+  for (const auto& [domain, algorithm] : keys)
+    dkim_signatures_.Add({{"domain", domain}, {"algorithm", algorithm}});
+  for (const char* reason : {"no_from", "several_authors", "no_key"})
+    dkim_unsigned_.Add({{"reason", reason}});
 }
 
 void Metrics::set_unhealthy_addresses(const std::string& destination, double addresses) {

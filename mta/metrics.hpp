@@ -102,6 +102,13 @@ class Metrics : public resolver::ResolverObserver, public queue::SpoolObserver {
   void declare_auth_transports(const std::vector<std::string>& transports);
   // An outbound session ended because the server sent a reply no command asked for.
   void outbound_protocol_error();
+  // DKIM, per delivery attempt that sent content: a signature made (d= and a=), a message sent
+  // unsigned (no_from, several_authors, no_key) or a signing error (sent unsigned).
+  void dkim_signature(const std::string& domain, std::string_view algorithm);
+  void dkim_unsigned(const char* reason);
+  void dkim_error();
+  // Makes the signature counter of each configured domain and algorithm exist at 0.
+  void declare_dkim_keys(const std::vector<std::pair<std::string, std::string>>& keys);
 
   void on_commit(std::size_t messages, std::size_t syncs) override;
   void on_sync() override;
@@ -147,6 +154,9 @@ class Metrics : public resolver::ResolverObserver, public queue::SpoolObserver {
   prometheus::Family<prometheus::Gauge>& unhealthy_addresses_;
   prometheus::Family<prometheus::Counter>& outbound_auth_failures_;
   prometheus::Counter& outbound_protocol_errors_;
+  prometheus::Family<prometheus::Counter>& dkim_signatures_;
+  prometheus::Family<prometheus::Counter>& dkim_unsigned_;
+  prometheus::Counter& dkim_errors_;
   prometheus::Histogram& delivery_latency_;
   prometheus::Counter& spool_syncs_;
   prometheus::Counter& spool_commits_;

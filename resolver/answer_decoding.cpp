@@ -30,6 +30,10 @@ bool parse_records(DnsAnswer& answer, std::vector<TlsaRecord>& tlsa, const RawAn
       auto address = parse_address_rdata(answer.qtype, rdata);
       if (!address) return false;
       answer.addresses.push_back(*address);
+    } else if (answer.qtype == RrType::txt) {
+      auto text = parse_txt_rdata(rdata);
+      if (!text) return false;
+      answer.texts.push_back(std::move(*text));
     } else if (answer.qtype == RrType::tlsa) {
       auto record = parse_tlsa_rdata(rdata);
       if (!record) return false;
@@ -64,6 +68,7 @@ void decode_answer(const RawAnswer& raw, DnsAnswer& answer, std::vector<TlsaReco
     answer.error_text = "malformed rdata";
     answer.mx.clear();
     answer.addresses.clear();
+    answer.texts.clear();
     tlsa.clear();
   } else {
     answer.outcome = answer.record_count() + tlsa.size() > 0 ? DnsOutcome::ok : DnsOutcome::nodata;

@@ -11,6 +11,8 @@ const char* to_string(RrType type) {
       return "CNAME";
     case RrType::mx:
       return "MX";
+    case RrType::txt:
+      return "TXT";
     case RrType::aaaa:
       return "AAAA";
     case RrType::tlsa:

@@ -11,7 +11,7 @@
 
 namespace mxrelay::resolver {
 
-enum class RrType : std::uint16_t { a = 1, cname = 5, mx = 15, aaaa = 28, tlsa = 52 };
+enum class RrType : std::uint16_t { a = 1, cname = 5, mx = 15, txt = 16, aaaa = 28, tlsa = 52 };
 const char* to_string(RrType type);
 
 // How a query ended, as the policy needs to see it.
@@ -49,8 +49,9 @@ struct DnsAnswer {
 
   std::vector<MxRecord> mx;                // qtype mx
   std::vector<core::IpAddress> addresses;  // qtype a / aaaa
+  std::vector<std::string> texts;          // qtype txt: each record's strings joined, as octets
 
-  std::size_t record_count() const { return mx.size() + addresses.size(); }
+  std::size_t record_count() const { return mx.size() + addresses.size() + texts.size(); }
 };
 
 }  // namespace mxrelay::resolver

@@ -86,6 +86,18 @@ std::optional<core::IpAddress> parse_address_rdata(RrType type,
   return std::nullopt;
 }
 
+std::optional<std::string> parse_txt_rdata(std::span<const std::uint8_t> rdata) {
+  if (rdata.empty()) return std::nullopt;
+  std::string text;
+  while (!rdata.empty()) {
+    const std::size_t length = rdata[0];
+    if (length + 1 > rdata.size()) return std::nullopt;
+    text.append(reinterpret_cast<const char*>(rdata.data() + 1), length);
+    rdata = rdata.subspan(length + 1);
+  }
+  return text;
+}
+
 std::optional<TlsaRecord> parse_tlsa_rdata(std::span<const std::uint8_t> rdata) {
   if (rdata.size() < 4) return std::nullopt;
   return TlsaRecord{rdata[0], rdata[1], rdata[2], {rdata.begin() + 3, rdata.end()}};

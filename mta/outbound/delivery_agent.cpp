@@ -94,6 +94,17 @@ void DeliveryAgent::note_destination_outcome(const Destination& destination,
       .emit();
 }
 
+void DeliveryAgent::set_dkim(const std::vector<conf::DkimEntry>& entries) {
+  auto signer = std::make_shared<const dkim::DkimSigner>(entries);
+  std::vector<std::pair<std::string, std::string>> keys;
+  for (const auto& entry : entries)
+    keys.emplace_back(entry.domain, entry.algorithm == conf::DkimAlgorithm::rsa_sha256
+                                        ? "rsa-sha256"
+                                        : "ed25519-sha256");
+  metrics_.declare_dkim_keys(keys);
+  context_.set_signer(std::move(signer));
+}
+
 void DeliveryAgent::count(const DeliveryReport& report) {
   for (unsigned i = 0; i < report.connections_opened; ++i) {
     metrics_.outbound_connection(false);
@@ -103,6 +114,10 @@ void DeliveryAgent::count(const DeliveryReport& report) {
   const std::string policy(to_string(report.tls.policy));
   for (const auto* outcome : report.tls_outcomes) metrics_.outbound_tls(policy.c_str(), outcome);
   for (unsigned i = 0; i < report.protocol_errors; ++i) metrics_.outbound_protocol_error();
+  for (const auto& signature : report.dkim_signatures)
+    metrics_.dkim_signature(signature.domain, signature.algorithm);
+  if (report.dkim_unsigned) metrics_.dkim_unsigned(dkim::to_string(*report.dkim_unsigned));
+  if (report.dkim_error) metrics_.dkim_error();
 }
 
 void DeliveryAgent::log(const DestinationRequest& request, const Destination& destination,

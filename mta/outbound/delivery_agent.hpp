@@ -49,6 +49,8 @@ class DeliveryAgent {
                 const conf::DeliveryConfig& config);
   // A reload: the TLS CA file and the health thresholds change, the state stays.
   void reconfigure(const conf::DeliveryConfig& config) { context_.reconfigure(config); }
+  // The [[dkim]] entries in force (at start and on every reload).
+  void set_dkim(const std::vector<conf::DkimEntry>& entries);
 
   // config and resolver: the snapshot the attempt started with.
   boost::asio::awaitable<DestinationOutcome> deliver(const conf::Config& config,

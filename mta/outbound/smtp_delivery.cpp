@@ -4,9 +4,11 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include <array>
+#include <chrono>
 #include <optional>
 #include <stdexcept>
 
+#include "core/log_line.hpp"
 #include "mta/io/asio_helpers.hpp"
 #include "mta/outbound/candidate_plan.hpp"
 #include "mta/outbound/client_connection.hpp"
@@ -236,6 +238,27 @@ std::vector<const resolver::Candidate*> admitted_candidates(
   return admitted;
 }
 
+// The DKIM-Signature fields for `content`, noting in the report what was signed. A signing
+// error sends the message unsigned: it is counted and logged, never lost.
+std::string sign_content(const dkim::DkimSigner& signer, std::string_view content,
+                         DeliveryReport& report) {
+  report.dkim_signatures.clear();
+  report.dkim_unsigned.reset();
+  report.dkim_error = false;
+  try {
+    const auto now = std::chrono::system_clock::now().time_since_epoch();
+    auto result =
+        signer.sign(content, std::chrono::duration_cast<std::chrono::seconds>(now).count());
+    report.dkim_signatures = std::move(result.signatures);
+    report.dkim_unsigned = result.unsigned_reason;
+    return std::move(result.fields);
+  } catch (const std::exception& error) {
+    report.dkim_error = true;
+    core::LogLine("dkim_error").kv("reason", error.what()).emit();
+    return {};
+  }
+}
+
 // The message to send, built from the request.
 struct Outbound {
   std::string data;
@@ -356,6 +379,10 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
   fill_outbound(request, out);
   auto& health = context.health();
   DeliveryReport report;
+  if (auto signer = context.signer(); signer && !signer->empty())
+    out.message.sign = [signer, &report](std::string_view content) {
+      return sign_content(*signer, content, report);
+    };
   report.tls.policy = tls_policy;
   auto last_failure =
       core::Failure::temporary(451, {4, 4, 4}, "no delivery candidate could be reached");

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "conf/config.hpp"
+#include "mta/dkim/dkim_signer.hpp"
 #include "mta/outbound/address_health.hpp"
 #include "mta/outbound/client_connection.hpp"
 #include "mta/outbound/connection_pool.hpp"
@@ -65,6 +66,10 @@ struct DeliveryReport {
   std::string auth_reply;  // the server's refusal, "535 5.7.8 ..."; "" otherwise
   // Sessions that ended because the server's replies and our commands were out of step.
   unsigned protocol_errors = 0;
+  // DKIM on the last session that sent the content: the signatures made, or why none was.
+  std::vector<dkim::Signature> dkim_signatures;
+  std::optional<dkim::Unsigned> dkim_unsigned;
+  bool dkim_error = false;  // signing failed: the content went unsigned
 };
 
 // How a delivery may share connections (the pool is the DeliveryContext's).
@@ -108,12 +113,16 @@ class DeliveryContext {
   DestinationBackoff& backoff() { return backoff_; }
   ClientTlsContexts& tls_contexts() { return tls_contexts_; }
   ConnectionPool& pool() { return pool_; }
+  // The [[dkim]] signer of the configuration in force; nullptr or empty: no signing.
+  void set_signer(std::shared_ptr<const dkim::DkimSigner> signer) { signer_ = std::move(signer); }
+  const std::shared_ptr<const dkim::DkimSigner>& signer() const { return signer_; }
 
  private:
   AddressHealth health_;
   DestinationBackoff backoff_;
   ClientTlsContexts tls_contexts_;
   ConnectionPool pool_;
+  std::shared_ptr<const dkim::DkimSigner> signer_;
 };
 
 boost::asio::awaitable<DeliveryReport> deliver(boost::asio::any_io_executor executor,

@@ -3,8 +3,10 @@
 // scope).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/smtp_status.hpp"
@@ -23,6 +25,9 @@ struct OutboundMessage {
   MessageDsn dsn;                                  // RET and ENVID
   std::vector<queue::RecipientDsn> recipient_dsn;  // NOTIFY and ORCPT: empty, or one per recipient
   bool smtputf8 = false;  // received with SMTPUTF8 (non-ASCII addresses also imply it)
+  // DKIM: the signature fields for exactly these bytes (the content as it will be sent, after
+  // any 7-bit conversion), "" to send it unsigned; empty: no signing.
+  std::function<std::string(std::string_view content)> sign = {};
 };
 
 // How widely a failure applies (the queue's enum): connection means try the next address,

@@ -10,6 +10,7 @@
 #include "mta/protocol/dot_stuffing.hpp"
 #include "mta/protocol/dsn_passthrough.hpp"
 #include "mta/protocol/eight_bit_downgrade.hpp"
+#include "mta/protocol/header_fields.hpp"
 
 namespace mxrelay::mta {
 
@@ -411,10 +412,10 @@ void SmtpClientSession::start_message(const OutboundMessage& message) {
     return;
   }
   if (!prepare_content(message)) return;
-  if (!capabilities_.accepts_size(content_->size())) {
+  if (!capabilities_.accepts_size(content_size())) {
     result_.failure = core::Failure::permanent(
         552, {5, 3, 4},
-        "message size " + std::to_string(content_->size()) + " exceeds size limit " +
+        "message size " + std::to_string(content_size()) + " exceeds size limit " +
             std::to_string(capabilities_.size_limit) + " of " + host(context_));
     result_.scope = FailureScope::message;
     result_pending_ = true;
@@ -439,11 +440,18 @@ bool SmtpClientSession::prepare_content(const OutboundMessage& message) {
   eight_bit_ = has_eight_bit(*message.data);
   content_ = message.data;
   converted_.clear();
+  signature_.clear();
   std::optional<core::Failure> failure;
   if (smtputf8_ && !capabilities_.smtputf8) {
     failure = core::Failure::permanent(
         550, {5, 6, 7},
         "message needs SMTPUTF8 (RFC 6531), which " + host(context_) + " does not offer");
+  } else if (eight_bit_ && !capabilities_.eight_bit_mime &&
+             count_fields(split_message(*message.data), "DKIM-Signature") > 0) {
+    failure = core::Failure::permanent(
+        554, {5, 6, 3},
+        "message has 8-bit content and a DKIM-Signature, and " + host(context_) +
+            " does not offer 8BITMIME: converting it to 7 bit would break that signature");
   } else if (eight_bit_ && !capabilities_.eight_bit_mime) {
     auto converted = downgrade_to_seven_bit(*message.data);
     if (converted) {
@@ -454,7 +462,10 @@ bool SmtpClientSession::prepare_content(const OutboundMessage& message) {
       failure = std::move(converted.error());
     }
   }
-  if (!failure) return true;
+  if (!failure) {
+    if (message.sign) signature_ = message.sign(*content_);
+    return true;
+  }
   result_.failure = std::move(failure);
   result_.scope = FailureScope::message;
   result_pending_ = true;
@@ -523,6 +534,7 @@ void SmtpClientSession::finish_message() {
   message_ = nullptr;
   content_ = nullptr;
   converted_.clear();
+  signature_.clear();
   result_pending_ = true;
   phase_ = Phase::ready;
 }
@@ -699,7 +711,7 @@ void SmtpClientSession::send_mail() {
   out_ += '>';
   if (capabilities_.size_offered) {
     out_ += " SIZE=";
-    out_ += std::to_string(content_->size());
+    out_ += std::to_string(content_size());
   }
   if (eight_bit_) out_ += " BODY=8BITMIME";
   if (smtputf8_) out_ += " SMTPUTF8";
@@ -728,9 +740,10 @@ void SmtpClientSession::send_data() {
 }
 
 void SmtpClientSession::send_body() {
+  out_ += signature_;  // its lines start with "DKIM-Signature:" or a tab: nothing to stuff
   append_dot_stuffed(out_, *content_);
   transcript_.add(Transcript::Direction::client,
-                  "<message body: " + std::to_string(content_->size()) + " bytes>");
+                  "<message body: " + std::to_string(content_size()) + " bytes>");
   transcript_.add(Transcript::Direction::client, ".");
   expect({Command::end_of_data});
   out_wait_ = Wait::data_block;
@@ -746,12 +759,13 @@ void SmtpClientSession::send_content_command() {
 void SmtpClientSession::send_bdat_last() {
   const std::size_t start = out_.size();
   out_ += "BDAT ";
-  out_ += std::to_string(content_->size());
+  out_ += std::to_string(content_size());
   out_ += " LAST";
   record_command(start);
+  out_ += signature_;
   out_ += *content_;
   transcript_.add(Transcript::Direction::client,
-                  "<message body: " + std::to_string(content_->size()) + " bytes>");
+                  "<message body: " + std::to_string(content_size()) + " bytes>");
   expect({Command::bdat_last});
   out_wait_ = Wait::data_block;
 }

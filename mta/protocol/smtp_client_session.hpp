@@ -9,11 +9,13 @@
 // dot-stuffing; pipelined with MAIL and RCPT under PIPELINING); its reply applies to every
 // accepted recipient, like the reply to the final dot. Per message it adds DSN parameters when
 // offered (RFC 3461), BODY=8BITMIME or a 7-bit conversion (RFC 6152), and refuses SMTPUTF8 content
-// to a server without SMTPUTF8 (RFC 6531). With credentials it authenticates after the
-// (last) EHLO with AUTH PLAIN or LOGIN (RFC 4954), and only inside TLS: without TLS it quits
-// with 4.7.4 and sends nothing of them. With implicit TLS (RFC 8314) the handshake comes
-// before the greeting. Every outcome is a value: per-recipient replies, a failure with its
-// scope, and a transcript without message content or secrets.
+// to a server without SMTPUTF8 (RFC 6531). A message that asks to be signed gets its DKIM
+// signature fields over exactly the bytes sent (after any conversion); a message that already
+// carries a DKIM-Signature is never converted (that would break it): it fails with 5.6.3. With
+// credentials it authenticates after the (last) EHLO with AUTH PLAIN or LOGIN (RFC 4954), and only
+// inside TLS: without TLS it quits with 4.7.4 and sends nothing of them. With implicit TLS (RFC
+// 8314) the handshake comes before the greeting. Every outcome is a value: per-recipient replies, a
+// failure with its scope, and a transcript without message content or secrets.
 #pragma once
 
 #include <cstddef>
@@ -154,8 +156,11 @@ class SmtpClientSession {
   void fail_auth(AuthOutcome outcome, core::Failure failure);
   // Sends a line whose content must not be logged; the transcript shows `shown` instead.
   void send_secret(std::string_view line, std::string_view shown, Command command);
-  // Chooses the body to send (as is or converted to 7 bit); false when the message fails.
+  // Chooses the body to send (as is or converted to 7 bit) and signs it when the message asks
+  // for it; false when the message fails.
   bool prepare_content(const OutboundMessage& message);
+  // Octets of the content as sent: the signature fields and the body.
+  std::size_t content_size() const { return signature_.size() + content_->size(); }
   void on_rset(const SmtpReply& reply);
   void on_mail(const SmtpReply& reply);
   void on_rcpt(std::size_t recipient, SmtpReply reply);
@@ -223,6 +228,7 @@ class SmtpClientSession {
   const OutboundMessage* message_ = nullptr;
   const std::string* content_ = nullptr;  // message_->data, or converted_
   std::string converted_;                 // the 7-bit conversion when one was needed
+  std::string signature_;                 // DKIM-Signature fields sent before content_
   bool eight_bit_ = false;                // content_ holds 8-bit octets: BODY=8BITMIME
   bool smtputf8_ = false;                 // the message needs SMTPUTF8
   bool chunking_ = false;                 // this message goes with BDAT

@@ -62,13 +62,16 @@ QueueRunner::QueueRunner(asio::io_context& io, std::shared_ptr<const conf::Confi
       agent_(io.get_executor(), metrics, config_->delivery),
       notifier_(spool, disk, metrics),
       wakeup_(io),
-      gauge_timer_(io) {}
+      gauge_timer_(io) {
+  agent_.set_dkim(config_->dkim);
+}
 
 void QueueRunner::reconfigure(std::shared_ptr<const conf::Config> config,
                               std::shared_ptr<resolver::NextHopResolver> resolver) {
   config_ = std::move(config);
   resolver_ = std::move(resolver);
   agent_.reconfigure(config_->delivery);
+  agent_.set_dkim(config_->dkim);
   wake();
 }
 

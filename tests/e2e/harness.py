@@ -391,11 +391,12 @@ class SmtpSink(Fixture):
     tls=(cert, key) offers STARTTLS, or with implicit_tls=True speaks TLS from the first
     byte; auth=(user, password) requires AUTH before MAIL (offered only under TLS unless
     auth_without_tls; auth_mechanisms limits the offer, e.g. ["LOGIN"]); raw=True records
-    every byte clients send, before TLS decryption, in raw_path (raw_bytes())."""
+    every byte clients send, before TLS decryption, in raw_path (raw_bytes());
+    eight_bit_mime=False leaves 8BITMIME out of its EHLO reply."""
 
     def __init__(self, workdir, name, addresses, port, replies=None, *, tls=None,
                  implicit_tls=False, auth=None, auth_without_tls=False, auth_mechanisms=None,
-                 raw=False):
+                 raw=False, eight_bit_mime=True):
         self.name = name
         self.dir = Path(workdir) / f"sink-{name}"
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -420,6 +421,8 @@ class SmtpSink(Fixture):
             argv += ["--auth-mechanisms", ",".join(auth_mechanisms)]
         if raw:
             argv += ["--raw", self.raw_path]
+        if not eight_bit_mime:
+            argv += ["--no-8bitmime"]
         self.process = Process(name, argv, self.dir / "sink.log")
 
     def raw_bytes(self):

@@ -9,7 +9,8 @@ line to the --record file, each written with a single write(2):
   {"event": "auth", "peer": ..., "mechanism": "PLAIN", "username": ..., "success": bool,
    "tls": "TLSv1.3" or null}                                        every AUTH attempt (--auth)
   {"event": "message", "peer": ..., "local": ..., "mail_from": ..., "rcpt_tos": [...],
-   "size": N, "data": "...", "tls": "TLSv1.3" or null, "auth_username": ... or null,
+   "size": N, "data": "...", "data_base64": the exact bytes, "tls": "TLSv1.3" or null,
+   "auth_username": ... or null,
    "mail_auth": the MAIL FROM AUTH= parameter or null}              every message accepted
 --reply STAGE=TEXT makes the sink answer TEXT at greeting, mail, rcpt or data instead of
 accepting (a greeting reply also closes the connection), e.g. a trap that answers
@@ -27,10 +28,12 @@ TLS and AUTH, for the smart-host tests:
   --auth-mechanisms LIST          the mechanisms to offer, comma-separated (PLAIN,LOGIN)
   --raw FILE                      append every byte clients send on any TCP connection, as
                                   read from the socket (before TLS decryption), to FILE
+  --no-8bitmime                   leave 8BITMIME out of the EHLO reply
 SIGTERM stops it.
 """
 
 import argparse
+import base64
 import asyncio
 import json
 import os
@@ -156,11 +159,20 @@ class Handler:
             rcpt_tos=list(envelope.rcpt_tos),
             size=len(content),
             data=content.decode("utf-8", errors="replace"),
+            data_base64=base64.b64encode(content).decode(),
             tls=tls_version(server.transport),
             auth_username=login.decode("utf-8", errors="replace") if login else None,
             mail_auth=getattr(envelope, "mail_auth", None),
         )
         return "250 2.0.0 Ok: stored"
+
+
+class SevenBitHandler(Handler):
+    """Handler of a sink that does not offer 8BITMIME (--no-8bitmime)."""
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        return [line for line in responses if line != "250-8BITMIME"]
 
 
 class Authenticator:
@@ -267,7 +279,7 @@ async def serve(args):
     recorder = Recorder(args.record)
     tap = RawTap(args.raw) if args.raw else None
     replies = dict(args.reply)
-    handler = Handler(recorder, replies)
+    handler = (SevenBitHandler if args.no_8bitmime else Handler)(recorder, replies)
     options, listener_tls = smtp_options(args, recorder)
     servers = []
     for address in args.listen:
@@ -339,6 +351,7 @@ def main():
     parser.add_argument("--auth-mechanisms", type=mechanism_list, default=list(MECHANISMS),
                         help="comma-separated AUTH mechanisms to offer (PLAIN,LOGIN)")
     parser.add_argument("--raw", help="file that gets every byte received from clients")
+    parser.add_argument("--no-8bitmime", action="store_true", help="do not offer 8BITMIME")
     args = parser.parse_args()
     if bool(args.tls_cert) != bool(args.tls_key):
         parser.error("--tls-cert and --tls-key go together")
