@@ -9,6 +9,7 @@
 #include <set>
 
 #include "config_values.hpp"
+#include "core/ascii_case.hpp"
 #include "secret_file.hpp"
 
 namespace mxrelay::conf {
@@ -41,12 +42,6 @@ bool is_selector(std::string_view text) {
 bool is_field_name(std::string_view text) {
   return !text.empty() &&
          std::ranges::all_of(text, [](char c) { return c >= 33 && c <= 126 && c != ':'; });
-}
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  return std::ranges::equal(a, b, [](char x, char y) {
-    return (x >= 'A' && x <= 'Z' ? x + 32 : x) == (y >= 'A' && y <= 'Z' ? y + 32 : y);
-  });
 }
 
 // What the key in `pem` is, or why it cannot sign.
@@ -106,7 +101,7 @@ void read_headers(const TomlSection& table, DkimEntry& out) {
                    quoted_value(name.value) + " is not a header field name");
       continue;
     }
-    from = from || equals_ignoring_case(name.value, "From");
+    from = from || core::equals_ignoring_case(name.value, "From");
     headers.push_back(name.value);
   }
   if (!from)

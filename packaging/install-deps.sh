@@ -12,7 +12,8 @@ build_packages=(
 )
 test_packages=(
   nsd unbound ldnsutils bind9-dnsutils postfix swaks libnet-ssleay-perl prometheus
-  python3 python3-aiosmtpd python3-dnslib openssl curl procps
+  python3 python3-aiosmtpd python3-dnslib python3-dkim python3-nacl opendkim opendkim-tools
+  openssl curl procps
   systemd dpkg-dev file
   clang-16 libclang-rt-16-dev
 )

@@ -4,6 +4,8 @@
 
 #include <vector>
 
+#include "core/ascii_case.hpp"
+
 namespace mxrelay::mta::dkim {
 
 namespace {
@@ -98,7 +100,7 @@ const char* to_string(Unsigned reason) {
 std::expected<std::string, Unsigned> author_domain(const MessageParts& parts) {
   const HeaderField* from = nullptr;
   for (const auto& field : parts.fields) {
-    if (!same_field_name(field.name, "From")) continue;
+    if (!core::equals_ignoring_case(field.name, "From")) continue;
     if (from != nullptr) return std::unexpected(Unsigned::several_authors);
     from = &field;
   }
@@ -109,9 +111,7 @@ std::expected<std::string, Unsigned> author_domain(const MessageParts& parts) {
   const auto at = list.front().rfind('@');
   if (at == std::string::npos || at + 1 == list.front().size())
     return std::unexpected(Unsigned::no_from);
-  std::string domain = list.front().substr(at + 1);
-  for (char& c : domain)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+  std::string domain = core::lower_ascii(std::string_view(list.front()).substr(at + 1));
   while (!domain.empty() && domain.back() == '.') domain.pop_back();
   return domain;
 }

@@ -1,6 +1,8 @@
 // mta/dkim: relaxed_header() and relaxed_body().
 #include "mta/dkim/dkim_canonical.hpp"
 
+#include "core/ascii_case.hpp"
+
 namespace mxrelay::mta::dkim {
 
 namespace {
@@ -32,7 +34,7 @@ std::string relaxed_header(std::string_view field) {
   while (!name.empty() && is_wsp(name.back())) name.remove_suffix(1);
   std::string out;
   out.reserve(field.size() + 2);
-  for (char c : name) out += (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+  out += core::lower_ascii(name);
   out += ':';
   if (colon != std::string_view::npos) {
     std::string_view value = field.substr(colon + 1);

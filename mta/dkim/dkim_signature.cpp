@@ -4,6 +4,7 @@
 #include <map>
 #include <vector>
 
+#include "core/ascii_case.hpp"
 #include "mta/dkim/dkim_canonical.hpp"
 #include "mta/protocol/base64.hpp"
 
@@ -13,21 +14,14 @@ namespace {
 
 constexpr std::size_t kLineWidth = 76;
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-  return out;
-}
-
 // The h= names: each configured name as often as it occurs, From once more.
 std::vector<std::string> signed_names(std::span<const std::string> headers,
                                       const MessageParts& parts) {
   std::vector<std::string> names;
   for (const auto& header : headers) {
     std::size_t occurs = count_fields(parts, header);
-    if (same_field_name(header, "From")) ++occurs;
-    for (std::size_t i = 0; i < occurs; ++i) names.push_back(lower(header));
+    if (core::equals_ignoring_case(header, "From")) ++occurs;
+    for (std::size_t i = 0; i < occurs; ++i) names.push_back(core::lower_ascii(header));
   }
   return names;
 }
@@ -41,7 +35,7 @@ std::string canonical_signed_fields(const std::vector<std::string>& names,
   for (const auto& name : names) {
     std::size_t skip = used[name]++;
     for (auto field = parts.fields.rbegin(); field != parts.fields.rend(); ++field) {
-      if (!same_field_name(field->name, name)) continue;
+      if (!core::equals_ignoring_case(field->name, name)) continue;
       if (skip-- == 0) {
         out += relaxed_header(field->raw);
         break;

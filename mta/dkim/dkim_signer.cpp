@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 
+#include "conf/idna.hpp"
 #include "mta/dkim/dkim_signature.hpp"
 #include "mta/protocol/header_fields.hpp"
 
@@ -35,9 +36,12 @@ SigningResult DkimSigner::sign(std::string_view message, std::int64_t now_unix) 
     result.unsigned_reason = author.error();
     return result;
   }
+  // The configured domains are A-labels; an internationalised author domain is compared so.
+  const auto a_label = conf::to_a_label_domain(*author);
+  const std::string domain = a_label ? *a_label : *author;
   const Key* best = nullptr;
   for (const auto& key : keys_)
-    if (within(*author, key.domain) && (best == nullptr || key.domain.size() > best->domain.size()))
+    if (within(domain, key.domain) && (best == nullptr || key.domain.size() > best->domain.size()))
       best = &key;
   if (best == nullptr) {
     result.unsigned_reason = Unsigned::no_key;

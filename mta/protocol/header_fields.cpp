@@ -1,7 +1,9 @@
-// mta/protocol: split_message() and the field name helpers.
+// mta/protocol: split_message() and count_fields().
 #include "mta/protocol/header_fields.hpp"
 
 #include <algorithm>
+
+#include "core/ascii_case.hpp"
 
 namespace mxrelay::mta {
 
@@ -31,15 +33,10 @@ MessageParts split_message(std::string_view message) {
   return parts;
 }
 
-bool same_field_name(std::string_view a, std::string_view b) {
-  return std::ranges::equal(a, b, [](char x, char y) {
-    return (x >= 'A' && x <= 'Z' ? x + 32 : x) == (y >= 'A' && y <= 'Z' ? y + 32 : y);
-  });
-}
-
 std::size_t count_fields(const MessageParts& parts, std::string_view name) {
   return static_cast<std::size_t>(std::ranges::count_if(
-      parts.fields, [&](const HeaderField& field) { return same_field_name(field.name, name); }));
+      parts.fields,
+      [&](const HeaderField& field) { return core::equals_ignoring_case(field.name, name); }));
 }
 
 }  // namespace mxrelay::mta

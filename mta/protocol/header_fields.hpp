@@ -21,9 +21,6 @@ struct MessageParts {
 
 MessageParts split_message(std::string_view message);
 
-// True when `a` and `b` are equal ignoring ASCII case (header field names).
-bool same_field_name(std::string_view a, std::string_view b);
-
 // The number of fields named `name`.
 std::size_t count_fields(const MessageParts& parts, std::string_view name);
 

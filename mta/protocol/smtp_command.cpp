@@ -9,11 +9,6 @@ namespace mxrelay::mta {
 
 namespace {
 
-unsigned char lower(char c) {
-  unsigned char u = static_cast<unsigned char>(c);
-  return (u >= 'A' && u <= 'Z') ? static_cast<unsigned char>(u + ('a' - 'A')) : u;
-}
-
 bool is_keyword_char(char c) {
   unsigned char u = static_cast<unsigned char>(c);
   return (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9');
@@ -62,13 +57,6 @@ std::expected<std::vector<EsmtpParameter>, ArgumentError> parse_parameters(std::
 }
 
 }  // namespace
-
-bool equals_ignoring_case(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
 
 CommandLine parse_command_line(std::string_view line) {
   static constexpr std::array<std::pair<std::string_view, Verb>, 14> kVerbs{{

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/ascii_case.hpp"
 #include "mta/protocol/mailbox_path.hpp"
 
 namespace mxrelay::mta {
@@ -69,7 +70,7 @@ struct ChunkArgument {
 // nullopt when the argument is malformed or the size does not fit in 64 bits.
 std::optional<ChunkArgument> parse_chunk_argument(std::string_view argument);
 
-// True when a and b are equal ignoring ASCII case.
-bool equals_ignoring_case(std::string_view a, std::string_view b);
+// Keywords and verbs compare ignoring ASCII case.
+using core::equals_ignoring_case;
 
 }  // namespace mxrelay::mta

@@ -1,5 +1,5 @@
 // tests/fuzz: DNS answers to a route (resolver/answer_decoding, rdata, next_hop_policy): the
-// RDATA of MX, A, AAAA and TLSA records and the CNAME target as a resolver hands them over,
+// RDATA of MX, A, AAAA, TLSA and TXT records and the CNAME target as a resolver hands them over,
 // with any rcode and flags, through the two policy steps. The input's first octet picks the
 // MX answer's rcode and flags and the IP version; then records follow as [kind][length][rdata].
 // Properties, the RFC 5321 section 5 rules: a temporary DNS failure defers, NXDOMAIN bounces,
@@ -117,6 +117,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   DnsAnswer tlsa_answer = question("_25._tcp.mx.fuzz.example", RrType::tlsa);
   decode_answer(tlsa_raw, tlsa_answer, tlsa);
   for (const auto& record : tlsa) require(record.data.size() < 256, "TLSA data lies in its RDATA");
+  DnsAnswer txt = question("sel._domainkey.fuzz.example", RrType::txt);
+  decode_answer(tlsa_raw, txt, tlsa);
+  for (const auto& text : txt.texts) require(text.size() < 256, "TXT strings lie in their RDATA");
 
   RandomSource random(data[0]);
   const auto plan = plan_mx_hosts("fuzz.example", mx, context, random);

@@ -26,6 +26,7 @@ from harness import (
     Nsd,
     Process,
     dns_query,
+    mxrelay_bin,
     parse_metric_samples,
     port_accepts,
     transport_table,
@@ -212,13 +213,29 @@ class PostfixRelay:
         return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
 
 
+def dkim_entries(directory, algorithms):
+    """[[dkim]] entries signing the load generator's mail (its From: is in
+    source.bench.example) with a new key per algorithm ("rsa", "ed25519")."""
+    directory.mkdir(parents=True, exist_ok=True)
+    text = ""
+    for algorithm in algorithms:
+        key = directory / f"{algorithm}.pem"
+        if not key.exists():
+            extra = ["--ed25519"] if algorithm == "ed25519" else []
+            subprocess.run([mxrelay_bin(), "dkim", "keygen", "source.bench.example", algorithm,
+                            "--out", key, *extra], check=True, capture_output=True)
+        text += (f'\n[[dkim]]\ndomain = "source.bench.example"\nselector = "{algorithm}"\n'
+                 f'key_file = "{key}"\n')
+    return text
+
+
 class MxrelayRelay:
     """mxrelay (the harness's Mxrelay fixture) started inside its own cgroup, optionally
     under a `launcher` command prefix (e.g. valgrind)."""
 
     name = "mxrelay"
 
-    def __init__(self, workdir, block, mode, sink, concurrency, nsd=None, launcher=()):
+    def __init__(self, workdir, block, mode, sink, concurrency, nsd=None, launcher=(), dkim=None):
         self.mode = mode
         self.launcher = list(launcher)
         overrides = {
@@ -235,6 +252,8 @@ class MxrelayRelay:
             extra = transport_table({"*": {"host": f"{sink.address}:{sink.port}"}})
         else:
             overrides["dns"] = {"stub": nsd.stubs()}
+        if dkim:
+            extra += dkim_entries(Path(workdir) / f"dkim-{mode}", dkim)
         self.fixture = Mxrelay(Path(workdir) / f"mxrelay-{mode}", block, overrides, extra)
         self.cgroup = None
 

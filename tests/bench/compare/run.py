@@ -57,6 +57,9 @@ def parse_args():
     parser.add_argument("--relays", default="postfix,mxrelay",
                         help="which relays to run (both for a comparison)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--dkim", default="",
+                        help="mxrelay signs every message with these keys: rsa, ed25519, or "
+                             "rsa,ed25519 (default: no signing)")
     return parser.parse_args()
 
 
@@ -99,7 +102,8 @@ class Bench:
         if "mxrelay" in self.relay_names:
             made["mxrelay"] = MxrelayRelay(
                 self.workdir, self.block, mode, self.sink, self.args.concurrency,
-                getattr(self, "nsd", None))
+                getattr(self, "nsd", None),
+                dkim=self.args.dkim.split(",") if self.args.dkim else None)
         return made
 
     def run_mode(self, mode):

@@ -11,6 +11,7 @@
 #include <regex>
 #include <string>
 
+#include "core/ascii_case.hpp"
 #include "mta/dkim/dkim_canonical.hpp"
 #include "mta/dkim/dkim_signature.hpp"
 #include "mta/protocol/base64.hpp"
@@ -59,7 +60,7 @@ std::string signed_data(const std::string& field) {
     start = end + 1;
     if (name == "from" && from_seen++ > 0) continue;  // the oversigned, absent instance
     for (const auto& header : parts.fields)
-      if (same_field_name(header.name, name)) data += relaxed_header(header.raw);
+      if (core::equals_ignoring_case(header.name, name)) data += relaxed_header(header.raw);
   }
   const auto b = field.rfind("b=");
   std::string own = relaxed_header(field.substr(0, b + 2));
@@ -140,6 +141,16 @@ TEST(DkimSigner, UnsignedWithAReason) {
   EXPECT_EQ(several.unsigned_reason, Unsigned::several_authors);
   EXPECT_EQ(several.fields, "");
   EXPECT_TRUE(DkimSigner().empty());
+}
+
+TEST(DkimSigner, AnInternationalisedAuthorDomainMatchesItsALabel) {
+  const DkimSigner signer({entry("xn--bcher-kva.example", "s", DkimKey::generate_ed25519())});
+  const auto result = signer.sign(
+      "From: anna@B\xc3\xbc"
+      "cher.example\r\n\r\nx\r\n",
+      0);
+  ASSERT_EQ(result.signatures.size(), 1u);
+  EXPECT_EQ(result.signatures[0].domain, "xn--bcher-kva.example");
 }
 
 }  // namespace

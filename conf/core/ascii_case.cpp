@@ -1,0 +1,26 @@
+// core: equals_ignoring_case() and lower_ascii().
+#include "core/ascii_case.hpp"
+
+#include <algorithm>
+
+namespace mxrelay::core {
+
+namespace {
+
+char lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+}  // namespace
+
+bool equals_ignoring_case(std::string_view a, std::string_view b) {
+  return std::ranges::equal(a, b, [](char x, char y) { return lower(x) == lower(y); });
+}
+
+std::string lower_ascii(std::string_view text) {
+  std::string out(text);
+  std::ranges::transform(out, out.begin(), lower);
+  return out;
+}
+
+}  // namespace mxrelay::core

@@ -1,0 +1,16 @@
+// core: ASCII case for protocol words, header field names and domain names: comparison and
+// lower-casing that leave every other octet (UTF-8 included) as it is.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace mxrelay::core {
+
+// True when a and b are equal ignoring ASCII case.
+bool equals_ignoring_case(std::string_view a, std::string_view b);
+
+// text with A-Z as a-z.
+std::string lower_ascii(std::string_view text);
+
+}  // namespace mxrelay::core
