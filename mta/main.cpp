@@ -59,7 +59,8 @@ constexpr const char* kUsage =
     "       mxrelay dkim keygen DOMAIN SELECTOR [--ed25519] [--bits N] [--out FILE]\n"
     "                                           new DKIM key, and the TXT record to publish\n"
     "       mxrelay dkim check [-c FILE] DOMAIN SELECTOR  is the published record the key's?\n"
-    "       mxrelay version\n";
+    "       mxrelay version | --version         the program's and its libraries' versions\n"
+    "       mxrelay --help                      this text\n";
 
 struct Arguments {
   std::string command;
@@ -251,6 +252,11 @@ int main(int argc, char** argv) {
     return mta::run_passwd_command(argc, argv);
   if (argc >= 2 && std::string_view(argv[1]) == "dkim")
     return mta::dkim::run_dkim_command(argc, argv, kDefaultConfig);
+  if (argc == 2 && (std::string_view(argv[1]) == "--help" || std::string_view(argv[1]) == "-h" ||
+                    std::string_view(argv[1]) == "help")) {
+    std::cout << kUsage;
+    return 0;
+  }
   auto args = parse_arguments(argc, argv);
   if (!args) {
     std::cerr << kUsage;
@@ -262,7 +268,7 @@ int main(int argc, char** argv) {
     if (args->command == "route") return route(*args);
     if (args->command == "queue") return queue_command(*args);
     if (args->command == "reload") return reload(*args);
-    if (args->command == "version") {
+    if (args->command == "version" || args->command == "--version") {
       std::cout << "mxrelay " << MXRELAY_VERSION << "\n"
                 << "libunbound " << resolver::libunbound_version() << "\n"
                 << "OpenSSL " << OpenSSL_version(OPENSSL_VERSION_STRING) << "\n";
