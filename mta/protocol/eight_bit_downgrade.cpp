@@ -6,6 +6,8 @@
 #include <optional>
 #include <vector>
 
+#include "mta/protocol/base64.hpp"
+
 namespace mxrelay::mta {
 
 namespace {
@@ -273,28 +275,13 @@ std::string quoted_printable(std::string_view text) {
 }
 
 std::string base64_lines(std::string_view bytes) {
-  static constexpr char alphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  const std::string encoded = encode_base64(bytes);
   std::string out;
-  std::size_t line_length = 0;
-  auto put = [&](char c) {
-    out += c;
-    if (++line_length == max_encoded_line) {
-      out += "\r\n";
-      line_length = 0;
-    }
-  };
-  for (std::size_t i = 0; i < bytes.size(); i += 3) {
-    const std::size_t n = std::min<std::size_t>(3, bytes.size() - i);
-    std::uint32_t group = 0;
-    for (std::size_t k = 0; k < 3; ++k)
-      group = (group << 8) | (k < n ? static_cast<unsigned char>(bytes[i + k]) : 0u);
-    put(alphabet[(group >> 18) & 63]);
-    put(alphabet[(group >> 12) & 63]);
-    put(n > 1 ? alphabet[(group >> 6) & 63] : '=');
-    put(n > 2 ? alphabet[group & 63] : '=');
+  out.reserve(encoded.size() + encoded.size() / max_encoded_line * 2 + 2);
+  for (std::size_t pos = 0; pos < encoded.size(); pos += max_encoded_line) {
+    out.append(encoded, pos, max_encoded_line);
+    out += "\r\n";
   }
-  if (line_length > 0) out += "\r\n";
   return out;
 }
 
