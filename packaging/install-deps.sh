@@ -8,7 +8,7 @@ build_packages=(
   g++ cmake make pkg-config ccache git ca-certificates
   libboost1.81-dev libssl-dev libunbound-dev libevent-dev
   libtomlplusplus-dev prometheus-cpp-dev libgtest-dev libgmock-dev
-  dns-root-data libidn2-dev
+  dns-root-data libidn2-dev zlib1g-dev
 )
 test_packages=(
   nsd unbound ldnsutils bind9-dnsutils postfix swaks libnet-ssleay-perl prometheus

@@ -1,4 +1,4 @@
-// queue: CRC-32 (IEEE 802.3 polynomial) used to detect torn or corrupted spool records.
+// queue: CRC-32 (IEEE 802.3 polynomial, zlib's) used to detect torn or corrupted spool records.
 #pragma once
 
 #include <cstdint>
