@@ -25,6 +25,7 @@
 #include "mta/control/queue_report.hpp"
 #include "mta/dkim/dkim_command.hpp"
 #include "mta/inbound/passwd_command.hpp"
+#include "mta/inbound/smtp_listener.hpp"
 #include "mta/relay.hpp"
 #include "resolver/next_hop_resolver.hpp"
 #include "resolver/route_comparison.hpp"
@@ -106,6 +107,12 @@ std::optional<conf::Config> load_or_report(const std::string& file) {
 int check(const Arguments& args) {
   auto config = load_or_report(args.config);
   if (!config) return 1;
+  try {
+    mta::load_listener_secrets(*config);
+  } catch (const std::runtime_error& error) {
+    std::cerr << args.config << ": " << error.what() << "\n";
+    return 1;
+  }
   for (const auto& warning : conf::config_warnings(*config)) std::cerr << warning.str() << "\n";
   std::cout << args.config << ": configuration is valid\n";
   return 0;

@@ -170,7 +170,9 @@ std::expected<void, std::vector<std::string>> Relay::reload() {
   }
   auto config = std::make_shared<const conf::Config>(std::move(*loaded));
   std::shared_ptr<resolver::NextHopResolver> next_hop;
+  ListenerSecrets secrets;
   try {
+    secrets = load_listener_secrets(*config);
     next_hop = make_next_hop_resolver(io_.get_executor(), *config, &metrics_);
   } catch (const std::exception& e) {
     metrics_.config_reloaded(false);
@@ -185,7 +187,7 @@ std::expected<void, std::vector<std::string>> Relay::reload() {
   config_ = config;
   core::set_log_format(config->log.format);
   queue_runner_.reconfigure(config, std::move(next_hop));
-  listener_.reconfigure(config);
+  listener_.reconfigure(config, std::move(secrets));
   metrics_.declare_auth_transports(auth_transports(*config));
   metrics_.config_reloaded(true);
   core::LogLine("reload").kv("result", "ok").kv("config", config_file_.string()).emit();

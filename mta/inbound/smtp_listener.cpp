@@ -181,38 +181,32 @@ SmtpListener::SmtpListener(asio::io_context& io, std::shared_ptr<const conf::Con
       connections_(connection_limits(config_->server)),
       sessions_(std::make_shared<ActiveSessions>()) {}
 
-void SmtpListener::load_tls_and_credentials() {
-  const auto& server = config_->server;
+ListenerSecrets load_listener_secrets(const conf::Config& config) {
+  const auto& server = config.server;
+  ListenerSecrets secrets;
   // load_config() makes sure the key comes with the certificate.
-  auto tls_context =
-      server.tls_cert_file.empty()
-          ? nullptr
-          : make_server_tls_context(ServerTlsSettings{server.tls_cert_file, server.tls_key_file,
-                                                      server.tls_ciphers, server.tls_ciphersuites});
-  std::shared_ptr<const CredentialStore> credentials;
+  if (!server.tls_cert_file.empty())
+    secrets.tls = make_server_tls_context(ServerTlsSettings{
+        server.tls_cert_file, server.tls_key_file, server.tls_ciphers, server.tls_ciphersuites});
   if (!server.credentials_file.empty()) {
     auto store = load_credentials(server.credentials_file);
     if (!store) throw std::runtime_error(store.error());
-    credentials = std::make_shared<const CredentialStore>(std::move(*store));
+    secrets.credentials = std::make_shared<const CredentialStore>(std::move(*store));
   }
-  tls_context_ = std::move(tls_context);
-  credentials_ = std::move(credentials);
+  return secrets;
 }
 
-void SmtpListener::reconfigure(std::shared_ptr<const conf::Config> config) {
+void SmtpListener::reconfigure(std::shared_ptr<const conf::Config> config,
+                               ListenerSecrets secrets) {
   config_ = std::move(config);
+  secrets_ = std::move(secrets);
   const auto& server = config_->server;
   connections_.set_limits(connection_limits(server));
   auth_failures_.set_limits(server.auth_max_failures, server.auth_failure_window);
-  try {
-    load_tls_and_credentials();
-  } catch (const std::runtime_error& error) {
-    core::LogLine("reload_warning").kv("detail", error.what()).emit();
-  }
 }
 
 void SmtpListener::start() {
-  load_tls_and_credentials();
+  secrets_ = load_listener_secrets(*config_);
   for (const auto& endpoint : config_->server.listen) {
     auto acceptor = std::make_unique<tcp::acceptor>(io_);
     tcp::endpoint where(to_asio(endpoint.address), endpoint.port);
@@ -320,9 +314,9 @@ asio::awaitable<void> SmtpListener::serve(tcp::socket socket) {
   context.hostname = config->server.hostname;
   context.peer = peer;
   context.relay_allowed = relay_allowed(*config, peer);
-  context.tls_available = tls_context_ != nullptr;
-  context.require_tls = config->server.require_tls && tls_context_ != nullptr;
-  context.auth_available = credentials_ != nullptr && tls_context_ != nullptr;
+  context.tls_available = secrets_.tls != nullptr;
+  context.require_tls = config->server.require_tls && secrets_.tls != nullptr;
+  context.auth_available = secrets_.credentials != nullptr && secrets_.tls != nullptr;
   context.normalize_bare_newlines =
       config->server.bare_newlines == conf::BareNewlines::normalize &&
       std::ranges::any_of(config->server.bare_newlines_from,
@@ -451,7 +445,7 @@ asio::awaitable<void> SmtpListener::run_session(ServerConnection& connection,
           fail(io_failure(status));
           break;
         }
-        status = co_await connection.start_tls(*tls_context_, config.server.tls_handshake_timeout);
+        status = co_await connection.start_tls(*secrets_.tls, config.server.tls_handshake_timeout);
         const auto& tls = connection.tls();
         metrics_.inbound_tls_handshake(tls ? tls->version : std::string(), status == IoStatus::ok);
         if (status == IoStatus::ok) {
@@ -494,7 +488,7 @@ asio::awaitable<void> SmtpListener::verify(SmtpServerSession& session, const std
     session.on_credentials_checked(CredentialCheck::locked_out);
     co_return;
   }
-  auto store = credentials_;
+  auto store = secrets_.credentials;
   bool valid = co_await run_blocking(
       disk_, [&] { return store->verify(credentials.username, credentials.password); });
   if (valid) {

@@ -35,6 +35,18 @@ namespace mxrelay::mta {
 class ServerConnection;
 class SmtpServerSession;
 
+// What the listener reads from files: the server TLS context (server.tls_cert_file and
+// tls_key_file; nullptr without them) and the AUTH credentials (server.credentials_file).
+struct ListenerSecrets {
+  std::shared_ptr<boost::asio::ssl::context> tls;
+  std::shared_ptr<const CredentialStore> credentials;
+};
+
+// Loads them; throws std::runtime_error naming the file and the problem (unreadable, not a
+// certificate, a key that does not match) when one cannot be used. `mxrelay check`, the start
+// and every reload call it, so a broken file is found before the relay relies on it.
+ListenerSecrets load_listener_secrets(const conf::Config& config);
+
 class SmtpListener {
  public:
   // Called on the event loop for every message the spool has stored, with its size.
@@ -56,11 +68,11 @@ class SmtpListener {
   std::size_t abort_sessions();
   // Sessions that have not ended yet (accepted connections, including those being closed).
   std::size_t sessions_in_flight() const;
-  // New sessions use this configuration (sessions in flight keep theirs), and the
-  // connection and AUTH failure limits change at once; the TLS certificate and the
-  // credentials file are read again, and kept as they were when that fails (logged as
-  // reload_warning). server.listen needs a restart.
-  void reconfigure(std::shared_ptr<const conf::Config> config);
+  // New sessions use this configuration (sessions in flight keep theirs) with the TLS
+  // certificate and credentials loaded from it (load_listener_secrets, which the caller ran
+  // first so that a reload with a broken certificate is refused as a whole); the connection
+  // and AUTH failure limits change at once. server.listen needs a restart.
+  void reconfigure(std::shared_ptr<const conf::Config> config, ListenerSecrets secrets);
   // The bound endpoints (useful with port 0 in tests).
   std::vector<boost::asio::ip::tcp::endpoint> local_endpoints() const;
 
@@ -77,7 +89,6 @@ class SmtpListener {
                                            SessionRegistration& registration, bool& trusted);
   boost::asio::awaitable<void> store(ServerConnection& connection, SmtpServerSession& session,
                                      const conf::Config& config, const core::IpAddress& peer);
-  void load_tls_and_credentials();
   boost::asio::awaitable<void> verify(SmtpServerSession& session, const std::string& client);
 
   boost::asio::io_context& io_;
@@ -86,8 +97,7 @@ class SmtpListener {
   boost::asio::thread_pool& disk_;
   Metrics& metrics_;
   MessageQueued on_queued_;
-  std::shared_ptr<boost::asio::ssl::context> tls_context_;
-  std::shared_ptr<const CredentialStore> credentials_;
+  ListenerSecrets secrets_;
   AuthFailureLimiter auth_failures_;
   ConnectionLimiter connections_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;

@@ -2,7 +2,8 @@
 inbound connection limits, the AUTH failure limit, the address-health thresholds and the CA
 file of tls = "verify" each change behaviour after the reload, with the state they guard
 (queued mail, open connections) kept. Keys that need a restart (server.listen) are named in
-a reload_warning line and keep their old value."""
+a reload_warning line and keep their old value. A configuration whose certificate or key
+cannot be used is refused by `mxrelay check` and by the reload as a whole."""
 
 import smtplib
 import socket
@@ -142,6 +143,31 @@ class ReloadTest(E2eTestCase):
         (message,) = sink.wait_for_messages(1)
         self.assertTrue(message["tls"], message)
         self.relay.wait_for_log(event="delivery", status="sent")
+
+    def test_a_broken_certificate_fails_check_and_the_reload_keeps_the_old_one(self):
+        cert, key = self_signed_certificate(self.workdir / "tls", "relay.mxrelay.example")
+        self.start_relay({"server": {"tls_cert_file": str(cert), "tls_key_file": str(key)}},
+                         {"*": {"host": "[127.0.0.1]:9", "tls": "none"}})
+        _, other_key = self_signed_certificate(self.workdir / "other", "other.example")
+        self.relay.config["server"]["tls_key_file"] = str(other_key)
+        self.relay.write_config(transport_table(self.transport))
+
+        done = self.relay.run_command("check", "-c", self.relay.config_path)
+        mismatch = r"cannot load key .*other\.example\.key: .*key values mismatch"
+        self.assertEqual(done.returncode, 1, done.stdout + done.stderr)
+        self.assertRegex(done.stderr, mismatch)
+        done = self.relay.run_command("reload", "-c", self.relay.config_path)
+        self.assertNotEqual(done.returncode, 0, done.stdout + done.stderr)
+        self.assertRegex(done.stderr, mismatch)
+        self.relay.wait_for_log(event="reload", result="rejected")
+        self.relay.wait_for_sample("mxrelay_config_last_reload_successful", 0.0)
+
+        # The old certificate still serves STARTTLS.
+        with smtplib.SMTP(*self.relay.smtp_server, timeout=15) as smtp:
+            smtp.ehlo("client.example")
+            self.assertTrue(smtp.has_extn("starttls"))
+            code, _ = smtp.starttls()
+            self.assertEqual(code, 220)
 
     def test_restart_only_keys_are_named_and_kept(self):
         address = self.block.host(10)
