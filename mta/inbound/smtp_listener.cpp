@@ -122,6 +122,18 @@ class SentReplies {
   bool last_was_intermediate_ = false;
 };
 
+// One line per refused command: who, what it sent, what it got (fail2ban and the operator read
+// these; AUTH never shows its credentials).
+void log_rejection(const SmtpServerSession& session, const std::string& client,
+                   const Rejection& rejection) {
+  auto line = core::LogLine("reject");
+  line.kv("client", client);
+  if (const auto& helo = session.message().helo; !helo.empty()) line.kv("helo", helo);
+  if (const auto& user = session.authenticated_user(); !user.empty())
+    line.kv("sasl_username", user);
+  line.kv("command", rejection.command).kv("reply", rejection.reply).emit();
+}
+
 // Says 421 4.3.2 to a client waiting for a command, drops what it sends next, and closes.
 asio::awaitable<void> say_shutting_down(ServerConnection& connection, std::span<char> buffer) {
   auto written = co_await connection.write(kShuttingDown, kShutdownLinger);
@@ -400,6 +412,8 @@ asio::awaitable<void> SmtpListener::run_session(ServerConnection& connection,
   for (;;) {
     auto step = session.next();
     if (step.kind != SmtpServerSession::Step::Kind::need_input) replies.count(step.bytes);
+    for (const auto& rejection : session.take_rejections())
+      log_rejection(session, client, rejection);
     switch (step.kind) {
       case SmtpServerSession::Step::Kind::send: {
         if (registration.aborting()) {

@@ -55,6 +55,13 @@ void append_reply(std::string& out, int code, Status status, std::string_view te
 }
 
 // EHLO/HELO argument: one token of printable ASCII (a domain or an address literal).
+// The command line as the log shows it: AUTH without its initial response (credentials).
+std::string loggable_command(std::string_view line) {
+  const auto command = parse_command_line(line);
+  if (command.verb != Verb::auth) return std::string(line);
+  return "AUTH " + std::string(command.argument.substr(0, command.argument.find(' ')));
+}
+
 bool is_valid_helo_argument(std::string_view argument) {
   if (argument.empty() || argument.size() > kMaxHeloLength) return false;
   return std::all_of(argument.begin(), argument.end(), [](char c) {
@@ -247,6 +254,7 @@ bool SmtpServerSession::read_command() {
   bool too_long = std::exchange(dropping_long_line_, false) || crlf + 2 > limit;
   if (too_long) {
     phase_ = Phase::commands;
+    command_ = "(a command line over the limit)";
     reject({500, Status{5, 5, 2}, "Error: command line too long"});
   } else if (auth) {
     on_auth_response(pending.substr(0, crlf));
@@ -290,6 +298,7 @@ void SmtpServerSession::read_normalized_chunk(std::string_view octets) {
 }
 
 void SmtpServerSession::finish_data() {
+  command_ = "end of data";
   phase_ = Phase::commands;
   if (data_reader_.verdict() == DataVerdict::acceptable) {
     phase_ = Phase::storing;
@@ -322,6 +331,7 @@ void SmtpServerSession::finish_chunk() {
 }
 
 void SmtpServerSession::execute(std::string_view line) {
+  command_ = loggable_command(line);
   if (std::memchr(line.data(), '\0', line.size()) != nullptr)
     return reject({501, Status{5, 5, 4}, "Error: NUL not allowed in commands"});
   if (has_bare_line_ending_or_nul(line))
@@ -643,6 +653,7 @@ void SmtpServerSession::on_auth(std::string_view argument) {
 }
 
 void SmtpServerSession::on_auth_response(std::string_view line) {
+  command_ = "AUTH response";
   phase_ = Phase::commands;
   apply(sasl_.respond(line));
 }
@@ -700,6 +711,9 @@ SmtpServerSession::Reply SmtpServerSession::parameter_refusal(DsnError error,
 
 void SmtpServerSession::reply(const Reply& reply) {
   append_reply(output_, reply.code, reply.status, reply.text);
+  if (reply.code < 400) return;
+  rejections_.push_back({command_, std::to_string(reply.code) + " " + reply.status.str() + " " +
+                                       std::string(reply.text)});
 }
 
 // A refused command: after max_errors of them without a queued message, the session ends.

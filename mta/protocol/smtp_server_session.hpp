@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/ip_address.hpp"
@@ -74,6 +75,13 @@ struct ServerSessionContext {
   std::function<std::optional<core::Failure>(std::string_view recipient)> recipient_policy;
 };
 
+// A command the session refused (a 4xx or 5xx reply), for the driver's log: what the client
+// sent (AUTH with its mechanism only, never the credentials) and the reply it got.
+struct Rejection {
+  std::string command;  // "RCPT TO:<a@b.example>", "AUTH PLAIN", "end of data", ...
+  std::string reply;    // "554 5.7.1 Relay access denied"
+};
+
 // What the driver learnt when it checked credentials.
 enum class CredentialCheck {
   accepted,
@@ -126,6 +134,9 @@ class SmtpServerSession {
   void on_credentials_checked(CredentialCheck check);
   // The user a successful AUTH named; "" when not authenticated.
   const std::string& authenticated_user() const { return authenticated_user_; }
+
+  // The refusals since the last call, oldest first.
+  std::vector<Rejection> take_rejections() { return std::exchange(rejections_, {}); }
 
   // Received octets not processed yet (for tests and metrics).
   std::size_t buffered_bytes() const { return input_.size() - input_read_; }
@@ -202,6 +213,8 @@ class SmtpServerSession {
 
   ServerSessionContext context_;
   std::string refusal_text_;  // backs a built reply text until it is written
+  std::string command_;       // what the reply being written answers, as it is logged
+  std::vector<Rejection> rejections_;
   Phase phase_ = Phase::commands;
   Greeted greeted_ = Greeted::no;
   std::string input_;

@@ -4,6 +4,7 @@ AUTH from outside relay_networks), Python smtplib with SMTPUTF8, BDAT chunks ove
 socket, the TLS protocol floor checked with openssl s_client, and Postfix's smtp-source
 for concurrent load (50 sessions) into Postfix's smtp-sink."""
 
+import base64
 import os
 import smtplib
 import stat
@@ -129,6 +130,23 @@ class InboundClientsTest(E2eTestCase):
         self.assertRegex(refused.transcript, r"<~\* +554[ -]5\.7\.1")
         self.assertEqual(len(self.relay.log_events(event="accepted")), 1)
         self.assertEqual(len(self.sink.messages()), 1)
+
+        # Each refusal is one log line naming the client, the command and the reply; a
+        # failed AUTH shows the mechanism, never the credentials.
+        denied = self.relay.wait_for_log(event="reject", command=f"RCPT TO:<{RECIPIENT}>")
+        self.assertEqual(denied["client"], f"[{outside}]", denied["_line"])
+        self.assertEqual(denied["reply"], "554 5.7.1 Relay access denied", denied["_line"])
+        self.assertEqual(denied["helo"], "client.mxrelay-test.example", denied["_line"])
+        send_swaks(self.relay.smtp_server, SENDER, RECIPIENT, local_interface=outside,
+                   extra_args=["--tls", "--auth", "PLAIN", "--auth-user", AUTH_USER,
+                               "--auth-password", "wrong horse"], expect_success=False)
+        failed = self.relay.wait_for_log(event="reject", command="AUTH PLAIN")
+        self.assertRegex(failed["reply"], r"^535 5\.7\.8 ", failed["_line"])
+        self.assertEqual(failed["client"], f"[{outside}]")
+        secret = base64.b64encode(f"\0{AUTH_USER}\0wrong horse".encode()).decode()
+        log = self.relay.logs()[1].read_text()
+        self.assertNotIn(secret, log)
+        self.assertNotIn("wrong horse", log)
 
     def test_smtplib_smtputf8(self):
         self.start_relay()

@@ -446,3 +446,37 @@ TEST(SmtpServerSession, ManyPipelinedRepliesAreSentInBoundedBatches) {
 
 }  // namespace
 }  // namespace mxrelay::mta
+
+namespace mxrelay::mta {
+namespace {
+
+using testing::crlf_lines;
+using testing::Dialogue;
+using testing::test_context;
+
+// Each 4xx or 5xx reply is kept with the command it answers, for the listener's log line;
+// AUTH shows its mechanism only.
+TEST(SmtpServerSession, RefusedCommandsAreRecordedForTheLog) {
+  Dialogue outsider(test_context(false));
+  outsider.feed(crlf_lines({"EHLO client.test", "MAIL FROM:<a@b.test>", "RCPT TO:<c@d.test>",
+                            "AUTH PLAIN AGFsaWNlAHNlY3JldA==", "NOOP"}));
+  auto rejections = outsider.session().take_rejections();
+  ASSERT_EQ(rejections.size(), 2u);
+  EXPECT_EQ(rejections[0].command, "RCPT TO:<c@d.test>");
+  EXPECT_EQ(rejections[0].reply, "554 5.7.1 Relay access denied");
+  EXPECT_EQ(rejections[1].command, "AUTH PLAIN");
+  EXPECT_EQ(rejections[1].reply.front(), '5');
+  EXPECT_TRUE(outsider.session().take_rejections().empty());
+
+  Dialogue client;
+  client.feed(
+      crlf_lines({"EHLO client.test", "MAIL FROM:<a@b.test>", "RCPT TO:<c@d.test>", "DATA"}) +
+      "Subject: x\r\n\r\nbare\nline feed\r\n.\r\n");
+  rejections = client.session().take_rejections();
+  ASSERT_EQ(rejections.size(), 1u);
+  EXPECT_EQ(rejections[0].command, "end of data");
+  EXPECT_TRUE(rejections[0].reply.starts_with("550 5.6.2")) << rejections[0].reply;
+}
+
+}  // namespace
+}  // namespace mxrelay::mta
