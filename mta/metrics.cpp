@@ -8,6 +8,9 @@
 
 #include <stdexcept>
 
+#include "conf/tls_policy.hpp"
+#include "queue/delivery_outcome.hpp"
+#include "resolver/dns_answer.hpp"
 #include "resolver/route_report.hpp"
 #include "resolver/unbound_client.hpp"
 
@@ -222,6 +225,7 @@ Metrics::Metrics()
     inbound_connections_refused_.Add({{"reason", reason}});
   for (const char* reason : {"idle", "command_deadline", "data_deadline", "tls_handshake"})
     inbound_sessions_cut_off_.Add({{"reason", reason}});
+  declare_alerted_series();
   BuildGauge()
       .Name("mxrelay_build_info")
       .Help("Build information; the value is always 1.")
@@ -230,6 +234,28 @@ Metrics::Metrics()
             {"libunbound", resolver::libunbound_version()},
             {"openssl", OpenSSL_version(OPENSSL_VERSION_STRING)}})
       .Set(1);
+}
+
+// The series alerts compute increase() or rate() of exist at 0 from the start, for every
+// label value they can take, so that the first event after a start is an increase.
+void Metrics::declare_alerted_series() {
+  for (const char* operation : {"store", "outcome", "remove", "hold", "quarantine", "commit"})
+    disk_errors_.Add({{"operation", operation}});
+  for (auto status : {queue::DeliveryStatus::sent, queue::DeliveryStatus::deferred,
+                      queue::DeliveryStatus::bounced})
+    recipient_attempts_.Add({{"status", queue::to_string(status)}});
+  for (auto type : {resolver::RrType::mx, resolver::RrType::a, resolver::RrType::aaaa,
+                    resolver::RrType::tlsa, resolver::RrType::txt})
+    for (auto outcome :
+         {resolver::DnsOutcome::ok, resolver::DnsOutcome::nodata, resolver::DnsOutcome::nxdomain,
+          resolver::DnsOutcome::servfail, resolver::DnsOutcome::timeout,
+          resolver::DnsOutcome::bogus, resolver::DnsOutcome::error})
+      dns_lookups_.Add(
+          {{"type", resolver::to_string(type)}, {"outcome", resolver::to_string(outcome)}});
+  for (const auto policy : conf::kTlsPolicyNames)
+    for (const char* outcome :
+         {"dane_verified", "verified", "unverified", "fallback", "failed", "plaintext"})
+      outbound_tls_.Add({{"policy", std::string(policy)}, {"outcome", outcome}});
 }
 
 void Metrics::expose(const std::string& listen) {

@@ -118,6 +118,7 @@ class Metrics : public resolver::ResolverObserver, public queue::SpoolObserver {
   void on_route(const resolver::RouteExplanation& explanation) override;
 
  private:
+  void declare_alerted_series();
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<prometheus::Exposer> exposer_;
 

@@ -109,6 +109,20 @@ class MetricsTest(E2eTestCase):
         samples = parse_metric_samples(self.relay.metrics_text())
         self.assertEqual(samples.get(("mxrelay_build_info", labels)), 1.0, samples.keys())
 
+    def test_every_series_an_alert_increases_exists_at_zero_from_the_start(self):
+        samples = parse_metric_samples(self.relay.metrics_text())
+        for name, labels in [
+            ("mxrelay_disk_errors_total", (("operation", "commit"),)),
+            ("mxrelay_disk_errors_total", (("operation", "store"),)),
+            ("mxrelay_recipient_attempts_total", (("status", "deferred"),)),
+            ("mxrelay_dns_lookups_total", (("outcome", "servfail"), ("type", "MX"))),
+            ("mxrelay_outbound_tls_total", (("outcome", "failed"), ("policy", "dane-only"))),
+            ("mxrelay_spool_store_failures_total", ()),
+            ("mxrelay_dkim_errors_total", ()),
+            ("mxrelay_dkim_unsigned_total", (("reason", "no_key"),)),
+        ]:
+            self.assertEqual(samples.get((name, labels)), 0.0, f"{name}{dict(labels)} is missing")
+
     def test_inbound_counters_move_and_promtool_accepts_the_scrape(self):
         relay = self.relay
         before = self.samples_when_idle()
