@@ -265,6 +265,7 @@ void Metrics::expose(const std::string& listen) {
     throw std::runtime_error("cannot serve metrics on " + listen + ": " + e.what());
   }
   exposer_->RegisterCollectable(registry_);
+  exposer_->RegisterCollectable(process_);
 }
 
 int Metrics::exposed_port() const {

@@ -21,6 +21,7 @@
 
 #include "core/smtp_status.hpp"
 
+#include "mta/process_metrics.hpp"
 #include "queue/spool_observer.hpp"
 #include "resolver/resolver_observer.hpp"
 
@@ -121,6 +122,7 @@ class Metrics : public resolver::ResolverObserver, public queue::SpoolObserver {
   void declare_alerted_series();
   std::shared_ptr<prometheus::Registry> registry_;
   std::unique_ptr<prometheus::Exposer> exposer_;
+  std::shared_ptr<ProcessMetrics> process_ = std::make_shared<ProcessMetrics>();
 
   prometheus::Counter& messages_received_;
   prometheus::Counter& bytes_received_;

@@ -6,6 +6,7 @@ and received messages per client network."""
 
 import socket
 import subprocess
+import time
 import unittest
 
 from harness import (
@@ -122,6 +123,14 @@ class MetricsTest(E2eTestCase):
             ("mxrelay_dkim_unsigned_total", (("reason", "no_key"),)),
         ]:
             self.assertEqual(samples.get((name, labels)), 0.0, f"{name}{dict(labels)} is missing")
+
+    def test_process_metrics_describe_the_relay_process(self):
+        samples = parse_metric_samples(self.relay.metrics_text())
+        self.assertGreater(samples[("process_resident_memory_bytes", ())], 1e6)
+        self.assertGreater(samples[("process_open_fds", ())], 3)
+        self.assertGreaterEqual(samples[("process_max_fds", ())], samples[("process_open_fds", ())])
+        self.assertGreaterEqual(samples[("process_cpu_seconds_total", ())], 0)
+        self.assertLess(abs(samples[("process_start_time_seconds", ())] - time.time()), 120)
 
     def test_inbound_counters_move_and_promtool_accepts_the_scrape(self):
         relay = self.relay
