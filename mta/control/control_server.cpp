@@ -14,6 +14,8 @@
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <cerrno>
+#include <cstring>
 #include <stdexcept>
 
 #include "core/log_line.hpp"
@@ -53,6 +55,7 @@ class SocketPath {
  public:
   explicit SocketPath(const std::filesystem::path& path)
       : folder_(::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)),
+        open_error_(folder_ < 0 ? errno : 0),
         name_(path.filename().string()) {}
   SocketPath(const SocketPath&) = delete;
   SocketPath& operator=(const SocketPath&) = delete;
@@ -60,9 +63,12 @@ class SocketPath {
     if (folder_ >= 0) ::close(folder_);
   }
   std::string str() const { return "/proc/self/fd/" + std::to_string(folder_) + "/" + name_; }
+  // errno of opening the socket's folder (EACCES for a user who may not enter the spool); 0.
+  int open_error() const { return open_error_; }
 
  private:
   int folder_;
+  int open_error_;
   std::string name_;
 };
 
@@ -173,6 +179,10 @@ std::expected<json::object, std::string> control_request(const std::filesystem::
   stream_protocol::socket socket(io);
   boost::system::error_code error;
   SocketPath short_path(path);
+  if (const int cause = short_path.open_error(); cause != 0)
+    return std::unexpected("cannot reach the running relay at " + path.string() + ": " +
+                           path.parent_path().string() + ": " + std::strerror(cause) +
+                           (cause == EACCES ? " (run it as root or as the relay's user)" : ""));
   socket.connect(stream_protocol::endpoint(short_path.str()), error);
   if (error)
     return std::unexpected("cannot reach the running relay at " + path.string() + ": " +
