@@ -2,6 +2,8 @@
 // passwd, dkim and version commands. Start-up failures (bad config, port in use) end with a message
 // and exit 1.
 #include <openssl/crypto.h>
+#include <algorithm>
+#include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
@@ -18,6 +20,7 @@
 
 #include "conf/config_warnings.hpp"
 #include "conf/load_config.hpp"
+#include "core/control_characters.hpp"
 #include "core/domain_name.hpp"
 #include "core/log_line.hpp"
 #include "mta/control/control_server.hpp"
@@ -27,6 +30,7 @@
 #include "mta/inbound/passwd_command.hpp"
 #include "mta/inbound/smtp_listener.hpp"
 #include "mta/relay.hpp"
+#include "queue/queue_id.hpp"
 #include "resolver/next_hop_resolver.hpp"
 #include "resolver/route_comparison.hpp"
 #include "resolver/route_report.hpp"
@@ -52,8 +56,8 @@ constexpr const char* kUsage =
     "                                           size); exit 3 when they disagree, else as route\n"
     "       mxrelay queue [-c FILE] list [--json]     show the queue (like mailq)\n"
     "       mxrelay queue [-c FILE] show ID [--json]  envelope, state, headers, last transcript\n"
-    "       mxrelay queue [-c FILE] flush [ID | --domain DOMAIN]\n"
-    "       mxrelay queue [-c FILE] hold|release|delete|bounce ID\n"
+    "       mxrelay queue [-c FILE] flush [ID... | --domain DOMAIN]\n"
+    "       mxrelay queue [-c FILE] hold|release|delete|bounce ID... | ALL\n"
     "       mxrelay reload [-c FILE]            re-read the configuration of the running relay\n"
     "       mxrelay passwd FILE USER            add or replace USER in an AUTH credentials file\n"
     "                                           (password read from standard input)\n"
@@ -218,29 +222,70 @@ int reload(const Arguments& args) {
   return 0;
 }
 
+// The queue IDs an action applies to: those given, each checked before the relay is asked, or
+// every queued one for ALL (as postsuper takes it).
+std::optional<std::vector<std::string>> queue_ids(const Arguments& args,
+                                                  const conf::Config& config) {
+  std::vector<std::string> ids(args.positional.begin() + 1, args.positional.end());
+  if (ids.size() == 1 && ids.front() == "ALL") {
+    auto listing = control(config, {{"command", "list"}});
+    if (!listing) return std::nullopt;
+    ids.clear();
+    for (const auto& entry : listing->at("entries").as_array())
+      ids.emplace_back(entry.as_object().at("id").as_string());
+    return ids;
+  }
+  for (const auto& id : ids) {
+    if (queue::is_queue_id(id)) continue;
+    std::cerr << "mxrelay: " << core::escape_control_characters(id) << " is not a queue id\n";
+    return std::nullopt;
+  }
+  return ids;
+}
+
 int queue_command(const Arguments& args) {
-  if (args.positional.empty() || args.positional.size() > 2) {
+  static constexpr std::array<std::string_view, 7> kActions{"list",    "show",   "flush", "hold",
+                                                            "release", "delete", "bounce"};
+  const std::string action = args.positional.empty() ? "" : args.positional[0];
+  const std::size_t ids_given = args.positional.empty() ? 0 : args.positional.size() - 1;
+  const bool known = std::ranges::find(kActions, action) != kActions.end();
+  const bool takes_ids = action != "list" && action != "show" && action != "flush";
+  if (!known || (action == "list" && ids_given > 0) || (action == "show" && ids_given != 1) ||
+      (takes_ids && ids_given == 0) || (args.domain && action != "flush")) {
     std::cerr << kUsage;
     return 2;
   }
   auto config = load_or_report(args.config);
   if (!config) return 1;
-  const auto& action = args.positional[0];
-  boost::json::object request{{"command", action}};
-  if (args.positional.size() == 2) request["id"] = args.positional[1];
-  if (args.domain) request["domain"] = *args.domain;
-  auto reply = control(*config, request);
-  if (!reply) return 1;
-  if (args.json) {
-    std::cout << boost::json::serialize(*reply) << "\n";
-  } else if (action == "list") {
-    std::cout << mta::render_queue_list(reply->at("entries").as_array());
-  } else if (action == "show") {
-    std::cout << mta::render_queue_entry(reply->at("entry").as_object());
-  } else if (action == "flush") {
-    std::cout << "flushed " << reply->at("count").as_int64() << " message(s)\n";
+  auto ids = queue_ids(args, *config);
+  if (!ids) return 1;
+  if (action == "list" || action == "show" || (action == "flush" && ids->empty())) {
+    boost::json::object request{{"command", action}};
+    if (!ids->empty()) request["id"] = ids->front();
+    if (args.domain) request["domain"] = *args.domain;
+    auto reply = control(*config, request);
+    if (!reply) return 1;
+    if (args.json)
+      std::cout << boost::json::serialize(*reply) << "\n";
+    else if (action == "list")
+      std::cout << mta::render_queue_list(reply->at("entries").as_array());
+    else if (action == "show")
+      std::cout << mta::render_queue_entry(reply->at("entry").as_object());
+    else
+      std::cout << "flushed " << reply->at("count").as_int64() << " message(s)\n";
+    return 0;
   }
-  return 0;
+  // One request per ID; a failure is reported for its ID and the others still go.
+  std::size_t done = 0;
+  for (const auto& id : *ids)
+    if (control(*config, {{"command", action}, {"id", id}})) ++done;
+  if (args.json)
+    std::cout << boost::json::serialize(boost::json::object{
+                     {"ok", done == ids->size()}, {"count", done}, {"failed", ids->size() - done}})
+              << "\n";
+  else
+    std::cout << action << ": " << done << " of " << ids->size() << " message(s)\n";
+  return done == ids->size() ? 0 : 1;
 }
 
 int serve(const Arguments& args) {

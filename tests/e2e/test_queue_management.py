@@ -164,6 +164,35 @@ class QueueManagementTest(E2eTestCase):
         unknown = self.relay.queue("show", target, json_output=False)
         self.assertNotEqual(unknown.returncode, 0, unknown.stdout)
 
+    def test_several_ids_or_all_and_arguments_checked_before_the_relay_is_asked(self):
+        first = self.send(SENDER, SLOW, "first")
+        second = self.send(SENDER, SLOW_OTHER, "second")
+        self.wait_idle(first)
+        self.wait_idle(second)
+
+        done = self.queue_ok("hold", "ALL")
+        self.assertIn("hold: 2 of 2 message(s)", done.stdout)
+        self.assertTrue(all(e["held"] for e in self.relay.queue_entries()))
+        self.queue_ok("release", first, second)
+        self.assertFalse(any(e["held"] for e in self.relay.queue_entries()))
+
+        for args in (["bogus"], ["show"], ["show", first, second], ["hold"], ["list", first],
+                     ["hold", first, "--domain", "x.example"]):
+            refused = self.relay.queue(*args, json_output=False)
+            self.assertEqual(refused.returncode, 2, f"{args}: {refused.stderr}")
+            self.assertIn("usage:", refused.stderr)
+        bad = self.relay.queue("delete", first, "not-an-id", json_output=False)
+        self.assertEqual(bad.returncode, 1)
+        self.assertIn("not-an-id is not a queue id", bad.stderr)
+        self.assertIsNotNone(self.relay.queue_entry(first), "a refused command deleted something")
+
+        gone = "0" * 16
+        partly = self.relay.queue("delete", first, gone, json_output=False)
+        self.assertEqual(partly.returncode, 1, partly.stdout)
+        self.assertIn("delete: 1 of 2 message(s)", partly.stdout)
+        self.assertIsNone(self.relay.queue_entry(first))
+        self.assertIsNotNone(self.relay.queue_entry(second))
+
     def test_bounce_command_sends_a_dsn_to_the_sender(self):
         queue_id = self.send(SENDER, SLOW, "bounce me")
         self.wait_for_attempts(queue_id, 1)
