@@ -60,7 +60,7 @@ constexpr const char* kUsage =
     "       mxrelay queue [-c FILE] hold|release|delete|bounce ID... | ALL\n"
     "       mxrelay reload [-c FILE]            re-read the configuration of the running relay\n"
     "       mxrelay passwd FILE USER            add or replace USER in an AUTH credentials file\n"
-    "                                           (password read from standard input)\n"
+    "                                           (password asked twice, or read from stdin)\n"
     "       mxrelay dkim keygen DOMAIN SELECTOR [--ed25519] [--bits N] [--out FILE]\n"
     "                                           new DKIM key, and the TXT record to publish\n"
     "       mxrelay dkim check [-c FILE] DOMAIN SELECTOR  is the published record the key's?\n"

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -61,11 +63,57 @@ bool replace_file(const std::filesystem::path& file, const std::string& text) {
   return ok;
 }
 
+// One line from a terminal with echo off, after `prompt` (on the terminal, through stderr).
+std::optional<std::string> read_hidden_line(const char* prompt) {
+  termios saved{};
+  const bool terminal = ::tcgetattr(STDIN_FILENO, &saved) == 0;
+  if (terminal) {
+    termios quiet = saved;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet);
+  }
+  std::cerr << prompt << std::flush;
+  std::string line;
+  const bool read = static_cast<bool>(std::getline(std::cin, line));
+  if (terminal) {
+    ::tcsetattr(STDIN_FILENO, TCSAFLUSH, &saved);
+    std::cerr << "\n";
+  }
+  if (!read) return std::nullopt;
+  if (line.ends_with('\r')) line.pop_back();
+  return line;
+}
+
+// The password: on a terminal asked twice without echo, else the first line of stdin.
+std::optional<std::string> read_password() {
+  if (!::isatty(STDIN_FILENO)) {
+    std::string line;
+    if (!std::getline(std::cin, line)) {
+      std::cerr << "mxrelay passwd: no password on stdin\n";
+      return std::nullopt;
+    }
+    if (line.ends_with('\r')) line.pop_back();
+    return line;
+  }
+  auto first = read_hidden_line("Password: ");
+  auto again = first ? read_hidden_line("Again: ") : std::nullopt;
+  if (!first || !again) {
+    std::cerr << "mxrelay passwd: no password given\n";
+    return std::nullopt;
+  }
+  if (*first != *again) {
+    std::cerr << "mxrelay passwd: the passwords differ; nothing written\n";
+    return std::nullopt;
+  }
+  return first;
+}
+
 }  // namespace
 
 int run_passwd_command(int argc, char** argv) {
   if (argc != 4) {
-    std::cerr << "usage: mxrelay passwd FILE USER   (password read from stdin)\n";
+    std::cerr << "usage: mxrelay passwd FILE USER   (the password asked twice on a terminal, "
+                 "else read from stdin)\n";
     return 2;
   }
   std::filesystem::path file = argv[2];
@@ -74,12 +122,9 @@ int run_passwd_command(int argc, char** argv) {
     std::cerr << "mxrelay passwd: invalid user name (printable ASCII, no ':' or spaces)\n";
     return 1;
   }
-  std::string password;
-  if (!std::getline(std::cin, password)) {
-    std::cerr << "mxrelay passwd: no password on stdin\n";
-    return 1;
-  }
-  if (password.ends_with('\r')) password.pop_back();
+  auto read = read_password();
+  if (!read) return 1;
+  const std::string password = std::move(*read);
   if (password.empty()) {
     std::cerr << "mxrelay passwd: empty password refused\n";
     return 1;

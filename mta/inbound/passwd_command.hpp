@@ -1,6 +1,7 @@
-// mta/inbound: `mxrelay passwd FILE USER`: reads a password from the first line of stdin and
-// writes USER's salted PBKDF2 hash into the credentials FILE (creating it with mode 0600,
-// replacing USER's line if present), atomically through a temporary file and rename.
+// mta/inbound: `mxrelay passwd FILE USER`: reads a password (on a terminal asked twice with
+// echo off, else the first line of stdin) and writes USER's salted PBKDF2 hash into the
+// credentials FILE (creating it with mode 0600, replacing USER's line if present), atomically
+// through a temporary file and rename.
 #pragma once
 
 namespace mxrelay::mta {

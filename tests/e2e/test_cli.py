@@ -2,6 +2,7 @@
 errors on stderr with exit 2 (no relay needed)."""
 
 import os
+import pty
 import shutil
 import subprocess
 import tempfile
@@ -40,6 +41,43 @@ class CommandLineTest(unittest.TestCase):
         weak = mxrelay("dkim", "keygen", "a.example", "s", "--bits", "1024", "--out", "/nonexistent/k")
         self.assertEqual(weak.returncode, 2)
         self.assertIn("RFC 8301", weak.stderr)
+
+    def passwd_on_a_terminal(self, file, *answers):
+        """`mxrelay passwd FILE alice` on a pseudo-terminal, typing each answer after its
+        prompt; returns (exit status, everything the terminal showed)."""
+        main, terminal = pty.openpty()
+        process = subprocess.Popen([mxrelay_bin(), "passwd", str(file), "alice"], stdin=terminal,
+                                   stdout=terminal, stderr=terminal, close_fds=True)
+        os.close(terminal)
+        shown = b""
+        for answer in answers:
+            while not shown.rstrip().endswith(b":"):
+                shown += os.read(main, 1024)
+            os.write(main, answer.encode() + b"\n")
+            shown += b"|"
+        status = process.wait(timeout=30)
+        try:
+            while chunk := os.read(main, 1024):
+                shown += chunk
+        except OSError:
+            pass
+        os.close(main)
+        return status, shown.decode(errors="replace")
+
+    def test_passwd_asks_twice_without_echo_on_a_terminal(self):
+        work = Path(tempfile.mkdtemp(prefix="mxrelay-passwd-"))
+        self.addCleanup(shutil.rmtree, work, True)
+        status, shown = self.passwd_on_a_terminal(work / "credentials", "s3cret word", "s3cret word")
+        self.assertEqual(status, 0, shown)
+        self.assertIn("Password:", shown)
+        self.assertIn("Again:", shown)
+        self.assertNotIn("s3cret", shown, "the password was echoed")
+        self.assertTrue((work / "credentials").read_text().startswith("alice:"))
+
+        status, shown = self.passwd_on_a_terminal(work / "other", "one", "two")
+        self.assertEqual(status, 1, shown)
+        self.assertIn("the passwords differ; nothing written", shown)
+        self.assertFalse((work / "other").exists())
 
     @unittest.skipUnless(os.geteuid() == 0 and shutil.which("runuser"), "needs root and runuser")
     def test_a_user_who_may_not_enter_the_spool_is_told_so(self):
