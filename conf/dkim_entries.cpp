@@ -38,10 +38,16 @@ bool is_selector(std::string_view text) {
   }
 }
 
-// RFC 5322 3.6.8: printable US-ASCII except ':'.
+// RFC 5322 3.6.8: printable US-ASCII except ':'; and no ';', which would end the h= tag.
 bool is_field_name(std::string_view text) {
-  return !text.empty() &&
-         std::ranges::all_of(text, [](char c) { return c >= 33 && c <= 126 && c != ':'; });
+  return !text.empty() && std::ranges::all_of(text, [](char c) {
+    return c >= 33 && c <= 126 && c != ':' && c != ';';
+  });
+}
+
+// An encrypted key is refused instead of asking for a passphrase on the terminal.
+int no_passphrase(char*, int, int, void*) {
+  return -1;
 }
 
 // What the key in `pem` is, or why it cannot sign.
@@ -49,9 +55,9 @@ std::expected<std::pair<DkimAlgorithm, unsigned>, std::string> check_key(const s
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(
       BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
   std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
-      bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr,
+      bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr) : nullptr,
       &EVP_PKEY_free);
-  if (!key) return std::unexpected(std::string("is not a PEM private key"));
+  if (!key) return std::unexpected(std::string("is not a PEM private key (or is encrypted)"));
   const unsigned bits = static_cast<unsigned>(EVP_PKEY_get_bits(key.get()));
   switch (EVP_PKEY_get_base_id(key.get())) {
     case EVP_PKEY_RSA:

@@ -187,7 +187,7 @@ Metrics::Metrics()
       dkim_unsigned_(counter_family(
           *registry_, "mxrelay_dkim_unsigned_total",
           "Delivery attempts that sent the content without a DKIM signature although [[dkim]] "
-          "is configured, by reason (no_from, several_authors, no_key).")),
+          "is configured, by reason (no_from, several_authors, no_key, malformed_header).")),
       dkim_errors_(counter(*registry_, "mxrelay_dkim_errors_total",
                            "DKIM signing errors (the message was sent unsigned).")),
       delivery_latency_(
@@ -398,7 +398,7 @@ void Metrics::dkim_error() {
 void Metrics::declare_dkim_keys(const std::vector<std::pair<std::string, std::string>>& keys) {
   for (const auto& [domain, algorithm] : keys)
     dkim_signatures_.Add({{"domain", domain}, {"algorithm", algorithm}});
-  for (const char* reason : {"no_from", "several_authors", "no_key"})
+  for (const char* reason : {"no_from", "several_authors", "no_key", "malformed_header"})
     dkim_unsigned_.Add({{"reason", reason}});
 }
 

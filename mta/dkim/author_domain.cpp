@@ -2,6 +2,7 @@
 // quoted strings, comments, angle brackets and groups well enough to count the addresses.
 #include "mta/dkim/author_domain.hpp"
 
+#include <algorithm>
 #include <vector>
 
 #include "core/ascii_case.hpp"
@@ -10,23 +11,44 @@ namespace mxrelay::mta::dkim {
 
 namespace {
 
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+std::string_view trimmed(std::string_view text) {
+  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
+  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
+  return text;
+}
+
+struct AddressList {
+  std::vector<std::string> addresses;
+  bool invalid = false;  // an element is not one address: never guess which one is the author
+};
+
 // The addresses of an address list: for each element, what is inside <...>, or the element
-// itself without comments and quoted display text.
-std::vector<std::string> addresses(std::string_view value) {
-  std::vector<std::string> found;
+// itself without comments, quoted text standing for one character. An element with two
+// <...>, space inside the address, or other than one '@' makes the list invalid.
+AddressList addresses(std::string_view value) {
+  AddressList found;
   std::string plain;   // the current element outside comments
   std::string angled;  // inside <...> of the current element
   bool in_angle = false;
-  bool had_angle = false;
+  int angles = 0;
   bool in_quote = false;
   int comment_depth = 0;
   auto finish = [&] {
-    std::string address = had_angle ? angled : plain;
-    std::erase_if(address, [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; });
-    if (!address.empty()) found.push_back(address);
+    const std::string_view address = trimmed(angles > 0 ? angled : plain);
+    if (!address.empty() || angles > 0) {
+      const bool one_address = angles <= 1 && std::ranges::none_of(address, is_space) &&
+                               std::ranges::count(address, '@') == 1;
+      if (!one_address) found.invalid = true;
+      found.addresses.emplace_back(address);
+    }
     plain.clear();
     angled.clear();
-    had_angle = in_angle = false;
+    angles = 0;
+    in_angle = false;
   };
   for (std::size_t i = 0; i < value.size(); ++i) {
     const char c = value[i];
@@ -56,7 +78,8 @@ std::vector<std::string> addresses(std::string_view value) {
         comment_depth = 1;
         break;
       case '<':
-        in_angle = had_angle = true;
+        in_angle = true;
+        ++angles;
         angled.clear();
         break;
       case '>':
@@ -93,6 +116,8 @@ const char* to_string(Unsigned reason) {
       return "several_authors";
     case Unsigned::no_key:
       return "no_key";
+    case Unsigned::malformed_header:
+      return "malformed_header";
   }
   return "unknown";
 }
@@ -106,12 +131,12 @@ std::expected<std::string, Unsigned> author_domain(const MessageParts& parts) {
   }
   if (from == nullptr) return std::unexpected(Unsigned::no_from);
   const auto list = addresses(from->raw.substr(from->raw.find(':') + 1));
-  if (list.size() > 1) return std::unexpected(Unsigned::several_authors);
-  if (list.empty()) return std::unexpected(Unsigned::no_from);
-  const auto at = list.front().rfind('@');
-  if (at == std::string::npos || at + 1 == list.front().size())
-    return std::unexpected(Unsigned::no_from);
-  std::string domain = core::lower_ascii(std::string_view(list.front()).substr(at + 1));
+  if (list.addresses.size() > 1) return std::unexpected(Unsigned::several_authors);
+  if (list.addresses.empty() || list.invalid) return std::unexpected(Unsigned::no_from);
+  const auto& address = list.addresses.front();
+  const auto at = address.find('@');
+  if (at == 0 || at + 1 == address.size()) return std::unexpected(Unsigned::no_from);
+  std::string domain = core::lower_ascii(std::string_view(address).substr(at + 1));
   while (!domain.empty() && domain.back() == '.') domain.pop_back();
   return domain;
 }

@@ -13,12 +13,13 @@
 namespace mxrelay::mta::dkim {
 
 enum class Unsigned {
-  no_from,          // no From: field, or one without an address
-  several_authors,  // several From: fields, or several addresses in one
-  no_key,           // the author's domain matches no [[dkim]] domain
+  no_from,           // no From: field, or one without an address
+  several_authors,   // several From: fields, or several addresses in one
+  no_key,            // the author's domain matches no [[dkim]] domain
+  malformed_header,  // a header line without a colon: verifiers would not agree on it
 };
 
-// "no_from", "several_authors", "no_key": the metric label.
+// "no_from", "several_authors", "no_key", "malformed_header": the metric label.
 const char* to_string(Unsigned reason);
 
 // The author's domain in lower case (A-labels stay as written), or why there is none.

@@ -19,6 +19,10 @@ namespace {
   throw std::runtime_error(std::string("OpenSSL: ") + what);
 }
 
+int no_passphrase(char*, int, int, void*) {
+  return -1;
+}
+
 std::shared_ptr<EVP_PKEY> owned(EVP_PKEY* key) {
   if (key == nullptr) fail("no key");
   return {key, &EVP_PKEY_free};
@@ -29,7 +33,8 @@ std::shared_ptr<EVP_PKEY> owned(EVP_PKEY* key) {
 std::expected<DkimKey, std::string> DkimKey::from_pem(std::string_view pem) {
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(
       BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
-  EVP_PKEY* key = bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr;
+  EVP_PKEY* key =
+      bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, no_passphrase, nullptr) : nullptr;
   if (key == nullptr) return std::unexpected(std::string("not a PEM private key"));
   auto held = owned(key);
   switch (EVP_PKEY_get_base_id(key)) {

@@ -1,6 +1,7 @@
 // mta/dkim: record_name(), check_record(), describe() and zone_file_record().
 #include "mta/dkim/dkim_record.hpp"
 
+#include <algorithm>
 #include <map>
 #include <optional>
 
@@ -15,10 +16,25 @@ std::string without_whitespace(std::string_view text) {
   return out;
 }
 
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
 std::string_view trimmed(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
+  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
   return text;
+}
+
+// A colon-separated tag value (h=, s=) lists `wanted`, or "*" when any is allowed.
+bool lists(std::string_view value, std::string_view wanted, bool star_allowed) {
+  for (std::size_t start = 0; start <= value.size();) {
+    const auto end = std::min(value.find(':', start), value.size());
+    const auto item = trimmed(value.substr(start, end - start));
+    if (item == wanted || (star_allowed && item == "*")) return true;
+    start = end + 1;
+  }
+  return false;
 }
 
 // RFC 6376 3.2 tag=value list; nullopt when malformed or a tag repeats.
@@ -49,8 +65,16 @@ RecordVerdict check_record(const std::vector<std::string>& texts, const DkimKey&
   if (texts.size() > 1) return RecordVerdict::ambiguous;
   const auto record = tags(texts.front());
   if (!record) return RecordVerdict::malformed;
-  if (auto v = record->find("v"); v != record->end() && v->second != "DKIM1")
+  // v=, when present, must be the first tag (RFC 6376 3.6.1).
+  if (auto v = record->find("v");
+      v != record->end() && (v->second != "DKIM1" || !trimmed(texts.front()).starts_with("v=")))
     return RecordVerdict::malformed;
+  // Verifiers ignore a key restricted to other hash algorithms or other services.
+  if (auto h = record->find("h"); h != record->end() && !lists(h->second, "sha256", false))
+    return RecordVerdict::wrong_type;
+  if (auto service = record->find("s");
+      service != record->end() && !lists(service->second, "email", true))
+    return RecordVerdict::wrong_type;
   const auto p = record->find("p");
   if (p == record->end()) return RecordVerdict::malformed;
   const auto public_key = without_whitespace(p->second);

@@ -17,7 +17,7 @@ std::string record_name(std::string_view selector, std::string_view domain);
 enum class RecordVerdict {
   matches,     // p= is the key's public half, k= its type
   other_key,   // a valid record for another key
-  wrong_type,  // k= names another algorithm
+  wrong_type,  // k= names another algorithm, h= excludes sha256 or s= excludes email
   revoked,     // p= is empty (RFC 6376 3.6.1)
   malformed,   // not a DKIM key record (bad tags, v= not DKIM1, no p=)
   none,        // no TXT record at that name

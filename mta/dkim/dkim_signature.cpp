@@ -1,6 +1,7 @@
 // mta/dkim: signature_field() and body_hash().
 #include "mta/dkim/dkim_signature.hpp"
 
+#include <algorithm>
 #include <map>
 #include <vector>
 
@@ -13,13 +14,16 @@ namespace mxrelay::mta::dkim {
 namespace {
 
 constexpr std::size_t kLineWidth = 76;
+// Instances of one field signed at most (the bottom-most ones, which verifiers take first); a
+// message with thousands of To: fields must not make the signature grow without bound.
+constexpr std::size_t kMaxInstances = 50;
 
 // The h= names: each configured name as often as it occurs, From once more.
 std::vector<std::string> signed_names(std::span<const std::string> headers,
                                       const MessageParts& parts) {
   std::vector<std::string> names;
   for (const auto& header : headers) {
-    std::size_t occurs = count_fields(parts, header);
+    std::size_t occurs = std::min(count_fields(parts, header), kMaxInstances);
     if (core::equals_ignoring_case(header, "From")) ++occurs;
     for (std::size_t i = 0; i < occurs; ++i) names.push_back(core::lower_ascii(header));
   }
@@ -27,20 +31,19 @@ std::vector<std::string> signed_names(std::span<const std::string> headers,
 }
 
 // The canonical fields h= names, each name taking its instances from the bottom up; a name
-// with no instance left contributes nothing (RFC 6376 5.4.2).
+// with no instance left contributes nothing (RFC 6376 5.4.2). Fields are indexed by name once.
 std::string canonical_signed_fields(const std::vector<std::string>& names,
                                     const MessageParts& parts) {
+  std::map<std::string, std::vector<const HeaderField*>> bottom_up;
+  for (auto field = parts.fields.rbegin(); field != parts.fields.rend(); ++field)
+    bottom_up[core::lower_ascii(field->name)].push_back(&*field);
   std::map<std::string, std::size_t> used;
   std::string out;
   for (const auto& name : names) {
-    std::size_t skip = used[name]++;
-    for (auto field = parts.fields.rbegin(); field != parts.fields.rend(); ++field) {
-      if (!core::equals_ignoring_case(field->name, name)) continue;
-      if (skip-- == 0) {
-        out += relaxed_header(field->raw);
-        break;
-      }
-    }
+    const std::size_t next = used[name]++;
+    const auto found = bottom_up.find(name);
+    if (found != bottom_up.end() && next < found->second.size())
+      out += relaxed_header(found->second[next]->raw);
   }
   return out;
 }

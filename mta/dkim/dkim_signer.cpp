@@ -31,6 +31,10 @@ DkimSigner::DkimSigner(const std::vector<conf::DkimEntry>& entries) {
 SigningResult DkimSigner::sign(std::string_view message, std::int64_t now_unix) const {
   SigningResult result;
   const auto parts = split_message(message);
+  if (parts.malformed) {
+    result.unsigned_reason = Unsigned::malformed_header;
+    return result;
+  }
   const auto author = author_domain(parts);
   if (!author) {
     result.unsigned_reason = author.error();

@@ -18,12 +18,15 @@ MessageParts split_message(std::string_view message) {
       return parts;
     }
     const char first = message[pos];
-    if ((first == ' ' || first == '\t') && !parts.fields.empty()) {
+    const bool continuation = first == ' ' || first == '\t';
+    if (continuation && parts.fields.empty()) parts.malformed = true;
+    if (continuation && !parts.fields.empty()) {
       auto& field = parts.fields.back();
       field.raw = message.substr(field.raw.data() - message.data(),
                                  eol - static_cast<std::size_t>(field.raw.data() - message.data()));
     } else {
       const auto line = message.substr(pos, eol - pos);
+      if (line.find(':') == std::string_view::npos) parts.malformed = true;
       auto name = line.substr(0, line.find(':'));
       while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
       parts.fields.push_back({name, line});

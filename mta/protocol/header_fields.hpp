@@ -17,6 +17,9 @@ struct HeaderField {
 struct MessageParts {
   std::vector<HeaderField> fields;
   std::string_view body;  // after the empty line that ends the header; "" without one
+  // A field's first line holds no colon, or a continuation line comes first: verifiers and
+  // mail readers disagree about such a header.
+  bool malformed = false;
 };
 
 MessageParts split_message(std::string_view message);

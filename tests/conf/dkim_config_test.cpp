@@ -86,7 +86,7 @@ TEST_F(DkimConfig, Refusals) {
        {"t.toml:4:12: dkim.key_file: " + path + "/open.pem is readable by others (chmod 600)"}},
       {"not a key",
        ("[[dkim]]\ndomain = \"a.example\"\nselector = \"s\"\n" + key("garbage.pem")).c_str(),
-       {"t.toml:4:12: dkim.key_file: " + path + "/garbage.pem is not a PEM private key"}},
+       {"t.toml:4:12: dkim.key_file: " + path + "/garbage.pem is not a PEM private key (or is encrypted)"}},
       {"empty file",
        ("[[dkim]]\ndomain = \"a.example\"\nselector = \"s\"\n" + key("empty.pem")).c_str(),
        {"t.toml:4:12: dkim.key_file: " + path + "/empty.pem is empty"}},

@@ -17,9 +17,10 @@ extern "C" int syncfs(int fd) {
   if (trigger != nullptr) {
     if (std::FILE* file = std::fopen(trigger, "r")) {
       char kind[16] = {};
-      std::fgets(kind, sizeof kind, file);
+      const bool eio =
+          std::fgets(kind, sizeof kind, file) != nullptr && std::strncmp(kind, "EIO", 3) == 0;
       std::fclose(file);
-      errno = std::strncmp(kind, "EIO", 3) == 0 ? EIO : ENOSPC;
+      errno = eio ? EIO : ENOSPC;
       return -1;
     }
   }

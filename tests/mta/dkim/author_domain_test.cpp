@@ -45,6 +45,11 @@ TEST(AuthorDomain, NoSingleAuthor) {
            {"From: a@x.example, b@y.example\r\n", Unsigned::several_authors},
            {"From: a@x.example\r\nFrom: b@x.example\r\n", Unsigned::several_authors},
            {"From: Team: a@x.example, b@x.example;\r\n", Unsigned::several_authors},
+           // Not one address: the author is never guessed (found in review).
+           {"From: <a@evil.example> <a@good.example>\r\n", Unsigned::no_from},
+           {"From: a@evil.example a@good.example\r\n", Unsigned::no_from},
+           {"From: a@evil.example(x)@good.example\r\n", Unsigned::no_from},
+           {"From: a\r\n @good.example\r\n", Unsigned::no_from},
        }) {
     const auto domain = domain_of(row.header);
     ASSERT_FALSE(domain) << row.header;

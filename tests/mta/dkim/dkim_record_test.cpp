@@ -27,6 +27,12 @@ TEST(DkimRecord, Verdicts) {
            {{"k=ed25519; k=rsa; p=" + p}, RecordVerdict::malformed},
            {{}, RecordVerdict::none},
            {{key.dns_record(), key.dns_record()}, RecordVerdict::ambiguous},
+           {{"k=ed25519; v=DKIM1; p=" + p}, RecordVerdict::malformed},  // v= not first
+           {{"v=DKIM1; k=ed25519; h=sha1; p=" + p}, RecordVerdict::wrong_type},
+           {{"v=DKIM1; k=ed25519; h=sha1:sha256; p=" + p}, RecordVerdict::matches},
+           {{"v=DKIM1; k=ed25519; s=other; p=" + p}, RecordVerdict::wrong_type},
+           {{"v=DKIM1; k=ed25519; s=*; p=" + p}, RecordVerdict::matches},
+           {{"v=DKIM1;\r\n k=ed25519; p=" + p}, RecordVerdict::matches},
        }) {
     EXPECT_EQ(check_record(row.texts, key), row.verdict)
         << (row.texts.empty() ? "" : row.texts.front()) << ": " << describe(row.verdict);

@@ -143,6 +143,34 @@ TEST(DkimSigner, UnsignedWithAReason) {
   EXPECT_TRUE(DkimSigner().empty());
 }
 
+// A header line without a colon (or a continuation first) is read differently by different
+// verifiers: such a message goes unsigned (found in review).
+TEST(DkimSigner, AMalformedHeaderIsNotSigned) {
+  const DkimSigner signer({entry("corp.example", "s", DkimKey::generate_ed25519())});
+  for (const char* message : {"From\r\n : a@corp.example\r\n\r\nx\r\n",
+                              "From: a@corp.example\r\nNot a header line\r\n\r\nx\r\n",
+                              " folded: first\r\nFrom: a@corp.example\r\n\r\nx\r\n"})
+    EXPECT_EQ(signer.sign(message, 0).unsigned_reason, Unsigned::malformed_header) << message;
+}
+
+// Thousands of one field are signed 50 at most, in linear time (found in review: it was
+// quadratic, and h= grew with every field).
+TEST(DkimSigner, ManyInstancesOfAFieldAreCapped) {
+  const auto key = DkimKey::generate_ed25519();
+  const DkimSigner signer({entry("corp.example", "s", key)});
+  std::string message = "From: a@corp.example\r\n";
+  for (int i = 0; i < 40'000; ++i) message += "To: b@x.example\r\n";
+  message += "\r\nbody\r\n";
+  const auto result = signer.sign(message, 0);
+  ASSERT_EQ(result.signatures.size(), 1u);
+  EXPECT_EQ(tag(result.fields, "h"), "from:from:" + [] {
+    std::string names;
+    for (int i = 0; i < 50; ++i) names += i == 0 ? "to" : ":to";
+    return names;
+  }());
+  EXPECT_LT(result.fields.size(), 2000u);
+}
+
 TEST(DkimSigner, AnInternationalisedAuthorDomainMatchesItsALabel) {
   const DkimSigner signer({entry("xn--bcher-kva.example", "s", DkimKey::generate_ed25519())});
   const auto result = signer.sign(
