@@ -40,7 +40,7 @@ run_one() {
   local started=$SECONDS status=0 max_len=8192
   [[ "$name" != config ]] || max_len=65536  # the reference configuration is larger
   UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" ASAN_OPTIONS="detect_leaks=1" \
-    "$build/tests/fuzz/fuzz_$name" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    "$build/tests/fuzz/fuzz_$name" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=2048 \
     -max_len="$max_len" -print_final_stats=1 -artifact_prefix="$artifacts/" \
     "$work" "$root/tests/fuzz/corpus/$name" >"$log" 2>&1 || status=$?
   local runs cov
