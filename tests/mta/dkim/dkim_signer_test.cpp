@@ -8,7 +8,6 @@
 #include <openssl/x509.h>
 
 #include <memory>
-#include <regex>
 #include <string>
 
 #include "core/ascii_case.hpp"
@@ -41,11 +40,18 @@ conf::DkimEntry entry(const std::string& domain, const std::string& selector, co
   return out;
 }
 
+// The value of tag `name` in a DKIM-Signature field, whitespace removed; "" when absent.
 std::string tag(const std::string& field, const std::string& name) {
-  std::smatch match;
-  std::string unfolded = std::regex_replace(field, std::regex("\r\n\t"), " ");
-  if (!std::regex_search(unfolded, match, std::regex("[; ]" + name + "=([^;]*)"))) return {};
-  return std::regex_replace(match[1].str(), std::regex("[ \t\r\n]"), "");
+  std::string compact;
+  for (char c : field)
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') compact += c;
+  for (std::size_t at = compact.find(name + "="); at != std::string::npos;
+       at = compact.find(name + "=", at + 1)) {
+    if (at > 0 && compact[at - 1] != ';' && compact[at - 1] != ':') continue;
+    const auto start = at + name.size() + 1;
+    return compact.substr(start, compact.find(';', start) - start);
+  }
+  return {};
 }
 
 // The signed data rebuilt from the field's h= (each name once in this message, From twice).
