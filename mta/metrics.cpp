@@ -9,6 +9,7 @@
 #include <stdexcept>
 
 #include "conf/tls_policy.hpp"
+#include "mta/dkim/author_domain.hpp"
 #include "queue/delivery_outcome.hpp"
 #include "resolver/dns_answer.hpp"
 #include "resolver/route_report.hpp"
@@ -398,8 +399,9 @@ void Metrics::dkim_error() {
 void Metrics::declare_dkim_keys(const std::vector<std::pair<std::string, std::string>>& keys) {
   for (const auto& [domain, algorithm] : keys)
     dkim_signatures_.Add({{"domain", domain}, {"algorithm", algorithm}});
-  for (const char* reason : {"no_from", "several_authors", "no_key", "malformed_header"})
-    dkim_unsigned_.Add({{"reason", reason}});
+  for (auto reason : {dkim::Unsigned::no_from, dkim::Unsigned::several_authors,
+                      dkim::Unsigned::no_key, dkim::Unsigned::malformed_header})
+    dkim_unsigned_.Add({{"reason", dkim::to_string(reason)}});
 }
 
 void Metrics::set_unhealthy_addresses(const std::string& destination, double addresses) {

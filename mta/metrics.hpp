@@ -104,7 +104,8 @@ class Metrics : public resolver::ResolverObserver, public queue::SpoolObserver {
   // An outbound session ended because the server sent a reply no command asked for.
   void outbound_protocol_error();
   // DKIM, per delivery attempt that sent content: a signature made (d= and a=), a message sent
-  // unsigned (no_from, several_authors, no_key) or a signing error (sent unsigned).
+  // unsigned (no_from, several_authors, no_key, malformed_header) or a signing error (sent
+  // unsigned).
   void dkim_signature(const std::string& domain, std::string_view algorithm);
   void dkim_unsigned(const char* reason);
   void dkim_error();

@@ -6,20 +6,11 @@
 #include <vector>
 
 #include "core/ascii_case.hpp"
+#include "mta/dkim/folding_whitespace.hpp"
 
 namespace mxrelay::mta::dkim {
 
 namespace {
-
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-std::string_view trimmed(std::string_view text) {
-  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
-  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
-  return text;
-}
 
 struct AddressList {
   std::vector<std::string> addresses;
@@ -40,7 +31,8 @@ AddressList addresses(std::string_view value) {
   auto finish = [&] {
     const std::string_view address = trimmed(angles > 0 ? angled : plain);
     if (!address.empty() || angles > 0) {
-      const bool one_address = angles <= 1 && std::ranges::none_of(address, is_space) &&
+      const bool one_address = angles <= 1 &&
+                               std::ranges::none_of(address, is_folding_whitespace) &&
                                std::ranges::count(address, '@') == 1;
       if (!one_address) found.invalid = true;
       found.addresses.emplace_back(address);

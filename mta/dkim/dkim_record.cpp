@@ -5,26 +5,11 @@
 #include <map>
 #include <optional>
 
+#include "mta/dkim/folding_whitespace.hpp"
+
 namespace mxrelay::mta::dkim {
 
 namespace {
-
-std::string without_whitespace(std::string_view text) {
-  std::string out;
-  for (char c : text)
-    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') out += c;
-  return out;
-}
-
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-std::string_view trimmed(std::string_view text) {
-  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
-  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
-  return text;
-}
 
 // A colon-separated tag value (h=, s=) lists `wanted`, or "*" when any is allowed.
 bool lists(std::string_view value, std::string_view wanted, bool star_allowed) {
