@@ -8,6 +8,8 @@
 
 #include <stdexcept>
 
+#include "mta/health_endpoint.hpp"
+
 #include "conf/tls_policy.hpp"
 #include "mta/dkim/author_domain.hpp"
 #include "queue/delivery_outcome.hpp"
@@ -33,7 +35,7 @@ prometheus::Counter& counter(prometheus::Registry& registry, const std::string& 
   return counter_family(registry, name, help).Add({});
 }
 
-std::string status_label(const resolver::RouteResult& result) {
+std::string dsn_label(const resolver::RouteResult& result) {
   return result ? "2.0.0" : result.error().status.str();
 }
 
@@ -99,9 +101,9 @@ Metrics::Metrics()
                           .Register(*registry_)
                           .Add({}, prometheus::Histogram::BucketBoundaries{1, 2, 5, 10, 20, 50, 100,
                                                                            200, 500})),
-      route_verdicts_(counter_family(
-          *registry_, "mxrelay_route_verdicts_total",
-          "Next-hop resolutions by verdict (deliver, defer, bounce) and enhanced status code.")),
+      route_verdicts_(counter_family(*registry_, "mxrelay_route_verdicts_total",
+                                     "Next-hop resolutions by verdict (deliver, defer, bounce) and "
+                                     "enhanced status code (dsn).")),
       implicit_mx_routes_(counter(*registry_, "mxrelay_implicit_mx_routes_total",
                                   "Routes that used a domain's own addresses (no MX records).")),
       config_reloads_(counter_family(*registry_, "mxrelay_config_reloads_total",
@@ -130,12 +132,12 @@ Metrics::Metrics()
           counter_family(*registry_, "mxrelay_inbound_sessions_cut_off_total",
                          "Inbound sessions ended by a timeout, by reason (idle, command_deadline, "
                          "data_deadline, tls_handshake).")),
-      inbound_rejections_(
-          counter_family(*registry_, "mxrelay_inbound_rejections_total",
-                         "4xx and 5xx replies sent to inbound clients, by enhanced status code.")),
+      inbound_rejections_(counter_family(
+          *registry_, "mxrelay_inbound_rejections_total",
+          "4xx and 5xx replies sent to inbound clients, by enhanced status code (dsn).")),
       inbound_tls_handshakes_(counter_family(
           *registry_, "mxrelay_inbound_tls_handshakes_total",
-          "Inbound STARTTLS handshakes by TLS version and result (success, failure).")),
+          "Inbound STARTTLS handshakes by TLS protocol version and result (success, failure).")),
       inbound_auth_attempts_(
           counter_family(*registry_, "mxrelay_inbound_auth_attempts_total",
                          "Inbound SMTP AUTH attempts by result (success, failure, locked_out).")),
@@ -157,7 +159,8 @@ Metrics::Metrics()
           "Messages that left the queue, by outcome (delivered, bounced, expired, deleted).")),
       delivery_attempts_(counter_family(
           *registry_, "mxrelay_delivery_attempts_total",
-          "Outbound recipient delivery attempts by result and enhanced status code.")),
+          "Outbound recipient delivery attempts by status (sent, deferred, bounced) and enhanced "
+          "status code (dsn).")),
       outbound_connections_(
           counter_family(*registry_, "mxrelay_outbound_connections_total",
                          "Outbound SMTP connections used, by kind (opened, reused).")),
@@ -261,7 +264,7 @@ void Metrics::declare_alerted_series() {
 
 void Metrics::expose(const std::string& listen) {
   try {
-    exposer_ = std::make_unique<prometheus::Exposer>(listen);
+    exposer_ = std::make_unique<prometheus::Exposer>(listen, 2, HealthEndpoint::callbacks());
   } catch (const std::exception& e) {
     throw std::runtime_error("cannot serve metrics on " + listen + ": " + e.what());
   }
@@ -305,12 +308,12 @@ void Metrics::inbound_session_cut_off(const char* reason) {
 }
 
 void Metrics::inbound_rejection(const std::optional<core::EnhancedStatus>& status) {
-  inbound_rejections_.Add({{"status", status ? status->str() : "none"}}).Increment();
+  inbound_rejections_.Add({{"dsn", status ? status->str() : "none"}}).Increment();
 }
 
 void Metrics::inbound_tls_handshake(std::string_view version, bool succeeded) {
   inbound_tls_handshakes_
-      .Add({{"version", succeeded ? std::string(version) : "none"},
+      .Add({{"protocol", succeeded ? std::string(version) : "none"},
             {"result", succeeded ? "success" : "failure"}})
       .Increment();
 }
@@ -356,8 +359,8 @@ void Metrics::message_finished(const char* outcome) {
   messages_finished_.Add({{"outcome", outcome}}).Increment();
 }
 
-void Metrics::delivery_attempt(const char* result, std::string_view status) {
-  delivery_attempts_.Add({{"result", result}, {"status", std::string(status)}}).Increment();
+void Metrics::delivery_attempt(const char* status, std::string_view dsn) {
+  delivery_attempts_.Add({{"status", status}, {"dsn", std::string(dsn)}}).Increment();
 }
 
 void Metrics::outbound_connection(bool reused) {
@@ -439,7 +442,7 @@ void Metrics::on_query(const resolver::DnsAnswer& answer, std::chrono::nanosecon
 void Metrics::on_route(const resolver::RouteExplanation& explanation) {
   route_verdicts_
       .Add({{"verdict", resolver::verdict_name(explanation.result)},
-            {"status", status_label(explanation.result)}})
+            {"dsn", dsn_label(explanation.result)}})
       .Increment();
   if (explanation.implicit_mx && explanation.result) implicit_mx_routes_.Increment();
 }

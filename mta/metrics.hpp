@@ -41,7 +41,8 @@ class Metrics : public resolver::ResolverObserver, public queue::SpoolObserver {
  public:
   Metrics();
 
-  // Serves GET /metrics on "addr:port"; throws std::runtime_error when it cannot bind.
+  // Serves GET /metrics (and GET /healthz, see HealthEndpoint) on "addr:port"; throws
+  // std::runtime_error when it cannot bind.
   void expose(const std::string& listen);
   // The bound port (after expose), useful with port 0.
   int exposed_port() const;
@@ -80,9 +81,9 @@ class Metrics : public resolver::ResolverObserver, public queue::SpoolObserver {
   // expired (past queue.max_age) or deleted (by the operator).
   void message_finished(const char* outcome);
 
-  // One outbound delivery attempt of one recipient ended: result sent, deferred or bounced,
+  // One outbound delivery attempt of one recipient ended: status sent, deferred or bounced,
   // with the enhanced status code ("2.0.0", "4.4.1", ...).
-  void delivery_attempt(const char* result, std::string_view status);
+  void delivery_attempt(const char* status, std::string_view dsn);
   // An outbound connection was opened (reused = false) or taken from the idle pool.
   void outbound_connection(bool reused);
   // A TLS outcome of an outbound session under a policy: outcome is verified, unverified,

@@ -4,12 +4,14 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <chrono>
 #include <csignal>
 #include <functional>
+#include <future>
 
 #include "conf/load_config.hpp"
 #include "core/log_line.hpp"
@@ -22,6 +24,9 @@ namespace asio = boost::asio;
 namespace {
 // During a shutdown, how often the sessions and attempts still in flight are counted.
 constexpr auto kShutdownPoll = std::chrono::milliseconds(50);
+// GET /healthz: the event loop must answer within this; a spool probe is reused this long.
+constexpr auto kHealthAnswerTime = std::chrono::seconds(2);
+constexpr auto kSpoolProbeReuse = std::chrono::seconds(1);
 // Sessions cut off at the end of the grace get this long to close their sockets.
 constexpr auto kAbortedSessionsClose = std::chrono::seconds(3);
 
@@ -91,7 +96,8 @@ Relay::Relay(std::filesystem::path config_file, conf::Config config)
                 }),
       control_(io_, queue_runner_, control_socket_path(config_->queue.dir),
                [this] { return reload(); }),
-      signals_(io_, SIGTERM, SIGINT, SIGHUP) {
+      signals_(io_, SIGTERM, SIGINT, SIGHUP),
+      health_([this] { return probe_health(); }) {
   core::set_log_format(config_->log.format);
   metrics_.declare_auth_transports(auth_transports(*config_));
   if (!config_->metrics.listen.empty()) metrics_.expose(config_->metrics.listen);
@@ -137,6 +143,22 @@ asio::awaitable<void> Relay::shut_down(int signal) {
       .kv("attempts_abandoned", static_cast<long long>(attempts_abandoned))
       .emit();
   io_.stop();
+}
+
+HealthVerdict Relay::probe_health() {
+  HealthInputs inputs;
+  auto answer = std::make_shared<std::promise<ListenerHealth>>();
+  auto listener = answer->get_future();
+  asio::post(io_, [this, answer] { answer->set_value(listener_.health()); });
+  if (listener.wait_for(kHealthAnswerTime) == std::future_status::ready)
+    inputs.listener = listener.get();
+  const auto now = std::chrono::steady_clock::now();
+  if (now - spool_probed_at_ >= kSpoolProbeReuse) {
+    spool_probe_ = spool_.probe_writable();
+    spool_probed_at_ = now;
+  }
+  inputs.spool = spool_probe_;
+  return judge_health(inputs);
 }
 
 void Relay::run() {

@@ -9,6 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <chrono>
 #include <expected>
 #include <filesystem>
 #include <memory>
@@ -17,6 +18,7 @@
 
 #include "conf/config.hpp"
 #include "mta/control/control_server.hpp"
+#include "mta/health_endpoint.hpp"
 #include "mta/inbound/smtp_listener.hpp"
 #include "mta/metrics.hpp"
 #include "mta/queue_runner/queue_runner.hpp"
@@ -45,6 +47,8 @@ class Relay {
  private:
   void wait_for_signals();
   boost::asio::awaitable<void> shut_down(int signal);
+  // GET /healthz, on a civetweb thread (HealthEndpoint runs one at a time).
+  HealthVerdict probe_health();
 
   std::filesystem::path config_file_;
   std::shared_ptr<const conf::Config> config_;
@@ -56,6 +60,11 @@ class Relay {
   SmtpListener listener_;
   ControlServer control_;
   boost::asio::signal_set signals_;
+  // The spool probe's latest result, reused for a second (guarded by HealthEndpoint).
+  std::chrono::steady_clock::time_point spool_probed_at_{};
+  std::expected<void, core::Failure> spool_probe_;
+  // Last: the first member destroyed, so /healthz stops asking before the rest goes away.
+  HealthEndpoint health_;
 };
 
 }  // namespace mxrelay::mta

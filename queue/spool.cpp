@@ -241,6 +241,20 @@ void Spool::quarantine(const std::string& id) {
   for (auto suffix : kSideSuffixes) ::unlink(side_path(id, suffix).c_str());
 }
 
+std::expected<void, core::Failure> Spool::probe_writable() const {
+  auto probe = incoming_ / ".probe";
+  FileDescriptor fd(
+      ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, S_IRUSR | S_IWUSR));
+  if (fd.get() < 0) return std::unexpected(io_failure("create", errno));
+  int error = write_all(fd.get(), "mxrelay health probe\n");
+  if (error == 0 && fd.close() != 0) error = errno;
+  if (error == 0) error = sync_file_system();
+  // Recovery may have removed it already: it empties incoming/.
+  if (::unlink(probe.c_str()) != 0 && errno != ENOENT && error == 0) error = errno;
+  if (error != 0) return std::unexpected(io_failure("probe", error));
+  return {};
+}
+
 std::expected<void, core::Failure> Spool::set_held(const std::string& id, bool held) {
   auto marker = side_path(id, ".hold");
   if (held) {

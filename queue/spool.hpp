@@ -77,6 +77,10 @@ class Spool {
   // Moves a record that failed its checksum to corrupt/ (side files are removed).
   void quarantine(const std::string& id);
 
+  // Whether a write can be made durable now: a small file written to incoming/, synced the
+  // way a commit syncs, and removed (GET /healthz). Disk full: 452 4.3.1; other errors 451.
+  std::expected<void, core::Failure> probe_writable() const;
+
   // Durable hold marker: a held message is not delivered until released, across restarts.
   std::expected<void, core::Failure> set_held(const std::string& id, bool held);
   // The latest failed attempt's transcript; diagnostic only, so not fsynced.

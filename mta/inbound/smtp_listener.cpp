@@ -4,6 +4,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
@@ -28,6 +29,10 @@ namespace asio = boost::asio;
 using asio::ip::tcp;
 
 namespace {
+// After a failed accept(2) (out of file descriptors, of memory) the next one waits this long,
+// so that a lasting failure neither spins the event loop nor floods the log.
+constexpr auto kAcceptRetryPause = std::chrono::milliseconds(100);
+
 // A TLS close_notify exchange may take this long before the socket is simply closed.
 constexpr auto kTlsCloseTimeout = std::chrono::seconds(2);
 // On shutdown, an idle client gets this reply (RFC 5321 3.8; RFC 3463 4.3.2: system not
@@ -255,6 +260,14 @@ std::size_t SmtpListener::sessions_in_flight() const {
   return sessions_->sessions.size();
 }
 
+ListenerHealth SmtpListener::health() const {
+  ListenerHealth health;
+  health.stopping = sessions_->stopping;
+  health.accept_error = accept_error_;
+  for (const auto& acceptor : acceptors_) health.listening += acceptor->is_open() ? 1 : 0;
+  return health;
+}
+
 std::vector<tcp::endpoint> SmtpListener::local_endpoints() const {
   std::vector<tcp::endpoint> endpoints;
   for (const auto& acceptor : acceptors_) {
@@ -270,9 +283,15 @@ asio::awaitable<void> SmtpListener::accept_loop(tcp::acceptor& acceptor) {
     auto [error, socket] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
     if (error == asio::error::operation_aborted) co_return;
     if (error) {
-      core::LogLine("accept_error").kv("error", error.message()).emit();
+      if (accept_error_ != error.message()) {
+        accept_error_ = error.message();
+        core::LogLine("accept_error").kv("error", accept_error_).emit();
+      }
+      asio::steady_timer pause(io_, kAcceptRetryPause);
+      co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
       continue;
     }
+    accept_error_.clear();
     asio::co_spawn(io_, serve(std::move(socket)), asio::detached);
   }
 }

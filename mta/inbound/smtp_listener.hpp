@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "conf/config.hpp"
+#include "mta/health_check.hpp"
 #include "mta/inbound/auth_failure_limiter.hpp"
 #include "mta/inbound/connection_limiter.hpp"
 #include "mta/inbound/credentials.hpp"
@@ -73,6 +74,8 @@ class SmtpListener {
   // first so that a reload with a broken certificate is refused as a whole); the connection
   // and AUTH failure limits change at once. server.listen needs a restart.
   void reconfigure(std::shared_ptr<const conf::Config> config, ListenerSecrets secrets);
+  // Whether it accepts connections now (GET /healthz); call on the event loop.
+  ListenerHealth health() const;
   // The bound endpoints (useful with port 0 in tests).
   std::vector<boost::asio::ip::tcp::endpoint> local_endpoints() const;
 
@@ -101,6 +104,7 @@ class SmtpListener {
   AuthFailureLimiter auth_failures_;
   ConnectionLimiter connections_;
   std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>> acceptors_;
+  std::string accept_error_;  // the last accept(2) failure; "" once one succeeds again
   std::shared_ptr<ActiveSessions> sessions_;  // shared with every session's registration
 };
 

@@ -65,8 +65,8 @@ class ConnectionReuseTest(E2eTestCase):
         # The sink can have a message before the relay recorded its 250: wait for the counters.
         self.relay.wait_for_sample("mxrelay_messages_finished_total", MESSAGES,
                                    outcome="delivered")
-        self.relay.wait_for_sample("mxrelay_delivery_attempts_total", MESSAGES, result="sent",
-                                   status="2.0.0")
+        self.relay.wait_for_sample("mxrelay_delivery_attempts_total", MESSAGES, status="sent",
+                                   dsn="2.0.0")
 
     def test_transport_entry_limit_and_messages_per_connection(self):
         self.start_relay({"max_connections_per_destination": 10,

@@ -225,10 +225,10 @@ class InboundClientsTest(E2eTestCase):
         self.assertIn("221 2.0.0", current.stdout)
 
         self.relay.wait_for_sample(
-            "mxrelay_inbound_tls_handshakes_total", 1, version="none", result="failure"
+            "mxrelay_inbound_tls_handshakes_total", 1, protocol="none", result="failure"
         )
         self.relay.wait_for_sample(
-            "mxrelay_inbound_tls_handshakes_total", 1, version="TLSv1.2", result="success"
+            "mxrelay_inbound_tls_handshakes_total", 1, protocol="TLSv1.2", result="success"
         )
 
     def test_certificate_is_reloaded_on_sighup(self):

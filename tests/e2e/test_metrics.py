@@ -1,9 +1,11 @@
 """e2e: the /metrics endpoint after real inbound traffic. The scrape passes
 `promtool check metrics` without a word, and the inbound families moved as the traffic
 says: sessions by result (completed, timeout, error, refused) and active, rejections by
-enhanced status code, STARTTLS handshakes by version and result, AUTH attempts by result,
-and received messages per client network."""
+enhanced status code, STARTTLS handshakes by protocol version and result, AUTH attempts by
+result, and received messages per client network. Every label name holds one kind of value in
+every family."""
 
+import re
 import socket
 import subprocess
 import time
@@ -26,6 +28,34 @@ from harness import (
 SENDER = "sender@client.example"
 RECIPIENT = "user@destination.example"
 USER, PASSWORD = "exchange", "correct horse"
+
+# What each label name may hold, in every family (README, "Metrics"): one meaning per name.
+WORD = r"[a-z][a-z0-9_]*"
+LABEL_VALUES = {
+    "dsn": r"[245]\.\d{1,3}\.\d{1,3}|none",
+    "status": r"sent|deferred|bounced",
+    "result": WORD,
+    "outcome": WORD,
+    "reason": WORD,
+    "protocol": r"TLSv1(\.[0-3])?|none",
+    "destination": r"\S+",
+    "transport": r"\S+",
+    "operation": WORD,
+    "state": WORD,
+    "kind": WORD,
+    "direction": r"inbound|outbound",
+    "type": r"[A-Z]+",
+    "policy": r"[a-z-]+",
+    "verdict": r"deliver|defer|bounce",
+    "action": r"failed|delayed|relayed",
+    "network": r"[0-9a-f.:]+/\d+|authenticated|other",
+    "domain": r"[a-z0-9.-]+",
+    "algorithm": r"rsa-sha256|ed25519-sha256",
+    "version": r"\d+\.\d+\.\d+.*",
+    "libunbound": r"\d+\.\d+\.\d+.*",
+    "openssl": r"\d+\.\d+\.\d+.*",
+    "le": r"[0-9.e+]+|\+Inf",
+}
 
 
 class MetricsTest(E2eTestCase):
@@ -149,11 +179,11 @@ class MetricsTest(E2eTestCase):
         )
 
         expected = [
-            ("mxrelay_inbound_rejections_total", {"status": "5.7.1"}, 1),
-            ("mxrelay_inbound_rejections_total", {"status": "5.7.8"}, 1),
-            ("mxrelay_inbound_rejections_total", {"status": "4.4.2"}, 1),
-            ("mxrelay_inbound_rejections_total", {"status": "4.7.0"}, 1),
-            ("mxrelay_inbound_tls_handshakes_total", {"version": "TLSv1.3", "result": "success"}, 2),
+            ("mxrelay_inbound_rejections_total", {"dsn": "5.7.1"}, 1),
+            ("mxrelay_inbound_rejections_total", {"dsn": "5.7.8"}, 1),
+            ("mxrelay_inbound_rejections_total", {"dsn": "4.4.2"}, 1),
+            ("mxrelay_inbound_rejections_total", {"dsn": "4.7.0"}, 1),
+            ("mxrelay_inbound_tls_handshakes_total", {"protocol": "TLSv1.3", "result": "success"}, 2),
             ("mxrelay_inbound_auth_attempts_total", {"result": "success"}, 1),
             ("mxrelay_inbound_auth_attempts_total", {"result": "failure"}, 1),
             ("mxrelay_inbound_auth_attempts_total", {"result": "locked_out"}, 0),
@@ -168,6 +198,13 @@ class MetricsTest(E2eTestCase):
             ("mxrelay_messages_delivered_total", {}, 2),
         ]
         after = parse_metric_samples(text)
+        for name, labels in after:
+            if not name.startswith("mxrelay_"):
+                continue  # prometheus-cpp's own exposer_* families
+            for label, value in labels:
+                with self.subTest(metric=name, label=label):
+                    self.assertIn(label, LABEL_VALUES, "a label name the README does not define")
+                    self.assertRegex(value, f"^(?:{LABEL_VALUES[label]})$")
         for name, labels, value in expected:
             key = (name, tuple(sorted(labels.items())))
             with self.subTest(metric=name, **labels):

@@ -85,7 +85,7 @@ class SmtpSmugglingTest(E2eTestCase):
         self.assertEqual({a["from"] for a in accepted}, {f"<{SENDER}>"})
         self.assertEqual(self.relay.log_events(pattern="evil@x|victim@y"), [])
         self.assertEqual(
-            self.relay.metric("mxrelay_inbound_rejections_total", status="5.6.2"), len(ENDINGS)
+            self.relay.metric("mxrelay_inbound_rejections_total", dsn="5.6.2"), len(ENDINGS)
         )
         self.assertEqual(self.relay.metrics()["mxrelay_messages_received_total"], len(ENDINGS))
 
