@@ -18,17 +18,16 @@
 #include <string_view>
 #include <vector>
 
-#include "conf/config_warnings.hpp"
 #include "conf/load_config.hpp"
 #include "core/control_characters.hpp"
 #include "core/domain_name.hpp"
 #include "core/log_line.hpp"
+#include "mta/check_command.hpp"
 #include "mta/control/control_server.hpp"
 #include "mta/control/health_report.hpp"
 #include "mta/control/queue_report.hpp"
 #include "mta/dkim/dkim_command.hpp"
 #include "mta/inbound/passwd_command.hpp"
-#include "mta/inbound/smtp_listener.hpp"
 #include "mta/relay.hpp"
 #include "queue/queue_id.hpp"
 #include "resolver/next_hop_resolver.hpp"
@@ -46,7 +45,8 @@ constexpr const char* kDefaultConfig = "/etc/mxrelay/mxrelay.toml";
 
 constexpr const char* kUsage =
     "usage: mxrelay serve [-c FILE]             run the relay in the foreground\n"
-    "       mxrelay check [-c FILE]             validate a configuration\n"
+    "       mxrelay check [-c FILE] [--user USER]  validate a configuration; as root, also as\n"
+    "                                           the relay's user (mxrelay, or USER)\n"
     "       mxrelay route [-c FILE] DOMAIN [--json]  explain how mail to DOMAIN is routed\n"
     "                                           exit 0 deliver, 1 bounce, 75 defer\n"
     "       mxrelay route [-c FILE] DOMAIN --compare [--via ADDR[@PORT] | --via recursion]...\n"
@@ -72,6 +72,7 @@ struct Arguments {
   std::string config = kDefaultConfig;
   std::vector<std::string> positional;
   std::optional<std::string> domain;
+  std::optional<std::string> user;  // check --user
   bool json = false;
   bool compare = false;          // route --compare
   std::vector<std::string> via;  // route --via ADDR[@PORT] (implies --compare)
@@ -87,6 +88,8 @@ std::optional<Arguments> parse_arguments(int argc, char** argv) {
       args.config = argv[++i];
     else if (arg == "--json")
       args.json = true;
+    else if (arg == "--user" && i + 1 < argc && args.command == "check")
+      args.user = argv[++i];
     else if (arg == "--domain" && i + 1 < argc)
       args.domain = argv[++i];
     else if (arg == "--compare")
@@ -106,20 +109,6 @@ std::optional<conf::Config> load_or_report(const std::string& file) {
   if (config) return std::move(*config);
   for (const auto& error : config.error()) std::cerr << error.str() << "\n";
   return std::nullopt;
-}
-
-int check(const Arguments& args) {
-  auto config = load_or_report(args.config);
-  if (!config) return 1;
-  try {
-    mta::load_listener_secrets(*config);
-  } catch (const std::runtime_error& error) {
-    std::cerr << args.config << ": " << error.what() << "\n";
-    return 1;
-  }
-  for (const auto& warning : conf::config_warnings(*config)) std::cerr << warning.str() << "\n";
-  std::cout << args.config << ": configuration is valid\n";
-  return 0;
 }
 
 // A transport entry that stops delivery: say so, after showing where the mail would
@@ -316,7 +305,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (args->command == "serve") return serve(*args);
-    if (args->command == "check") return check(*args);
+    if (args->command == "check") return mta::run_check_command(args->config, args->user);
     if (args->command == "route") return route(*args);
     if (args->command == "queue") return queue_command(*args);
     if (args->command == "reload") return reload(*args);

@@ -1,15 +1,18 @@
 """e2e: the command line's own conventions: help on stdout with exit 0, --version, and usage
-errors on stderr with exit 2 (no relay needed)."""
+errors on stderr with exit 2 (no relay needed). `mxrelay check` run by root also checks as
+the relay's user, so a key only root can read fails the check as it would fail the service."""
 
+import grp
 import os
 import pty
+import pwd
 import shutil
 import subprocess
 import tempfile
 import unittest
 from pathlib import Path
 
-from harness import mxrelay_bin
+from harness import mxrelay_bin, self_signed_certificate
 
 
 def mxrelay(*args):
@@ -41,6 +44,46 @@ class CommandLineTest(unittest.TestCase):
         weak = mxrelay("dkim", "keygen", "a.example", "s", "--bits", "1024", "--out", "/nonexistent/k")
         self.assertEqual(weak.returncode, 2)
         self.assertIn("RFC 8301", weak.stderr)
+
+    @unittest.skipUnless(os.geteuid() == 0, "checking as another user needs root")
+    def test_check_as_root_also_checks_as_the_relays_user(self):
+        user = pwd.getpwnam("nobody")
+        group = grp.getgrgid(user.pw_gid).gr_name
+        work = Path(tempfile.mkdtemp(prefix="mxrelay-check-"))
+        self.addCleanup(shutil.rmtree, work)
+        work.chmod(0o755)
+        cert, key = self_signed_certificate(work / "tls", "relay.mxrelay.example")
+        (work / "tls").chmod(0o755)
+        spool = work / "spool"
+        spool.mkdir(mode=0o700)
+        os.chown(spool, user.pw_uid, user.pw_gid)
+        config = work / "mxrelay.toml"
+        config.write_text(
+            f'[server]\nlisten = ["127.0.0.1:2525"]\ntls_cert_file = "{cert}"\n'
+            f'tls_key_file = "{key}"\n[queue]\ndir = "{spool}"\n'
+        )
+        config.chmod(0o644)
+
+        as_nobody = mxrelay("check", "-c", str(config), "--user", "nobody")
+        self.assertEqual(as_nobody.returncode, 1, as_nobody.stdout)
+        self.assertIn(f"{key}", as_nobody.stderr)
+        self.assertIn("the relay's user nobody cannot use this configuration", as_nobody.stderr)
+
+        os.chown(key, 0, user.pw_gid)
+        key.chmod(0o640)  # root:nobody's group, as the package sets up ssl-cert
+        done = mxrelay("check", "-c", str(config), "--user", "nobody")
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertIn("configuration is valid, also for user nobody", done.stdout)
+
+        os.chown(spool, 0, 0)
+        no_spool = mxrelay("check", "-c", str(config), "--user", "nobody")
+        self.assertEqual(no_spool.returncode, 1, no_spool.stdout)
+        self.assertIn(f"queue.dir {spool}: {spool}: Permission denied", no_spool.stderr)
+        self.assertEqual(mxrelay("check", "-c", str(config), "--user", "root").returncode, 0,
+                         f"root itself can use it (group {group})")
+        unknown = mxrelay("check", "-c", str(config), "--user", "no-such-user-here")
+        self.assertEqual((unknown.returncode, unknown.stderr),
+                         (1, "mxrelay check: no user no-such-user-here\n"))
 
     def passwd_on_a_terminal(self, file, *answers):
         """`mxrelay passwd FILE alice` on a pseudo-terminal, typing each answer after its
