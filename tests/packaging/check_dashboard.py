@@ -1,7 +1,8 @@
 """Checks packaging/grafana/mxrelay-dashboard.json: it is valid JSON (python3 -m json.tool),
 every panel query is valid PromQL (promtool check rules on the queries turned into recording
-rules, Grafana variables replaced), and every metric the alert rules in
-packaging/prometheus/alerts.yml (found next to the dashboard's folder) use has a panel.
+rules, Grafana variables replaced), every metric the alert rules in
+packaging/prometheus/alerts.yml (found next to the dashboard's folder) use has a panel, and
+the README's table of rows and panels is the dashboard's.
 Usage: check_dashboard.py DASHBOARD_JSON"""
 import json
 import pathlib
@@ -25,6 +26,30 @@ def alert_metrics(alerts_path):
     lines = [line for line in alerts_path.read_text().splitlines()
              if not line.lstrip().startswith("#")]
     return sorted(set(METRIC_NAME.findall("\n".join(lines))))
+
+
+def dashboard_rows(dashboard):
+    """[(row title, [panel titles])] in the dashboard's order."""
+    rows = []
+    for panel in dashboard["panels"]:
+        if panel["type"] == "row":
+            rows.append((panel["title"], []))
+        elif rows:
+            rows[-1][1].append(panel["title"])
+    return rows
+
+
+def readme_rows(readme_path):
+    """The README's "| Row | Panels |" table, in the same shape."""
+    lines = readme_path.read_text().splitlines()
+    start = lines.index("| Row | Panels |") + 2
+    rows = []
+    for line in lines[start:]:
+        if not line.startswith("| "):
+            break
+        row, panels = (cell.strip() for cell in line.strip("|").split("|"))
+        rows.append((row, panels.split("; ")))
+    return rows
 
 
 def as_prometheus_query(expr):
@@ -54,6 +79,11 @@ def main():
         missing.append('up{job="mxrelay"}')
     if missing:
         raise SystemExit(f"no panel shows: {', '.join(missing)}")
+
+    documented = readme_rows(path.parent.parent.parent / "README.md")
+    if documented != dashboard_rows(dashboard):
+        raise SystemExit(f"README's dashboard table {documented} is not the dashboard's "
+                         f"{dashboard_rows(dashboard)}")
 
     rules = [{"record": f"mxrelay_dashboard:panel_{panel}_{ref}", "expr": as_prometheus_query(expr)}
              for panel, ref, expr in queries]
