@@ -4,6 +4,7 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -230,6 +231,9 @@ void SmtpListener::start() {
     boost::system::error_code error;
     acceptor->open(where.protocol(), error);
     if (!error) acceptor->set_option(tcp::acceptor::reuse_address(true), error);
+    // IPv6 only, as Postfix and nginx bind: "[::]:25" beside "0.0.0.0:25" must not collide.
+    if (!error && where.protocol() == tcp::v6())
+      acceptor->set_option(asio::ip::v6_only(true), error);
     if (!error) acceptor->bind(where, error);
     if (!error) acceptor->listen(asio::socket_base::max_listen_connections, error);
     if (error)

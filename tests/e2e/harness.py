@@ -98,15 +98,16 @@ def send_numbered(server, sender, recipient, first, count, subject):
 
 def free_port(address, udp_too=False):
     """A TCP port (free for UDP as well with udp_too) that the kernel considers free on
-    `address` right now."""
+    `address` (IPv4, or IPv6 such as "::1") right now."""
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
     for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+        with socket.socket(family, socket.SOCK_STREAM) as tcp:
             tcp.bind((address, 0))
             port = tcp.getsockname()[1]
             if not udp_too:
                 return port
             try:
-                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+                with socket.socket(family, socket.SOCK_DGRAM) as udp:
                     udp.bind((address, port))
                 return port
             except OSError:

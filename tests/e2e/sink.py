@@ -104,7 +104,8 @@ class Listener(socket.socket):
 
 
 def listen(address, port, tap):
-    listener = Listener(socket.AF_INET, socket.SOCK_STREAM)
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    listener = Listener(family, socket.SOCK_STREAM)
     listener.tap = tap
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     listener.bind((address, port))
