@@ -260,6 +260,11 @@ void Metrics::declare_alerted_series() {
     for (const char* outcome :
          {"dane_verified", "verified", "unverified", "fallback", "failed", "plaintext"})
       outbound_tls_.Add({{"policy", std::string(policy)}, {"outcome", outcome}});
+  // The verdicts with the codes a route ends with most (the DNS temporary failure and "no
+  // usable address" among them, which MxrelayRoutesDeferred watches).
+  for (const auto& [verdict, dsn] : {std::pair{"deliver", "2.0.0"}, std::pair{"defer", "4.4.3"},
+                                      std::pair{"defer", "4.4.4"}, std::pair{"bounce", "5.1.2"}})
+    route_verdicts_.Add({{"verdict", verdict}, {"dsn", dsn}});
 }
 
 void Metrics::expose(const std::string& listen) {
