@@ -1,12 +1,26 @@
 # Packaging: what the Debian package installs besides the binary (configuration, systemd unit,
-# man page, monitoring examples) and the CPack settings for `cpack -G DEB` in the build folder.
-# The package's maintainer scripts (packaging/debian) create the mxrelay user and the spool.
+# man page, README, copyright, changelog, monitoring examples) and the CPack settings for
+# `cpack -G DEB` in the build folder. The package's maintainer scripts (packaging/debian)
+# create the mxrelay user and the spool and register `mxrelay` as a sendmail alternative.
 set(MXRELAY_PACKAGING_DIR ${PROJECT_SOURCE_DIR}/packaging)
 set(MXRELAY_PACKAGED_CONFIG ${PROJECT_BINARY_DIR}/packaging/mxrelay.toml)
 set(MXRELAY_PACKAGED_MAN_PAGE ${PROJECT_BINARY_DIR}/packaging/mxrelay.8.gz)
+set(MXRELAY_PACKAGED_CHANGELOG ${PROJECT_BINARY_DIR}/packaging/changelog.Debian.gz)
+set(MXRELAY_PACKAGED_README ${PROJECT_BINARY_DIR}/packaging/README.md.gz)
+set(MXRELAY_MAINTAINER "mxrelay maintainers <mxrelay@example.org>" CACHE STRING
+  "The Debian package's Maintainer field: the name and mail address of who distributes it")
 
 set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS
-  ${PROJECT_SOURCE_DIR}/conf/mxrelay.toml ${MXRELAY_PACKAGING_DIR}/man/mxrelay.8)
+  ${PROJECT_SOURCE_DIR}/conf/mxrelay.toml ${MXRELAY_PACKAGING_DIR}/man/mxrelay.8
+  ${MXRELAY_PACKAGING_DIR}/debian/changelog ${PROJECT_SOURCE_DIR}/README.md)
+
+# The changelog's newest entry names the package's version, PROJECT_VERSION-RELEASE.
+set(MXRELAY_PACKAGE_RELEASE 1)
+file(STRINGS ${MXRELAY_PACKAGING_DIR}/debian/changelog changelog_top LIMIT_COUNT 1)
+if(NOT changelog_top MATCHES "^mxrelay \\(${PROJECT_VERSION}-${MXRELAY_PACKAGE_RELEASE}\\) ")
+  message(FATAL_ERROR "packaging/debian/changelog: the newest entry is \"${changelog_top}\", "
+                      "not version ${PROJECT_VERSION}-${MXRELAY_PACKAGE_RELEASE}: add an entry")
+endif()
 
 # The installed configuration is the reference configuration with two values changed: the
 # relay listens on 127.0.0.1:25 and spools to /var/spool/mxrelay.
@@ -32,15 +46,25 @@ file(WRITE ${MXRELAY_PACKAGED_CONFIG}
 
 ${packaged_config}")
 
-execute_process(
-  COMMAND gzip -9 -n -c ${MXRELAY_PACKAGING_DIR}/man/mxrelay.8
-  OUTPUT_FILE ${MXRELAY_PACKAGED_MAN_PAGE}
-  COMMAND_ERROR_IS_FATAL ANY)
+# gzip -9n, as Debian policy wants documentation compressed (no name or time stamp inside).
+foreach(pair "man/mxrelay.8;${MXRELAY_PACKAGED_MAN_PAGE}"
+             "debian/changelog;${MXRELAY_PACKAGED_CHANGELOG}"
+             "../README.md;${MXRELAY_PACKAGED_README}")
+  list(GET pair 0 source)
+  list(GET pair 1 compressed)
+  execute_process(
+    COMMAND gzip -9 -n -c ${MXRELAY_PACKAGING_DIR}/${source}
+    OUTPUT_FILE ${compressed}
+    COMMAND_ERROR_IS_FATAL ANY)
+endforeach()
 
 install(FILES ${MXRELAY_PACKAGED_CONFIG} ${PROJECT_SOURCE_DIR}/conf/transport.toml
   DESTINATION /etc/mxrelay)
 install(FILES ${MXRELAY_PACKAGING_DIR}/systemd/mxrelay.service DESTINATION /lib/systemd/system)
 install(FILES ${MXRELAY_PACKAGED_MAN_PAGE} DESTINATION ${CMAKE_INSTALL_MANDIR}/man8)
+install(FILES ${MXRELAY_PACKAGING_DIR}/debian/copyright ${MXRELAY_PACKAGED_CHANGELOG}
+  ${MXRELAY_PACKAGED_README} DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(FILES ${MXRELAY_PACKAGING_DIR}/lintian/mxrelay DESTINATION share/lintian/overrides)
 install(FILES ${MXRELAY_PACKAGING_DIR}/prometheus/alerts.yml
   ${MXRELAY_PACKAGING_DIR}/grafana/mxrelay-dashboard.json
   DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
@@ -48,12 +72,12 @@ install(FILES ${MXRELAY_PACKAGING_DIR}/prometheus/alerts.yml
 set(CPACK_GENERATOR DEB)
 set(CPACK_PACKAGE_NAME mxrelay)
 set(CPACK_PACKAGE_VERSION ${PROJECT_VERSION})
-set(CPACK_PACKAGE_CONTACT "mxrelay maintainers <mxrelay@localhost>")
+set(CPACK_PACKAGE_CONTACT "${MXRELAY_MAINTAINER}")
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "outbound SMTP relay (smart host)")
 set(CPACK_STRIP_FILES TRUE)
 set(CPACK_PACKAGING_INSTALL_PREFIX /usr)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
-set(CPACK_DEBIAN_PACKAGE_RELEASE 1)
+set(CPACK_DEBIAN_PACKAGE_RELEASE ${MXRELAY_PACKAGE_RELEASE})
 set(CPACK_DEBIAN_PACKAGE_SECTION mail)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
