@@ -1,6 +1,7 @@
 // mta: the mxrelay program: command-line parsing and the serve, check, route, queue, reload,
-// passwd, dkim and version commands. Start-up failures (bad config, port in use) end with a message
-// and exit 1.
+// passwd, dkim, sendmail and version commands (run through a link named sendmail, it is
+// `mxrelay sendmail`). Start-up failures (bad config, port in use) end with a message and
+// exit 1.
 #include <openssl/crypto.h>
 #include <algorithm>
 #include <array>
@@ -10,6 +11,7 @@
 #include <csignal>
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <future>
 #include <iostream>
 #include <memory>
@@ -29,6 +31,7 @@
 #include "mta/dkim/dkim_command.hpp"
 #include "mta/inbound/passwd_command.hpp"
 #include "mta/relay.hpp"
+#include "mta/sendmail/sendmail_command.hpp"
 #include "queue/queue_id.hpp"
 #include "resolver/next_hop_resolver.hpp"
 #include "resolver/route_comparison.hpp"
@@ -64,6 +67,10 @@ constexpr const char* kUsage =
     "       mxrelay dkim keygen DOMAIN SELECTOR [--ed25519] [--bits N] [--out FILE]\n"
     "                                           new DKIM key, and the TXT record to publish\n"
     "       mxrelay dkim check [-c FILE] DOMAIN SELECTOR  is the published record the key's?\n"
+    "       mxrelay sendmail [-t] [-i] [-f SENDER] [-F NAME] [-c FILE] [RECIPIENT]...\n"
+    "                                           submit a message read on stdin to the relay\n"
+    "                                           (sendmail(1) for cron; also as a link named\n"
+    "                                           sendmail); exit status from sysexits.h\n"
     "       mxrelay version | --version         the program's and its libraries' versions\n"
     "       mxrelay --help                      this text\n";
 
@@ -289,6 +296,10 @@ int serve(const Arguments& args) {
 
 int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);
+  if (argc >= 1 && std::filesystem::path(argv[0]).filename() == "sendmail")
+    return mta::sendmail::run_sendmail_command({argv + 1, argv + argc}, kDefaultConfig);
+  if (argc >= 2 && std::string_view(argv[1]) == "sendmail")
+    return mta::sendmail::run_sendmail_command({argv + 2, argv + argc}, kDefaultConfig);
   if (argc >= 2 && std::string_view(argv[1]) == "passwd")
     return mta::run_passwd_command(argc, argv);
   if (argc >= 2 && std::string_view(argv[1]) == "dkim")
