@@ -1,12 +1,18 @@
 #!/bin/bash
-# Builds the Debian package with CPack, installs it on this machine with dpkg (twice: install,
-# then reinstall as an upgrade), checks what it installed and that the relay runs as the
-# mxrelay user on the packaged configuration, then purges it and checks nothing is left.
-# Usage: install_package.sh BUILD_DIR VERSION. Needs root; exit 77 (skipped) otherwise.
+# Builds the Debian package with CPack and checks it with lintian (no error or warning),
+# installs it on this machine with dpkg (twice: install, then reinstall as an upgrade), checks
+# what it installed (documentation, conffiles, the sendmail alternative) and that the relay
+# runs as the mxrelay user on the packaged configuration and takes a message from
+# `mxrelay sendmail`. Then the purges: with that message held in the spool, the purge keeps the
+# spool (and its user) and says where it is, and a reinstall finds the message in the queue;
+# with the queue empty, the purge leaves nothing behind.
+# Usage: install_package.sh BUILD_DIR VERSION MAINTAINER. Needs root; exit 77 (skipped)
+# otherwise.
 set -euo pipefail
 
 build_dir=$1
 version=$2
+maintainer=$3
 spool=/var/spool/mxrelay
 config=/etc/mxrelay/mxrelay.toml
 
@@ -27,11 +33,16 @@ if getent passwd mxrelay >/dev/null; then
 fi
 
 work=$(mktemp -d)
+chmod 755 "$work" # the relay's user reads the configurations written here
 relay_pid=""
+# The user did not exist before this test (checked above), so a spool and user that a failed
+# run leaves behind are this test's own.
 cleanup() {
   [[ -z $relay_pid ]] || kill "$relay_pid" 2>/dev/null || true
   dpkg --purge mxrelay >/dev/null 2>&1 || true
-  rm -rf "$work"
+  rm -rf "$work" "$spool"
+  userdel mxrelay 2>/dev/null || true
+  groupdel mxrelay 2>/dev/null || true
 }
 trap cleanup EXIT
 
@@ -43,6 +54,11 @@ deb=$(echo "$work"/package/mxrelay_*.deb)
 echo "built $(basename "$deb")"
 
 [[ $(dpkg-deb -f "$deb" Version) == "$version-1" ]] || fail "package version is not $version-1"
+[[ $(dpkg-deb -f "$deb" Maintainer) == "$maintainer" ]] ||
+  fail "Maintainer is $(dpkg-deb -f "$deb" Maintainer), not MXRELAY_MAINTAINER ($maintainer)"
+command -v lintian >/dev/null || fail "lintian is not installed (packaging/install-deps.sh)"
+lintian --fail-on error,warning "$deb" >"$work/lintian.log" 2>&1 ||
+  { cat "$work/lintian.log"; fail "lintian reports errors or warnings"; }
 depends=$(dpkg-deb -f "$deb" Depends)
 for package in adduser dns-root-data libunbound8 libssl3 libtomlplusplus3 \
   libprometheus-cpp-pull1.0 libidn2-0; do
@@ -56,9 +72,21 @@ dpkg -i "$deb" >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log"; fail "dpkg -i (
 for file in /usr/sbin/mxrelay "$config" /etc/mxrelay/transport.toml \
   /lib/systemd/system/mxrelay.service /usr/share/man/man8/mxrelay.8.gz \
   /usr/share/doc/mxrelay/examples/alerts.yml \
-  /usr/share/doc/mxrelay/examples/mxrelay-dashboard.json; do
+  /usr/share/doc/mxrelay/examples/mxrelay-dashboard.json /usr/share/doc/mxrelay/copyright \
+  /usr/share/doc/mxrelay/changelog.Debian.gz /usr/share/doc/mxrelay/README.md.gz; do
   [[ -f $file ]] || fail "$file is not installed"
 done
+[[ $(zcat /usr/share/doc/mxrelay/changelog.Debian.gz | head -n 1) == "mxrelay ($version-1) "* ]] ||
+  fail "the changelog's newest entry is not $version-1"
+[[ $(zcat /usr/share/doc/mxrelay/README.md.gz | head -n 1) == "# mxrelay" ]] ||
+  fail "/usr/share/doc/mxrelay/README.md.gz is not the README"
+
+# sendmail_alternative: the path the sendmail alternative offers for mxrelay ("" for none).
+sendmail_alternative() {
+  update-alternatives --query sendmail 2>/dev/null | sed -n 's/^Alternative: \(.*mxrelay\)$/\1/p'
+}
+[[ $(sendmail_alternative) == /usr/sbin/mxrelay ]] ||
+  fail "mxrelay is not a sendmail alternative: $(update-alternatives --query sendmail 2>&1)"
 conffiles=$(dpkg-query -W -f='${Conffiles}' mxrelay)
 for file in "$config" /etc/mxrelay/transport.toml; do
   [[ $conffiles == *"$file "* ]] || fail "$file is not a conffile"
@@ -82,6 +110,7 @@ as_relay_user=(setpriv --reuid=mxrelay --regid=mxrelay --init-groups --)
   cat "$config"
 } >"$work/with-transport.toml"
 cp /etc/mxrelay/transport.toml "$work/"
+chmod 644 "$work/with-transport.toml" "$work/transport.toml"
 /usr/sbin/mxrelay check -c "$work/with-transport.toml" ||
   fail "the packaged config with the example transport map is invalid"
 man -l /usr/share/man/man8/mxrelay.8.gz >/dev/null 2>&1 || [[ ! -x /usr/bin/man ]] ||
@@ -93,15 +122,16 @@ if command -v systemd-analyze >/dev/null; then
 fi
 
 # --- run the relay as the mxrelay user on the packaged spool --------------------------------
+# held.example is held by the transport map, so a message to it stays queued.
 address="127.$((RANDOM % 200 + 20)).$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))"
-sed -e "s/^listen = \[\"127.0.0.1:25\"\]/listen = [\"$address:2525\"]/" \
-  -e 's/^listen = "[^"]*"/listen = ""/' "$config" >"$work/serve.toml"
-chmod 644 "$work/serve.toml"
-chmod 755 "$work"
-coproc RELAY { exec "${as_relay_user[@]}" /usr/sbin/mxrelay serve -c "$work/serve.toml" 2>&1; }
-# shellcheck disable=SC2153 # coproc sets RELAY_PID
-relay_pid=$RELAY_PID
-exec {relay_output}<&"${RELAY[0]}"
+{
+  echo 'transport_file = "hold-transport.toml"'
+  sed -e "s/^listen = \[\"127.0.0.1:25\"\]/listen = [\"$address:2525\"]/" \
+    -e 's/^listen = "[^"]*"/listen = ""/' "$config"
+} >"$work/serve.toml"
+printf '[transport]\n"held.example" = { action = "hold", reason = "packaging test" }\n' \
+  >"$work/hold-transport.toml"
+chmod 644 "$work/serve.toml" "$work/hold-transport.toml"
 
 # await_log PATTERN: reads the relay's log lines until one matches PATTERN (10 s at most).
 await_log() {
@@ -113,7 +143,29 @@ await_log() {
   fail "the relay did not log $1"
 }
 
-await_log 'event=started'
+start_relay() {
+  coproc RELAY { exec "${as_relay_user[@]}" /usr/sbin/mxrelay serve -c "$work/serve.toml" 2>&1; }
+  # shellcheck disable=SC2153 # coproc sets RELAY_PID
+  relay_pid=$RELAY_PID
+  exec {relay_output}<&"${RELAY[0]}"
+  await_log 'event=started'
+}
+
+stop_relay() {
+  kill -TERM "$relay_pid"
+  await_log 'event=stopped'
+  wait "$relay_pid" || fail "the relay exited with status $? after SIGTERM"
+  relay_pid=""
+  exec {relay_output}<&-
+}
+
+# queued_ids: the IDs `mxrelay queue list` shows, one a line.
+queued_ids() {
+  "${as_relay_user[@]}" /usr/sbin/mxrelay queue -c "$work/serve.toml" list --json |
+    python3 -c 'import json, sys; [print(e["id"]) for e in json.load(sys.stdin)["entries"]]'
+}
+
+start_relay
 exec {smtp}<>"/dev/tcp/$address/2525"
 IFS= read -r -t 10 greeting <&"$smtp" || fail "no SMTP greeting"
 [[ $greeting == 220* ]] || fail "greeting: $greeting"
@@ -124,14 +176,42 @@ exec {smtp}>&-
 await_log 'event=reload .*result=ok'
 kill -HUP "$relay_pid"
 await_log 'event=reload .*result=ok'
-kill -TERM "$relay_pid"
-await_log 'event=stopped'
-wait "$relay_pid" || fail "the relay exited with status $? after SIGTERM"
-relay_pid=""
+
+printf 'Subject: kept across a purge\n\nqueued\n' |
+  /usr/sbin/mxrelay sendmail -c "$work/serve.toml" -f root@client.example user@held.example ||
+  fail "mxrelay sendmail to the packaged relay"
+await_log 'event=accepted'
+held_id=$(queued_ids)
+[[ $held_id =~ ^[0-9A-F]+$ ]] || fail "the queue does not list the one message: $held_id"
+stop_relay
 [[ $(stat -c '%U' "$spool/queue") == mxrelay ]] || fail "the relay did not create $spool/queue"
 
-# --- purge ----------------------------------------------------------------------------------
+# --- purge with mail in the spool: the spool and its user stay; a reinstall delivers it ------
 dpkg --purge mxrelay >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log"; fail "dpkg --purge"; }
+grep -q "$spool still holds mail" "$work/dpkg.log" ||
+  { cat "$work/dpkg.log"; fail "the purge did not say that $spool was kept"; }
+grep -q "rm -rf $spool" "$work/dpkg.log" || fail "the purge did not say how to remove $spool"
+sed 's/^/  dpkg --purge: /' "$work/dpkg.log"
+[[ -f $spool/queue/$held_id ]] || fail "the purge deleted the queued message $held_id"
+getent passwd mxrelay >/dev/null || fail "the purge removed the user that owns the kept spool"
+[[ -z $(sendmail_alternative) ]] || fail "the sendmail alternative is left after purge"
+for path in /etc/mxrelay /usr/sbin/mxrelay /usr/share/doc/mxrelay; do
+  [[ ! -e $path ]] || fail "$path left after purge"
+done
+
+dpkg -i "$deb" >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log"; fail "dpkg -i after purge"; }
+[[ $(stat -c '%U:%G %a' "$spool") == "mxrelay:mxrelay 700" ]] ||
+  fail "$spool is $(stat -c '%U:%G %a' "$spool") after the reinstall"
+start_relay
+[[ $(queued_ids) == "$held_id" ]] || fail "the reinstalled relay does not list $held_id"
+"${as_relay_user[@]}" /usr/sbin/mxrelay queue -c "$work/serve.toml" delete "$held_id" >/dev/null ||
+  fail "mxrelay queue delete $held_id"
+stop_relay
+
+# --- purge with an empty queue: nothing is left -----------------------------------------------
+dpkg --purge mxrelay >"$work/dpkg.log" 2>&1 || { cat "$work/dpkg.log"; fail "dpkg --purge"; }
+! grep -q "still holds mail" "$work/dpkg.log" || fail "the purge kept an empty spool"
+[[ -z $(sendmail_alternative) ]] || fail "the sendmail alternative is left after purge"
 ! dpkg-query -W -f='${Status}' mxrelay 2>/dev/null | grep -q installed || fail "still installed"
 ! getent passwd mxrelay >/dev/null || fail "user mxrelay left after purge"
 ! getent group mxrelay >/dev/null || fail "group mxrelay left after purge"
@@ -139,4 +219,4 @@ for path in "$spool" /etc/mxrelay /usr/sbin/mxrelay /lib/systemd/system/mxrelay.
   /usr/share/man/man8/mxrelay.8.gz /usr/share/doc/mxrelay; do
   [[ ! -e $path ]] || fail "$path left after purge"
 done
-echo "package installed, checked, run and purged"
+echo "package linted, installed, checked, run, purged with mail kept, reinstalled and purged"
