@@ -45,6 +45,8 @@ std::string_view describe(ReplyError error);
 // A line of up to 1000 octets is legal (RFC 5321 4.5.3.1.6); we tolerate twice that.
 inline constexpr std::size_t max_reply_line_octets = 2048;  // including CRLF
 inline constexpr std::size_t max_reply_lines = 200;
+// A stored line's text has its control characters escaped as \xNN: up to four octets each.
+inline constexpr std::size_t max_reply_text_octets = 4 * max_reply_line_octets;
 
 // Incremental parser: feed() bytes as they arrive, then call next() until it returns no reply.
 // Line ends are CRLF only (RFC 5321 2.3.8): a bare LF is an error, not a line end. Real

@@ -34,7 +34,7 @@ void check_reply_parser(std::string_view input) {
     require(!parsed.lines.empty() && parsed.lines.size() <= max_reply_lines,
             "a parsed reply has 1..max_reply_lines lines");
     for (const auto& line : parsed.lines)
-      require(line.size() <= max_reply_line_octets, "a parsed reply line keeps the limit");
+      require(line.size() <= max_reply_text_octets, "a parsed reply line keeps the limit");
   }
 }
 

@@ -151,6 +151,18 @@ TEST(ReplyParser, AcceptsLinesUpToTheCapAndRejectsLonger) {
   EXPECT_EQ(parse_all(too_long, too_long.size()).error, ReplyError::line_too_long);
 }
 
+// The longest legal line, all control characters: escaped, its text stays within the text cap.
+TEST(ReplyParser, LongestLineOfControlCharactersStaysWithinTheTextCap) {
+  const std::string line = "550 " + std::string(max_reply_line_octets - 6, '\t') + "\r\n";
+  auto run = parse_all(line, line.size());
+  ASSERT_FALSE(run.error);
+  ASSERT_EQ(run.replies.size(), 1u);
+  const std::string& text = run.replies[0].lines.at(0);
+  EXPECT_EQ(text.size(), 4 * (max_reply_line_octets - 6));
+  EXPECT_LE(text.size(), max_reply_text_octets);
+  EXPECT_EQ(text.substr(0, 8), "\\x09\\x09");
+}
+
 TEST(ReplyParser, MegabyteLineFailsWithBoundedMemory) {
   const std::string line = "250 " + std::string(1024 * 1024, 'x') + "\r\n";
   const std::size_t read_size = 4096;
