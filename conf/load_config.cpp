@@ -368,7 +368,7 @@ void read_metrics(const TomlSection& metrics, MetricsConfig& out) {
 }
 
 // Indexed by core::LogFormat's values.
-constexpr std::array<std::string_view, 2> kLogFormatNames{"text", "json"};
+constexpr std::array<std::string_view, 3> kLogFormatNames{"text", "json", "postfix"};
 
 void read_log(const TomlSection& log, LogConfig& out) {
   log.reject_unknown_keys({"format"});

@@ -122,9 +122,9 @@ void Relay::wait_for_signals() {
 asio::awaitable<void> Relay::shut_down(int signal) {
   using Clock = std::chrono::steady_clock;
   const auto grace = config_->server.shutdown_grace;
-  core::LogLine("stopping")
+  core::LogLine("stopping", core::Severity::notice)
       .kv("signal", signal)
-      .kv("grace", std::to_string(grace.count()) + "s")
+      .kv("grace", grace.count())
       .emit();
   listener_.stop();
   control_.stop();
@@ -138,7 +138,7 @@ asio::awaitable<void> Relay::shut_down(int signal) {
   const auto attempts_abandoned = queue_runner_.attempts_in_flight();
   co_await wait_while([this] { return listener_.sessions_in_flight() > 0; },
                       Clock::now() + kAbortedSessionsClose);
-  core::LogLine("stopped")
+  core::LogLine("stopped", core::Severity::notice)
       .kv("sessions_aborted", static_cast<long long>(sessions_aborted))
       .kv("attempts_abandoned", static_cast<long long>(attempts_abandoned))
       .emit();
@@ -162,7 +162,7 @@ HealthVerdict Relay::probe_health() {
 }
 
 void Relay::run() {
-  core::LogLine("started")
+  core::LogLine("started", core::Severity::notice)
       .kv("version", MXRELAY_VERSION)
       .kv("config", config_file_.string())
       .kv("spool", config_->queue.dir.string())
@@ -178,13 +178,13 @@ std::expected<void, std::vector<std::string>> Relay::reload() {
     std::vector<std::string> errors;
     for (const auto& error : loaded.error()) {
       errors.push_back(error.str());
-      core::LogLine("reload_error")
+      core::LogLine("reload_error", core::Severity::error)
           .kv("config", config_file_.string())
           .kv("error", error.str())
           .emit();
     }
     metrics_.config_reloaded(false);
-    core::LogLine("reload")
+    core::LogLine("reload", core::Severity::error)
         .kv("result", "rejected")
         .kv("errors", static_cast<long long>(errors.size()))
         .emit();
@@ -198,11 +198,14 @@ std::expected<void, std::vector<std::string>> Relay::reload() {
     next_hop = make_next_hop_resolver(io_.get_executor(), *config, &metrics_);
   } catch (const std::exception& e) {
     metrics_.config_reloaded(false);
-    core::LogLine("reload").kv("result", "rejected").kv("error", e.what()).emit();
+    core::LogLine("reload", core::Severity::error)
+        .kv("result", "rejected")
+        .kv("error", e.what())
+        .emit();
     return std::unexpected(std::vector<std::string>{e.what()});
   }
   for (const auto* key : restart_only_changes(*config_, *config))
-    core::LogLine("reload_warning")
+    core::LogLine("reload_warning", core::Severity::warning)
         .kv("key", key)
         .kv("detail", std::string(key) + " changed; the change takes effect only after a restart")
         .emit();
@@ -212,7 +215,10 @@ std::expected<void, std::vector<std::string>> Relay::reload() {
   listener_.reconfigure(config, std::move(secrets));
   metrics_.declare_auth_transports(auth_transports(*config));
   metrics_.config_reloaded(true);
-  core::LogLine("reload").kv("result", "ok").kv("config", config_file_.string()).emit();
+  core::LogLine("reload", core::Severity::notice)
+      .kv("result", "ok")
+      .kv("config", config_file_.string())
+      .emit();
   return {};
 }
 

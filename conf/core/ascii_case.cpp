@@ -1,4 +1,4 @@
-// core: equals_ignoring_case() and lower_ascii().
+// core: equals_ignoring_case(), lower_ascii() and upper_ascii().
 #include "core/ascii_case.hpp"
 
 #include <algorithm>
@@ -11,6 +11,10 @@ char lower(char c) {
   return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
 }
 
+char upper(char c) {
+  return c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c;
+}
+
 }  // namespace
 
 bool equals_ignoring_case(std::string_view a, std::string_view b) {
@@ -20,6 +24,12 @@ bool equals_ignoring_case(std::string_view a, std::string_view b) {
 std::string lower_ascii(std::string_view text) {
   std::string out(text);
   std::ranges::transform(out, out.begin(), lower);
+  return out;
+}
+
+std::string upper_ascii(std::string_view text) {
+  std::string out(text);
+  std::ranges::transform(out, out.begin(), upper);
   return out;
 }
 

@@ -12,5 +12,7 @@ bool equals_ignoring_case(std::string_view a, std::string_view b);
 
 // text with A-Z as a-z.
 std::string lower_ascii(std::string_view text);
+// text with a-z as A-Z.
+std::string upper_ascii(std::string_view text);
 
 }  // namespace mxrelay::core

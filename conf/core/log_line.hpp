@@ -1,39 +1,37 @@
-// core: one log event as a single line on stderr, either Postfix-style key=value pairs
-// (text, the default) or one JSON object (json). Values with spaces, quotes or control
-// characters are quoted and escaped, so a log line can never be split or forged by remote
-// input. The format is the one process-wide setting, chosen once at start-up (log.format).
+// core: LogLine, the builder of one log event: its name, its severity, then its fields in
+// order; emit() writes it in the process-wide format (log_format) to stderr or the journal
+// (log_output).
 #pragma once
 
-#include <chrono>
+#include <concepts>
 #include <string>
 #include <string_view>
 
+#include "log_event.hpp"
+#include "log_format.hpp"
+
 namespace mxrelay::core {
-
-enum class LogFormat { text, json };
-
-// The format of lines whose LogLine is created from now on (thread-safe).
-void set_log_format(LogFormat format);
-LogFormat log_format();
 
 class LogLine {
  public:
-  explicit LogLine(std::string_view event, LogFormat format = log_format());
+  explicit LogLine(std::string_view event, Severity severity = Severity::info);
   LogLine& kv(std::string_view key, std::string_view value);
-  // A number: written without quotes, in JSON too.
-  LogLine& kv(std::string_view key, long long value);
-  // Writes line(now, getpid()) with one write(2).
+  // A number: written without quotes in JSON.
+  template <std::integral Number>
+  LogLine& kv(std::string_view key, Number value) {
+    return number(key, std::to_string(static_cast<long long>(value)));
+  }
+  // Seconds and other fractions, to the millisecond: "0.125".
+  LogLine& kv(std::string_view key, double value) { return number(key, seconds_text(value)); }
   void emit();
-  // The whole line with its newline. text: "TIMESTAMP mxrelay[PID]: event=... key=value ...";
-  // json: {"time":"TIMESTAMP","pid":PID,"event":"...","key":"value",...}. TIMESTAMP is UTC
-  // with milliseconds: "2026-01-02T03:04:05.678Z".
-  std::string line(std::chrono::system_clock::time_point now, int pid) const;
-  // The fields so far: "event=... key=value" (text) or "\"event\":\"...\",\"key\":..." (json).
-  const std::string& text() const { return text_; }
+
+  const LogEvent& event() const { return event_; }
+  // The fields as format writes them: "event=... key=value" or "\"event\":\"...\",...".
+  std::string text(LogFormat format = log_format()) const;
 
  private:
-  LogFormat format_;
-  std::string text_;
+  LogLine& number(std::string_view key, std::string value);
+  LogEvent event_;
 };
 
 }  // namespace mxrelay::core

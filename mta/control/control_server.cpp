@@ -140,7 +140,10 @@ asio::awaitable<void> ControlServer::serve(stream_protocol::socket socket) {
 asio::awaitable<json::object> ControlServer::execute(const json::object& request) {
   auto command = optional_text(request, "command").value_or("");
   auto id = optional_text(request, "id");
-  core::LogLine("queue_command").kv("command", command).kv("queue_id", id.value_or("")).emit();
+  core::LogLine("queue_command", core::Severity::notice)
+      .kv("command", command)
+      .kv("queue_id", id.value_or(""))
+      .emit();
   if (command == "list") {
     json::array entries;
     for (const auto& view : queue_.list()) entries.push_back(to_json(view));

@@ -132,9 +132,10 @@ class SentReplies {
 // these; AUTH never shows its credentials).
 void log_rejection(const SmtpServerSession& session, const std::string& client,
                    const Rejection& rejection) {
-  auto line = core::LogLine("reject");
+  auto line = core::LogLine("reject", core::Severity::notice);
   line.kv("client", client);
   if (const auto& helo = session.message().helo; !helo.empty()) line.kv("helo", helo);
+  if (rejection.sender) line.kv("from", "<" + *rejection.sender + ">");
   if (const auto& user = session.authenticated_user(); !user.empty())
     line.kv("sasl_username", user);
   line.kv("command", rejection.command).kv("reply", rejection.reply).emit();
@@ -238,7 +239,7 @@ void SmtpListener::start() {
     if (!error) acceptor->listen(asio::socket_base::max_listen_connections, error);
     if (error)
       throw std::runtime_error("cannot listen on " + endpoint.str() + ": " + error.message());
-    core::LogLine("listening").kv("addr", endpoint.str()).emit();
+    core::LogLine("listening", core::Severity::notice).kv("addr", endpoint.str()).emit();
     asio::co_spawn(io_, accept_loop(*acceptor), asio::detached);
     acceptors_.push_back(std::move(acceptor));
   }
@@ -289,7 +290,7 @@ asio::awaitable<void> SmtpListener::accept_loop(tcp::acceptor& acceptor) {
     if (error) {
       if (accept_error_ != error.message()) {
         accept_error_ = error.message();
-        core::LogLine("accept_error").kv("error", accept_error_).emit();
+        core::LogLine("accept_error", core::Severity::error).kv("error", accept_error_).emit();
       }
       asio::steady_timer pause(io_, kAcceptRetryPause);
       co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -314,7 +315,7 @@ asio::awaitable<void> SmtpListener::serve(tcp::socket socket) {
   bool trusted = relay_allowed(*config, peer);
   if (const auto admission = connections_.try_open(address, trusted);
       admission != ConnectionAdmission::admitted) {
-    core::LogLine("connection_refused")
+    core::LogLine("connection_refused", core::Severity::warning)
         .kv("client", client)
         .kv("reason", to_string(admission))
         .emit();
@@ -332,7 +333,10 @@ asio::awaitable<void> SmtpListener::serve(tcp::socket socket) {
       co_return;
     }
     if (waited == IoStatus::ok) {
-      core::LogLine("connection_refused").kv("client", client).kv("reason", "pregreet").emit();
+      core::LogLine("connection_refused", core::Severity::warning)
+          .kv("client", client)
+          .kv("reason", "pregreet")
+          .emit();
       metrics_.inbound_connection_refused("pregreet");
       metrics_.inbound_rejection(core::EnhancedStatus{5, 5, 1});
       co_await connection.write(
@@ -489,7 +493,7 @@ asio::awaitable<void> SmtpListener::run_session(ServerConnection& connection,
           session.on_tls_started();
         } else {
           if (status == IoStatus::timeout) metrics_.inbound_session_cut_off("tls_handshake");
-          core::LogLine("tls_failed").kv("client", client).emit();
+          core::LogLine("tls_failed", core::Severity::warning).kv("client", client).emit();
           fail(InboundSessionResult::error);
         }
         break;
@@ -517,11 +521,17 @@ asio::awaitable<void> SmtpListener::run_session(ServerConnection& connection,
 // Rate limiting first, then the slow hash on the disk pool, off the event loop.
 asio::awaitable<void> SmtpListener::verify(SmtpServerSession& session, const std::string& address) {
   const auto& credentials = session.credentials();
-  auto log = core::LogLine("auth");
-  log.kv("client", "[" + address + "]").kv("sasl_username", credentials.username);
+  const auto log = [&](const char* result, core::Severity severity) {
+    core::LogLine("auth", severity)
+        .kv("client", "[" + address + "]")
+        .kv("sasl_username", credentials.username)
+        .kv("mechanism", credentials.mechanism)
+        .kv("result", result)
+        .emit();
+  };
   if (auth_failures_.locked_out(address, AuthFailureLimiter::Clock::now())) {
     metrics_.inbound_auth(AuthResult::locked_out);
-    log.kv("result", "locked_out").emit();
+    log("locked_out", core::Severity::warning);
     session.on_credentials_checked(CredentialCheck::locked_out);
     co_return;
   }
@@ -534,7 +544,10 @@ asio::awaitable<void> SmtpListener::verify(SmtpServerSession& session, const std
     auth_failures_.record_failure(address, AuthFailureLimiter::Clock::now());
   }
   metrics_.inbound_auth(valid ? AuthResult::success : AuthResult::failure);
-  log.kv("result", valid ? "success" : "failure").emit();
+  if (valid)
+    log("success", core::Severity::info);
+  else
+    log("failure", core::Severity::warning);
   session.on_credentials_checked(valid ? CredentialCheck::accepted : CredentialCheck::rejected);
 }
 
@@ -575,7 +588,7 @@ asio::awaitable<void> SmtpListener::store(ServerConnection& connection, SmtpServ
     on_queued_(std::move(envelope), body.size());
   } else {
     metrics_.store_failed();
-    core::LogLine("store_failed")
+    core::LogLine("store_failed", core::Severity::error)
         .kv("queue_id", envelope.id)
         .kv("client", client)
         .kv("dsn", stored.error().status.str())

@@ -25,6 +25,7 @@ DeliveryAgent::DeliveryAgent(boost::asio::any_io_executor executor, Metrics& met
 boost::asio::awaitable<DestinationOutcome> DeliveryAgent::deliver(
     const conf::Config& config, resolver::NextHopResolver& resolver, DestinationRequest request) {
   DestinationOutcome out;
+  const auto started = std::chrono::steady_clock::now();
   const auto destination = destination_of(config, request.decision, request.domain);
   if (const auto backoff_end =
           context_.backoff().backed_off_until(destination.name, std::chrono::steady_clock::now())) {
@@ -56,6 +57,9 @@ boost::asio::awaitable<DestinationOutcome> DeliveryAgent::deliver(
   note_destination_outcome(destination, report);
   log(request, destination, delivery, report);
   for (const auto& line : report.transcript) out.transcript += line + "\n";
+  out.times.connection_setup =
+      report.transmission_start.value_or(std::chrono::steady_clock::now()) - started;
+  out.times.transmission = report.transmission;
   out.recipients = std::move(report.recipients);
   co_return out;
 }
@@ -87,7 +91,7 @@ void DeliveryAgent::note_destination_outcome(const Destination& destination,
   }
   const auto until = backoff.record_failure(destination.name, std::chrono::steady_clock::now());
   if (!until) return;
-  core::LogLine("destination_backoff")
+  core::LogLine("destination_backoff", core::Severity::warning)
       .kv("domain", destination.name)
       .kv("until", static_cast<long long>(queue::to_unix(wall_clock(*until))))
       .kv("reason", report.recipients.empty() ? std::string() : report.recipients.front().reason)
@@ -125,7 +129,7 @@ void DeliveryAgent::log(const DestinationRequest& request, const Destination& de
   const auto& id = request.envelope.id;
   if (report.auth == AuthOutcome::refused || report.auth == AuthOutcome::unavailable) {
     metrics_.outbound_auth_failure(destination.limits.label);
-    core::LogLine("outbound_auth_failed")
+    core::LogLine("outbound_auth_failed", core::Severity::error)
         .kv("queue_id", id)
         .kv("transport", destination.limits.label)
         .kv("relay", report.remote.relay())
@@ -135,7 +139,7 @@ void DeliveryAgent::log(const DestinationRequest& request, const Destination& de
         .emit();
   }
   for (const auto& skipped : report.skipped)
-    core::LogLine("address_skipped")
+    core::LogLine("address_skipped", core::Severity::warning)
         .kv("queue_id", id)
         .kv("domain", request.domain)
         .kv("detail", skipped)

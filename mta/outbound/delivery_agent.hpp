@@ -19,6 +19,7 @@
 #include "conf/config.hpp"
 #include "mta/metrics.hpp"
 #include "mta/outbound/smtp_delivery.hpp"
+#include "queue/delivery_delays.hpp"
 #include "queue/delivery_outcome.hpp"
 #include "queue/message_record.hpp"
 #include "resolver/next_hop_resolver.hpp"
@@ -41,6 +42,7 @@ struct DestinationOutcome {
   std::optional<std::chrono::system_clock::time_point> backed_off_until;
   std::string backoff_reason;
   std::string transcript;  // of the last failed session, one "C: " / "S: " line each
+  queue::AttemptTimes times;
 };
 
 class DeliveryAgent {

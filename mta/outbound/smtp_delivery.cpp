@@ -107,16 +107,20 @@ asio::awaitable<SmtpClientSession::Step::Kind> drive(OpenConnection& open,
   }
 }
 
-// Sends one message over a ready session; the result is empty when the connection failed
-// before the message could be started.
+// Sends one message over a ready session, timing it in the report; the result is empty when
+// the connection failed before the message could be started.
 asio::awaitable<std::optional<MessageResult>> send_message(OpenConnection& open,
                                                            const OutboundMessage& message,
                                                            const conf::DeliveryConfig& config,
-                                                           ClientTlsContexts& tls_contexts) {
+                                                           ClientTlsContexts& tls_contexts,
+                                                           DeliveryReport& report) {
   using Kind = SmtpClientSession::Step::Kind;
   ++open.messages_sent;
+  const auto started = std::chrono::steady_clock::now();
+  report.transmission_start = started;
   open.session.start_message(message);
   auto kind = co_await drive(open, config, tls_contexts, open.key.tls);
+  report.transmission = std::chrono::steady_clock::now() - started;
   if (kind != Kind::message_done) co_return std::nullopt;
   co_return open.session.take_result();
 }
@@ -254,7 +258,7 @@ std::string sign_content(const dkim::DkimSigner& signer, std::string_view conten
     return std::move(result.fields);
   } catch (const std::exception& error) {
     report.dkim_error = true;
-    core::LogLine("dkim_error").kv("reason", error.what()).emit();
+    core::LogLine("dkim_error", core::Severity::error).kv("reason", error.what()).emit();
     return {};
   }
 }
@@ -407,7 +411,7 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
     std::optional<MessageResult> result;
     if (open->connection.bytes_waiting() == 0) {
       ++report.connections_reused;
-      result = co_await send_message(*open, out.message, config, context.tls_contexts());
+      result = co_await send_message(*open, out.message, config, context.tls_contexts(), report);
       if (open->session.protocol_error()) ++report.protocol_errors;
     }
     if (result && result->scope != FailureScope::connection) {
@@ -484,7 +488,7 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
     report.tls_outcomes.push_back(tls_outcome(*open));
     std::optional<MessageResult> result;
     if (setup == SmtpClientSession::Step::Kind::ready)
-      result = co_await send_message(*open, out.message, config, context.tls_contexts());
+      result = co_await send_message(*open, out.message, config, context.tls_contexts(), report);
     if (open->session.protocol_error()) ++report.protocol_errors;
     report.auth = open->session.auth_outcome();
     if (const auto& refusal = open->session.auth_reply()) report.auth_reply = refusal->str();

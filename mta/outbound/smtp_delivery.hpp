@@ -70,6 +70,9 @@ struct DeliveryReport {
   std::vector<dkim::Signature> dkim_signatures;
   std::optional<dkim::Unsigned> dkim_unsigned;
   bool dkim_error = false;  // signing failed: the content went unsigned
+  // The last message transmission: when MAIL FROM went out, and how long until its end.
+  std::optional<std::chrono::steady_clock::time_point> transmission_start;
+  std::chrono::steady_clock::duration transmission{};
 };
 
 // How a delivery may share connections (the pool is the DeliveryContext's).

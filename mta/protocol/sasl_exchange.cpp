@@ -82,7 +82,7 @@ SaslOutcome SaslExchange::take_plain(std::string_view base64) {
   std::string_view password = message.substr(second + 1);
   if (!is_clean_username(authcid) || has_nul(password)) return SaslFailure::bad_encoding;
   if (!authzid.empty() && authzid != authcid) return SaslFailure::bad_identity;
-  return SaslCredentials{std::string(authcid), std::string(password)};
+  return SaslCredentials{std::string(authcid), std::string(password), "PLAIN"};
 }
 
 SaslOutcome SaslExchange::take_login_username(std::string_view base64) {
@@ -96,7 +96,7 @@ SaslOutcome SaslExchange::take_login_username(std::string_view base64) {
 SaslOutcome SaslExchange::take_login_password(std::string_view base64) {
   auto decoded = decode_response(base64);
   if (!decoded || has_nul(*decoded)) return SaslFailure::bad_encoding;
-  return SaslCredentials{std::exchange(username_, {}), std::move(*decoded)};
+  return SaslCredentials{std::exchange(username_, {}), std::move(*decoded), "LOGIN"};
 }
 
 }  // namespace mxrelay::mta

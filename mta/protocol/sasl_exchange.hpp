@@ -18,6 +18,7 @@ struct SaslChallenge {
 struct SaslCredentials {
   std::string username;
   std::string password;
+  std::string mechanism;  // "PLAIN" or "LOGIN", for the log
 };
 
 enum class SaslFailure {

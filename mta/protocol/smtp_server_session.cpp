@@ -712,8 +712,10 @@ SmtpServerSession::Reply SmtpServerSession::parameter_refusal(DsnError error,
 void SmtpServerSession::reply(const Reply& reply) {
   append_reply(output_, reply.code, reply.status, reply.text);
   if (reply.code < 400) return;
-  rejections_.push_back({command_, std::to_string(reply.code) + " " + reply.status.str() + " " +
-                                       std::string(reply.text)});
+  rejections_.push_back(
+      {command_,
+       std::to_string(reply.code) + " " + reply.status.str() + " " + std::string(reply.text),
+       in_transaction_ ? std::optional<std::string>(message_.sender) : std::nullopt});
 }
 
 // A refused command: after max_errors of them without a queued message, the session ends.

@@ -78,8 +78,9 @@ struct ServerSessionContext {
 // A command the session refused (a 4xx or 5xx reply), for the driver's log: what the client
 // sent (AUTH with its mechanism only, never the credentials) and the reply it got.
 struct Rejection {
-  std::string command;  // "RCPT TO:<a@b.example>", "AUTH PLAIN", "end of data", ...
-  std::string reply;    // "554 5.7.1 Relay access denied"
+  std::string command;                // "RCPT TO:<a@b.example>", "AUTH PLAIN", "end of data", ...
+  std::string reply;                  // "554 5.7.1 Relay access denied"
+  std::optional<std::string> sender;  // the transaction's reverse path, once MAIL was accepted
 };
 
 // What the driver learnt when it checked credentials.

@@ -30,7 +30,7 @@ DsnNotifier::notify(const conf::Config& config, const queue::QueueEntry& entry,
   auto to = entry.envelope.sender;
   if (!queue::may_bounce(entry.envelope)) {
     if (config.queue.postmaster.empty()) {
-      core::LogLine("dsn_dropped")
+      core::LogLine("dsn_dropped", core::Severity::warning)
           .kv("queue_id", entry.envelope.id)
           .kv("reason", "the message is itself a notification (null sender); never bounce a bounce")
           .emit();
@@ -52,7 +52,7 @@ DsnNotifier::notify(const conf::Config& config, const queue::QueueEntry& entry,
   report.recipients = {to};
   auto stored = co_await store_durably(spool_, disk_, report, text);
   if (!stored) {
-    core::LogLine("dsn_failed")
+    core::LogLine("dsn_failed", core::Severity::error)
         .kv("queue_id", entry.envelope.id)
         .kv("reason", stored.error().str())
         .emit();

@@ -36,11 +36,9 @@ std::string idn_a_label(const std::string& address) {
   return conf::to_a_label_domain(domain).value_or(std::string());
 }
 
-std::string seconds_since(std::chrono::system_clock::time_point arrival) {
-  auto elapsed = std::chrono::duration<double>(std::chrono::system_clock::now() - arrival);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f", std::max(0.0, elapsed.count()));
-  return buf;
+// Deferrals and bounces are what an operator looks for (journalctl -p warning).
+core::Severity severity_of(queue::DeliveryStatus status) {
+  return status == queue::DeliveryStatus::sent ? core::Severity::info : core::Severity::warning;
 }
 
 // The header section of a stored message (up to and including the empty line).
@@ -95,7 +93,7 @@ asio::awaitable<void> QueueRunner::load_backlog() {
     auto batch =
         co_await run_blocking(disk_, [this] { return spool_.recover_batch(kRecoveryBatch); });
     for (const auto& discarded : batch.discarded)
-      core::LogLine("spool_corrupt")
+      core::LogLine("spool_corrupt", core::Severity::error)
           .kv("record", discarded)
           .kv("action", "moved to corrupt/")
           .emit();
@@ -107,7 +105,7 @@ asio::awaitable<void> QueueRunner::load_backlog() {
     loaded += static_cast<long long>(batch.messages.size());
     if (batch.finished) break;
   }
-  core::LogLine("recovered").kv("messages", loaded).emit();
+  core::LogLine("recovered", core::Severity::notice).kv("messages", loaded).emit();
 }
 
 asio::awaitable<void> QueueRunner::drop_corrupt(const std::string& id, const std::string& reason) {
@@ -115,7 +113,7 @@ asio::awaitable<void> QueueRunner::drop_corrupt(const std::string& id, const std
     spool_.quarantine(id);
     return true;
   });
-  core::LogLine("spool_corrupt")
+  core::LogLine("spool_corrupt", core::Severity::error)
       .kv("record", id + ": " + reason)
       .kv("action", "moved to corrupt/")
       .emit();
@@ -173,7 +171,7 @@ void QueueRunner::attempt_crashed(const std::string& id, std::exception_ptr fail
     what = e.what();
   } catch (...) {
   }
-  core::LogLine("internal_error")
+  core::LogLine("internal_error", core::Severity::error)
       .kv("queue_id", id)
       .kv("error", what)
       .kv("action", "retry later")
@@ -195,7 +193,10 @@ asio::awaitable<void> QueueRunner::attempt(std::string id) {
   if (!decoded) {
     entry.last_error =
         "cannot read the spool record: " + (spooled ? decoded.error() : spooled.error().str());
-    core::LogLine("spool_read_failed").kv("queue_id", id).kv("reason", entry.last_error).emit();
+    core::LogLine("spool_read_failed", core::Severity::error)
+        .kv("queue_id", id)
+        .kv("reason", entry.last_error)
+        .emit();
     co_await finish(entry, std::nullopt);
     co_return;
   }
@@ -257,7 +258,7 @@ asio::awaitable<void> QueueRunner::hold_for_transport(queue::QueueEntry& entry,
   auto marked = co_await run_blocking(disk_, [&] { return spool_.set_held(id, true); });
   if (marked) entry.held = true;
   entry.last_error = "held by transport entry " + decision.entry_location + ": " + decision.reason;
-  core::LogLine("hold")
+  core::LogLine("hold", core::Severity::notice)
       .kv("queue_id", id)
       .kv("domain", domain)
       .kv("reason", decision.reason)
@@ -291,7 +292,7 @@ asio::awaitable<std::optional<QueueRunner::Clock::time_point>> QueueRunner::deli
     entry.last_error = outcome.backoff_reason;
     co_return outcome.backed_off_until;
   }
-  for (const auto& recipient : outcome.recipients) co_await record(entry, recipient);
+  for (const auto& recipient : outcome.recipients) co_await record(entry, recipient, outcome.times);
   if (!outcome.transcript.empty())
     co_await run_blocking(disk_, [&] {
       spool_.write_transcript(entry.envelope.id, outcome.transcript);
@@ -330,19 +331,24 @@ void QueueRunner::update_health_gauges() {
 }
 
 asio::awaitable<void> QueueRunner::record(queue::QueueEntry& entry,
-                                          const queue::DeliveryOutcome& outcome) {
+                                          const queue::DeliveryOutcome& outcome,
+                                          queue::AttemptTimes times) {
   const auto& id = entry.envelope.id;
   const auto* status = queue::to_string(outcome.status);
+  const auto delays = queue::delivery_delays(entry.arrival, Clock::now(), times);
   metrics_.recipient_attempt(status);
   metrics_.delivery_attempt(status, outcome.enhanced_status.str());
-  if (outcome.status == queue::DeliveryStatus::sent)
-    metrics_.delivery_latency(std::chrono::duration<double>(Clock::now() - entry.arrival).count());
+  if (outcome.status == queue::DeliveryStatus::sent) metrics_.delivery_latency(delays.total);
   const auto& recipient = entry.envelope.recipients[outcome.index];
-  auto log = core::LogLine("delivery");
+  auto log = core::LogLine("delivery", severity_of(outcome.status));
   log.kv("queue_id", id).kv("to", "<" + recipient + ">");
   if (auto a_label = idn_a_label(recipient); !a_label.empty()) log.kv("domain_a_label", a_label);
   log.kv("relay", outcome.remote.relay())
-      .kv("delay", seconds_since(entry.arrival))
+      .kv("delay", delays.total)
+      .kv("delay_before_queue", delays.before_queue)
+      .kv("delay_in_queue", delays.in_queue)
+      .kv("delay_connection", delays.connection_setup)
+      .kv("delay_transmission", delays.transmission)
       .kv("dsn", outcome.enhanced_status.str())
       .kv("status", status)
       .kv("reply", outcome.reason)
@@ -351,7 +357,7 @@ asio::awaitable<void> QueueRunner::record(queue::QueueEntry& entry,
   if (!line) co_return;
   auto appended = co_await append_outcome_durably(spool_, disk_, id, *line);
   if (!appended)
-    core::LogLine("spool_write_failed")
+    core::LogLine("spool_write_failed", core::Severity::error)
         .kv("queue_id", id)
         .kv("reason", appended.error().str())
         .emit();
@@ -360,7 +366,7 @@ asio::awaitable<void> QueueRunner::record(queue::QueueEntry& entry,
 asio::awaitable<bool> QueueRunner::remove_from_spool(const std::string& id, queue::MessageEnd end) {
   auto removed = co_await run_blocking(disk_, [&] { return spool_.remove(id); });
   if (!removed) {
-    core::LogLine("spool_remove_failed")
+    core::LogLine("spool_remove_failed", core::Severity::error)
         .kv("queue_id", id)
         .kv("reason", removed.error().str())
         .emit();
@@ -410,7 +416,9 @@ asio::awaitable<std::expected<QueueEntryDetail, std::string>> QueueRunner::show(
 
 std::size_t QueueRunner::flush(std::optional<std::string> id, std::optional<std::string> domain) {
   const auto count = queue_.flush(id, domain, Clock::now());
-  core::LogLine("flush").kv("messages", static_cast<long long>(count)).emit();
+  core::LogLine("flush", core::Severity::notice)
+      .kv("messages", static_cast<long long>(count))
+      .emit();
   wake();
   return count;
 }
@@ -425,7 +433,7 @@ asio::awaitable<std::expected<void, std::string>> QueueRunner::hold(std::string 
   }
   (*entry)->held = held;
   queue_.unclaim(id, !held, Clock::now());
-  core::LogLine(held ? "hold" : "release").kv("queue_id", id).emit();
+  core::LogLine(held ? "hold" : "release", core::Severity::notice).kv("queue_id", id).emit();
   wake();
   co_return std::expected<void, std::string>{};
 }
@@ -433,7 +441,10 @@ asio::awaitable<std::expected<void, std::string>> QueueRunner::hold(std::string 
 asio::awaitable<std::expected<void, std::string>> QueueRunner::remove(std::string id) {
   auto entry = queue_.claim(id);
   if (!entry) co_return std::unexpected(entry.error());
-  core::LogLine("deleted").kv("queue_id", id).kv("by", "administrator").emit();
+  core::LogLine("deleted", core::Severity::notice)
+      .kv("queue_id", id)
+      .kv("by", "administrator")
+      .emit();
   const bool removed = co_await remove_from_spool(id, queue::MessageEnd::deleted);
   if (removed) {
     queue_.forget(id);

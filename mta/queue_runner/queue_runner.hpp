@@ -95,8 +95,11 @@ class QueueRunner {
   boost::asio::awaitable<void> gauge_loop();
   void update_queue_gauges();
   void update_health_gauges();
+  // One recipient's outcome: metrics, the delivery log line, the spool. times: of the
+  // attempt that produced it (zero for outcomes decided without one).
   boost::asio::awaitable<void> record(queue::QueueEntry& entry,
-                                      const queue::DeliveryOutcome& outcome);
+                                      const queue::DeliveryOutcome& outcome,
+                                      queue::AttemptTimes times = {});
   // Sends the reports owed; false when they could not be queued (they stay owed).
   boost::asio::awaitable<bool> notify(queue::QueueEntry& entry, std::string_view original,
                                       const std::vector<queue::DsnRecipient>& recipients);

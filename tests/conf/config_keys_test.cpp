@@ -265,7 +265,7 @@ TEST(ConfigKeys, QueueDeliveryAndLogErrors) {
        {"t.toml:2:15: delivery.source_ipv4: expected a string, got an integer"}},
       {"log format",
        "[log]\nformat = \"syslog\"\n",
-       {"t.toml:2:10: log.format: invalid value \"syslog\" (use text or json)"}},
+       {"t.toml:2:10: log.format: invalid value \"syslog\" (use text, json or postfix)"}},
       {"log unknown key", "[log]\nlevel = \"debug\"\n", {"t.toml:2:1: log.level: unknown key"}},
   });
 }
