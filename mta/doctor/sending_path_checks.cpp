@@ -13,8 +13,8 @@ using resolver::DnsAnswer;
 using resolver::DnsOutcome;
 
 std::string lookup_failure(const DnsAnswer& answer) {
-  std::string text = answer.qname + " " + resolver::to_string(answer.qtype) + ": " +
-                     resolver::to_string(answer.outcome);
+  std::string text = (answer.qname.empty() ? "." : answer.qname) + " " +
+                     resolver::to_string(answer.qtype) + ": " + resolver::to_string(answer.outcome);
   if (!answer.error_text.empty()) text += " (" + answer.error_text + ")";
   return text;
 }

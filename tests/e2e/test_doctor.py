@@ -157,6 +157,9 @@ class DoctorTest(E2eTestCase):
         missing = subprocess.run([mxrelay_bin(), "doctor", "-c", self.workdir / "none.toml"],
                                  capture_output=True, text=True, timeout=30)
         self.assertEqual(missing.returncode, 2)
+        helped = subprocess.run([mxrelay_bin(), "--help"], capture_output=True, text=True,
+                                timeout=30)
+        self.assertIn("mxrelay doctor [-c FILE] [--domain DOMAIN]... [--json]", helped.stdout)
 
 
 if __name__ == "__main__":
