@@ -4,6 +4,7 @@
 #include <optional>
 #include <vector>
 
+#include "core/domain_name.hpp"
 #include "mta/doctor/reverse_name.hpp"
 #include "mta/doctor/spf_macro.hpp"
 #include "mta/doctor/spf_record.hpp"
@@ -99,7 +100,10 @@ class Evaluation {
                                                  const std::string& domain) {
     const std::string sender =
         query_.sender.empty() ? "postmaster@" + query_.domain : query_.sender;
-    return expand_spf_macros(spec, SpfMacroContext{sender, domain, query_.ip, query_.helo});
+    auto expanded =
+        expand_spf_macros(spec, SpfMacroContext{sender, domain, query_.ip, query_.helo});
+    if (expanded) *expanded = core::canonical_domain(*expanded);
+    return expanded;
   }
 
   // Counts one DNS-querying term; the outcome when the limit is exceeded.

@@ -5,15 +5,11 @@
 #include <cctype>
 #include <charconv>
 
+#include "core/ascii_case.hpp"
+
 namespace mxrelay::mta::doctor {
 
 namespace {
-
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::ranges::transform(out, out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
 
 // The first '/' outside a macro's braces: where a domain-spec's dual-cidr-length begins.
 std::size_t cidr_start(std::string_view spec) {
@@ -73,7 +69,7 @@ std::expected<SpfMechanism, std::string> parse_directive(std::string_view term) 
     term.remove_prefix(1);
   }
   const auto name_end = term.find_first_of(":/");
-  const auto kind = mechanism_kind(lower(term.substr(0, name_end)));
+  const auto kind = mechanism_kind(core::lower_ascii(term.substr(0, name_end)));
   if (!kind) return std::unexpected("unknown mechanism \"" + mechanism.text + "\"");
   mechanism.kind = *kind;
   std::string_view rest = name_end == std::string_view::npos ? "" : term.substr(name_end);
@@ -126,7 +122,7 @@ bool is_modifier_name(std::string_view name) {
 }  // namespace
 
 bool is_spf_record(std::string_view text) {
-  return lower(text.substr(0, 6)) == "v=spf1" && (text.size() == 6 || text[6] == ' ');
+  return core::lower_ascii(text.substr(0, 6)) == "v=spf1" && (text.size() == 6 || text[6] == ' ');
 }
 
 std::expected<SpfRecord, std::string> parse_spf_record(std::string_view text) {
@@ -145,7 +141,7 @@ std::expected<SpfRecord, std::string> parse_spf_record(std::string_view text) {
     const auto name_end = term.find_first_of(":/");
     if (equals != std::string_view::npos && equals < name_end &&
         is_modifier_name(term.substr(0, equals))) {
-      const std::string name = lower(term.substr(0, equals));
+      const std::string name = core::lower_ascii(term.substr(0, equals));
       std::string* target = name == "redirect" ? &record.redirect
                             : name == "exp"    ? &record.exp
                                                : nullptr;

@@ -186,7 +186,7 @@ TEST(SpfEvaluator, VoidLookupLimit) {
 
 TEST(SpfEvaluator, MacrosExistsAndPtr) {
   Zone zone;
-  zone.txt("example.org", {"v=spf1 exists:%{ir}.%{l}.allow.example.org ptr:example.org -all"})
+  zone.txt("example.org", {"v=spf1 exists:%{ir}.%{l}.allow.example.org ptr:Example.ORG. -all"})
       .address("1.2.0.192.postmaster.allow.example.org", "127.0.0.2")
       .ptr("5.2.0.192.in-addr.arpa", "mail.example.org")
       .address("mail.example.org", "192.0.2.5")
