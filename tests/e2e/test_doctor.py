@@ -13,6 +13,7 @@ from harness import E2eTestCase, Mxrelay, Nsd, mxrelay_bin
 
 GOOD = "good.example"
 BAD = "bad.example"
+INCLUDING = "including.example"  # SPF through include: and a: at another domain
 HELO = f"mail.{GOOD}"
 
 
@@ -54,7 +55,10 @@ class DoctorTest(E2eTestCase):
                 f'ip4:{self.unnamed_source} -all"',
                 good_record,
                 '_dmarc IN TXT "v=DMARC1; p=reject; rua=mailto:dmarc@good.example"',
+                f'_spf IN TXT "v=spf1 a:mail.{GOOD} -all"',
             ]),
+            INCLUDING: zone(INCLUDING, [f'@ IN TXT "v=spf1 ip4:127.0.0.1 include:_spf.{GOOD} -all"',
+                                        '_dmarc IN TXT "v=DMARC1; p=none"']),
             BAD: zone(BAD, ['@ IN TXT "v=spf1 ip4:127.0.0.1 -all"']),
             self.reverse_zone: zone(self.reverse_zone, [
                 f"9 IN PTR {HELO}.",
@@ -104,6 +108,15 @@ class DoctorTest(E2eTestCase):
         self.assertEqual(by_key[("spf", GOOD)]["status"], "pass")
         self.assertEqual(by_key[("spf", BAD)]["status"], "fail")
         self.assertEqual(set(report["checks"][0]), {"check", "subject", "status", "detail"})
+
+    def test_spf_through_include_and_a_dmarc_note(self):
+        done = self.doctor(self.good_source, "--domain", INCLUDING)
+        self.assertEqual(done.returncode, 0, done.stdout)
+        self.assertIn(f"PASS  spf {INCLUDING}: {self.good_source} is authorised: matched "
+                      f"include:_spf.{GOOD}", done.stdout)
+        self.assertIn(f"PASS  dmarc {INCLUDING}: p=none", done.stdout)
+        self.assertIn("note: p=none only monitors", done.stdout)
+        self.assertNotIn(f"dkim {INCLUDING}", done.stdout)  # no [[dkim]] key for it
 
     def test_a_bad_domain_fails_spf_and_dkim_and_warns_on_dmarc(self):
         done = self.doctor(self.good_source, "--domain", BAD)
