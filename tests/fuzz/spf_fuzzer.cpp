@@ -28,21 +28,10 @@ using mxrelay::resolver::RrType;
 // 10 counted terms, each at most 1 + 10 queries (mx, ptr), plus the TXT lookups.
 constexpr unsigned kMaxQueries = 11 * 11 + 11;
 
-std::vector<std::string> split(std::string_view input) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  for (;;) {
-    const auto end = input.find('\0', start);
-    parts.emplace_back(input.substr(start, end - start));
-    if (end == std::string_view::npos) return parts;
-    start = end + 1;
-  }
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  const auto texts = split(mxrelay::fuzz::as_text(data, size));
+  const auto texts = mxrelay::fuzz::split_at_nul(mxrelay::fuzz::as_text(data, size));
   unsigned queries = 0;
   const SpfLookup lookup = [&](const std::string& name, RrType type) {
     ++queries;
