@@ -1,8 +1,8 @@
 // tests/fuzz: what every harness shares: the input as text (or its NUL-separated parts), a
 // deterministic choice stream derived from it (how to split the bytes into reads, which way the
-// driver answers a step), the shape of a message as the spool holds it, and require(), which aborts
-// with a message when a property of the code under test is broken (a finding, as a sanitizer report
-// is).
+// driver answers a step), the shape of a message as the spool holds it, and require(), which
+// aborts with a message when a property of the code under test is broken (a finding, as a
+// sanitizer report is).
 #pragma once
 
 #include <algorithm>
