@@ -1,5 +1,5 @@
 // mta: the mxrelay program: command-line parsing and the serve, check, route, queue, reload,
-// passwd, dkim, sendmail and version commands (run through a link named sendmail, it is
+// passwd, dkim, doctor, sendmail and version commands (run through a link named sendmail, it is
 // `mxrelay sendmail`). Start-up failures (bad config, port in use) end with a message and
 // exit 1.
 #include <openssl/crypto.h>
@@ -29,6 +29,7 @@
 #include "mta/control/health_report.hpp"
 #include "mta/control/queue_report.hpp"
 #include "mta/dkim/dkim_command.hpp"
+#include "mta/doctor/doctor_command.hpp"
 #include "mta/inbound/passwd_command.hpp"
 #include "mta/relay.hpp"
 #include "mta/sendmail/sendmail_command.hpp"
@@ -67,6 +68,11 @@ constexpr const char* kUsage =
     "       mxrelay dkim keygen DOMAIN SELECTOR [--ed25519] [--bits N] [--out FILE]\n"
     "                                           new DKIM key, and the TXT record to publish\n"
     "       mxrelay dkim check [-c FILE] DOMAIN SELECTOR  is the published record the key's?\n"
+    "       mxrelay doctor [-c FILE] [--domain DOMAIN]... [--json]\n"
+    "                                           self-check of the sending path: PTR and FCrDNS\n"
+    "                                           of each source address, HELO name, SPF, DKIM\n"
+    "                                           and DMARC of each sender domain, DNSSEC root;\n"
+    "                                           exit 0 pass (warnings allowed), 1 a check failed\n"
     "       mxrelay sendmail [-t] [-i] [-f SENDER] [-F NAME] [-c FILE] [RECIPIENT]...\n"
     "                                           submit a message read on stdin to the relay\n"
     "                                           (sendmail(1) for cron; also as a link named\n"
@@ -304,6 +310,8 @@ int main(int argc, char** argv) {
     return mta::run_passwd_command(argc, argv);
   if (argc >= 2 && std::string_view(argv[1]) == "dkim")
     return mta::dkim::run_dkim_command(argc, argv, kDefaultConfig);
+  if (argc >= 2 && std::string_view(argv[1]) == "doctor")
+    return mta::doctor::run_doctor_command(argc, argv, kDefaultConfig);
   if (argc == 2 && (std::string_view(argv[1]) == "--help" || std::string_view(argv[1]) == "-h" ||
                     std::string_view(argv[1]) == "help")) {
     std::cout << kUsage;

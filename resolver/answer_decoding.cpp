@@ -34,6 +34,12 @@ bool parse_records(DnsAnswer& answer, std::vector<TlsaRecord>& tlsa, const RawAn
       auto text = parse_txt_rdata(rdata);
       if (!text) return false;
       answer.texts.push_back(std::move(*text));
+    } else if (answer.qtype == RrType::ptr) {
+      auto name = parse_ptr_rdata(rdata);
+      if (!name) return false;
+      answer.names.push_back(std::move(*name));
+    } else if (answer.qtype == RrType::dnskey) {
+      ++answer.other_records;
     } else if (answer.qtype == RrType::tlsa) {
       auto record = parse_tlsa_rdata(rdata);
       if (!record) return false;
@@ -69,6 +75,8 @@ void decode_answer(const RawAnswer& raw, DnsAnswer& answer, std::vector<TlsaReco
     answer.mx.clear();
     answer.addresses.clear();
     answer.texts.clear();
+    answer.names.clear();
+    answer.other_records = 0;
     tlsa.clear();
   } else {
     answer.outcome = answer.record_count() + tlsa.size() > 0 ? DnsOutcome::ok : DnsOutcome::nodata;

@@ -9,12 +9,16 @@ const char* to_string(RrType type) {
       return "A";
     case RrType::cname:
       return "CNAME";
+    case RrType::ptr:
+      return "PTR";
     case RrType::mx:
       return "MX";
     case RrType::txt:
       return "TXT";
     case RrType::aaaa:
       return "AAAA";
+    case RrType::dnskey:
+      return "DNSKEY";
     case RrType::tlsa:
       return "TLSA";
   }

@@ -11,7 +11,16 @@
 
 namespace mxrelay::resolver {
 
-enum class RrType : std::uint16_t { a = 1, cname = 5, mx = 15, txt = 16, aaaa = 28, tlsa = 52 };
+enum class RrType : std::uint16_t {
+  a = 1,
+  cname = 5,
+  ptr = 12,
+  mx = 15,
+  txt = 16,
+  aaaa = 28,
+  dnskey = 48,
+  tlsa = 52
+};
 const char* to_string(RrType type);
 
 // How a query ended, as the policy needs to see it.
@@ -50,8 +59,12 @@ struct DnsAnswer {
   std::vector<MxRecord> mx;                // qtype mx
   std::vector<core::IpAddress> addresses;  // qtype a / aaaa
   std::vector<std::string> texts;          // qtype txt: each record's strings joined, as octets
+  std::vector<std::string> names;          // qtype ptr: the target names, canonical form
+  std::size_t other_records = 0;           // qtype dnskey: records counted, not decoded
 
-  std::size_t record_count() const { return mx.size() + addresses.size() + texts.size(); }
+  std::size_t record_count() const {
+    return mx.size() + addresses.size() + texts.size() + names.size() + other_records;
+  }
 };
 
 }  // namespace mxrelay::resolver

@@ -71,6 +71,10 @@ std::optional<MxRecord> parse_mx_rdata(std::span<const std::uint8_t> rdata) {
   return MxRecord{preference, std::move(*exchange)};
 }
 
+std::optional<std::string> parse_ptr_rdata(std::span<const std::uint8_t> rdata) {
+  return parse_wire_name(rdata);
+}
+
 std::optional<core::IpAddress> parse_address_rdata(RrType type,
                                                    std::span<const std::uint8_t> rdata) {
   if (type == RrType::a && rdata.size() == 4) {

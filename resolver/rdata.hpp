@@ -20,6 +20,8 @@
 namespace mxrelay::resolver {
 
 std::optional<MxRecord> parse_mx_rdata(std::span<const std::uint8_t> rdata);
+// PTR RDATA: one uncompressed wire name, in canonical form.
+std::optional<std::string> parse_ptr_rdata(std::span<const std::uint8_t> rdata);
 // A name libunbound gives as text (the canonical name): bytes outside printable ASCII become
 // \DDD; its escapes are kept.
 std::string escape_unprintable(std::string_view name);

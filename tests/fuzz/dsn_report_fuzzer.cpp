@@ -28,17 +28,6 @@ const DsnContext kContext{.reporting_mta = "relay.fuzz.example",
                           .message_id = "20251125.FUZZ@relay.fuzz.example"};
 const std::string kOriginal = "From: a@fuzz.example\r\nSubject: hi\r\n\r\nbody\r\n";
 
-std::vector<std::string> split(std::string_view input) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  for (;;) {
-    const auto end = input.find('\0', start);
-    parts.emplace_back(input.substr(start, end - start));
-    if (end == std::string_view::npos) return parts;
-    start = end + 1;
-  }
-}
-
 // As the inbound session guarantees for envelope fields.
 std::string envelope_field(std::string text) {
   for (char& c : text)
@@ -86,7 +75,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size < 1) return 0;
   static const auto benign_names = benign_field_names();
   const std::uint8_t flags = data[0];
-  auto parts = split(mxrelay::fuzz::as_text(data + 1, size - 1));
+  auto parts = mxrelay::fuzz::split_at_nul(mxrelay::fuzz::as_text(data + 1, size - 1));
   parts.resize(std::max<std::size_t>(parts.size(), 7));
 
   Envelope envelope;

@@ -1,8 +1,8 @@
-// tests/fuzz: what every harness shares: the input as text, a deterministic choice stream
-// derived from it (how to split the bytes into reads, which way the driver answers a step), the
-// shape of a message as the spool holds it, and
-// require(), which aborts with a message when a property of the code under test is broken (a
-// finding, as a sanitizer report is).
+// tests/fuzz: what every harness shares: the input as text (or its NUL-separated parts), a
+// deterministic choice stream derived from it (how to split the bytes into reads, which way the
+// driver answers a step), the shape of a message as the spool holds it, and require(), which
+// aborts with a message when a property of the code under test is broken (a finding, as a
+// sanitizer report is).
 #pragma once
 
 #include <algorithm>
@@ -10,7 +10,9 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace mxrelay::fuzz {
 
@@ -40,6 +42,18 @@ class Choices {
  private:
   std::uint32_t state_;
 };
+
+// The parts of `input` between NUL octets (one part when there is none).
+inline std::vector<std::string> split_at_nul(std::string_view input) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  for (;;) {
+    const auto end = input.find('\0', start);
+    parts.emplace_back(input.substr(start, end - start));
+    if (end == std::string_view::npos) return parts;
+    start = end + 1;
+  }
+}
 
 // What the inbound session lets into the spool: CRLF lines of at most 998 octets (CRLF
 // excluded) without NUL, bare CR or bare LF.

@@ -142,13 +142,21 @@ DNS = {
     "multicast": b"\x01" + rr(0, b"\x00\x0a" + name([b"mx"])) + rr(4, bytes([224, 0, 0, 1]))
                  + rr(4, bytes([0, 0, 0, 0])) + rr(4, bytes([127, 0, 0, 1])),
 }
+SPF = {
+    "ip4": b"v=spf1 ip4:192.0.2.0/24 -all",
+    "include_redirect": b"v=spf1 include:d1.fuzz.example redirect=d2.fuzz.example\x00"
+                        b"v=spf1 ~all\x00v=spf1 a mx ptr -all",
+    "macros": b"v=spf1 exists:%{ir}.%{l1r-}.%{d2}.x.fuzz.example a:%{H}.%{v}/24//64 ?all",
+    "loop": b"v=spf1 include:d1.fuzz.example -all\x00v=spf1 include:d1.fuzz.example",
+    "broken": b"v=spf1 ip4:300.1.1.1 %{p} redirect= exp=",
+}
 
 
 def main():
     for harness, seeds in [("smtp_server_session", SERVER), ("smtp_client_session", CLIENT),
                            ("smtp_arguments", ARGUMENTS), ("eight_bit_downgrade", DOWNGRADE),
                            ("spool_record", SPOOL), ("dsn_report", DSN), ("config", CONFIG),
-                           ("dns_route", DNS)]:
+                           ("dns_route", DNS), ("spf", SPF)]:
         folder = HERE / "corpus" / harness
         folder.mkdir(parents=True, exist_ok=True)
         for old in folder.glob("seed-*"):

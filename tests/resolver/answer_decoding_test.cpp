@@ -1,6 +1,6 @@
 // tests/resolver: what a resolver result means (decode_answer), table-driven: rcode and flags
-// to an outcome, records to MX, addresses and TLSA, and a malformed record spoiling the whole
-// answer instead of leaving part of an RRset.
+// to an outcome, records to MX, addresses, PTR names and TLSA, and a malformed record spoiling the
+// whole answer instead of leaving part of an RRset.
 #include "resolver/answer_decoding.hpp"
 
 #include <gtest/gtest.h>
@@ -17,6 +17,8 @@ const Bytes kMx10{0, 10, 2, 'm', 'x', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0};
 const Bytes kMxTruncated{0, 20, 5, 'm', 'x'};
 const Bytes kLoopback{127, 0, 0, 9};
 const Bytes kTlsa{3, 1, 1, 0xab, 0xcd};
+const Bytes kPtr{4, 'M', 'a', 'i', 'l', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0};
+const Bytes kPtrTruncated{4, 'm', 'a'};
 
 // A result with this rcode and these flags.
 RawAnswer result(int rcode, bool nxdomain, bool havedata, bool bogus = false) {
@@ -67,6 +69,9 @@ TEST(AnswerDecoding, OutcomesAndRecords) {
        {kLoopback},
        DnsOutcome::error},
       {"tlsa", RrType::tlsa, result(0, false, true), {kTlsa}, DnsOutcome::ok, 0, 0, 1},
+      {"ptr", RrType::ptr, result(0, false, true), {kPtr}, DnsOutcome::ok},
+      {"a malformed ptr", RrType::ptr, result(0, false, true), {kPtrTruncated}, DnsOutcome::error},
+      {"dnskey counted", RrType::dnskey, result(0, false, true), {kTlsa}, DnsOutcome::ok},
       {"data flag without records", RrType::a, result(0, false, true), {}, DnsOutcome::nodata},
   };
   for (const auto& row : rows) {
@@ -98,6 +103,16 @@ TEST(AnswerDecoding, NamesAreEscapedAndCanonical) {
   DnsAnswer plain = question(RrType::mx);
   decode_answer(without_alias, plain, tlsa);
   EXPECT_EQ(plain.canonical_name, "example");
+}
+
+TEST(AnswerDecoding, PtrTargetsAreCanonicalNames) {
+  RawAnswer raw = result(0, false, true);
+  raw.records.emplace_back(kPtr);
+  DnsAnswer answer = question(RrType::ptr);
+  std::vector<TlsaRecord> tlsa;
+  decode_answer(raw, answer, tlsa);
+  ASSERT_EQ(answer.names.size(), 1U);
+  EXPECT_EQ(answer.names[0], "mail.example");
 }
 
 }  // namespace
