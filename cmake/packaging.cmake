@@ -65,6 +65,10 @@ install(FILES ${MXRELAY_PACKAGED_MAN_PAGE} DESTINATION ${CMAKE_INSTALL_MANDIR}/m
 install(FILES ${MXRELAY_PACKAGING_DIR}/debian/copyright ${MXRELAY_PACKAGED_CHANGELOG}
   ${MXRELAY_PACKAGED_README} DESTINATION ${CMAKE_INSTALL_DOCDIR})
 install(FILES ${MXRELAY_PACKAGING_DIR}/lintian/mxrelay DESTINATION share/lintian/overrides)
+install(FILES ${MXRELAY_PACKAGING_DIR}/fail2ban/filter.d/mxrelay.conf
+  DESTINATION /etc/fail2ban/filter.d)
+install(FILES ${MXRELAY_PACKAGING_DIR}/fail2ban/jail.d/mxrelay.conf
+  DESTINATION /etc/fail2ban/jail.d)
 install(FILES ${MXRELAY_PACKAGING_DIR}/prometheus/alerts.yml
   ${MXRELAY_PACKAGING_DIR}/grafana/mxrelay-dashboard.json
   DESTINATION ${CMAKE_INSTALL_DOCDIR}/examples)
@@ -102,7 +106,7 @@ if(MXRELAY_DPKG_SHLIBDEPS AND MXRELAY_FILE_PROGRAM)
   set(CPACK_DEBIAN_PACKAGE_DEPENDS "${mxrelay_non_library_depends}")
 else()
   set(CPACK_DEBIAN_PACKAGE_DEPENDS "${mxrelay_non_library_depends}, libc6, libgcc-s1, \
-libstdc++6, libssl3, libunbound8, libidn2-0, libtomlplusplus3, \
+libstdc++6, libssl3, libunbound8, libidn2-0, libtomlplusplus3, libsystemd0, \
 libprometheus-cpp-core1.0, libprometheus-cpp-pull1.0")
 endif()
 

@@ -73,7 +73,8 @@ for file in /usr/sbin/mxrelay "$config" /etc/mxrelay/transport.toml \
   /lib/systemd/system/mxrelay.service /usr/share/man/man8/mxrelay.8.gz \
   /usr/share/doc/mxrelay/examples/alerts.yml \
   /usr/share/doc/mxrelay/examples/mxrelay-dashboard.json /usr/share/doc/mxrelay/copyright \
-  /usr/share/doc/mxrelay/changelog.Debian.gz /usr/share/doc/mxrelay/README.md.gz; do
+  /usr/share/doc/mxrelay/changelog.Debian.gz /usr/share/doc/mxrelay/README.md.gz \
+  /etc/fail2ban/filter.d/mxrelay.conf /etc/fail2ban/jail.d/mxrelay.conf; do
   [[ -f $file ]] || fail "$file is not installed"
 done
 [[ $(zcat /usr/share/doc/mxrelay/changelog.Debian.gz | head -n 1) == "mxrelay ($version-1) "* ]] ||
@@ -88,7 +89,8 @@ sendmail_alternative() {
 [[ $(sendmail_alternative) == /usr/sbin/mxrelay ]] ||
   fail "mxrelay is not a sendmail alternative: $(update-alternatives --query sendmail 2>&1)"
 conffiles=$(dpkg-query -W -f='${Conffiles}' mxrelay)
-for file in "$config" /etc/mxrelay/transport.toml; do
+for file in "$config" /etc/mxrelay/transport.toml /etc/fail2ban/filter.d/mxrelay.conf \
+  /etc/fail2ban/jail.d/mxrelay.conf; do
   [[ $conffiles == *"$file "* ]] || fail "$file is not a conffile"
 done
 grep -q '^listen = \["127.0.0.1:25"\]' "$config" || fail "$config does not listen on 127.0.0.1:25"
