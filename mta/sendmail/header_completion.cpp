@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "core/rfc5322_date.hpp"
+#include "mta/protocol/base64.hpp"
 
 namespace mxrelay::mta::sendmail {
 
@@ -26,11 +27,33 @@ std::string quoted(std::string_view text) {
   return out + "\"";
 }
 
+// A name with octets beyond ASCII as RFC 2047 "B" encoded-words of UTF-8, each within the
+// 75-character limit and never splitting a character: "=?UTF-8?B?...?= =?UTF-8?B?...?=".
+std::string encoded_words(std::string_view name) {
+  constexpr std::size_t kMaxOctetsPerWord = 45;  // 60 base64 characters + 12 around them
+  std::string out;
+  while (!name.empty()) {
+    std::size_t take = std::min(name.size(), kMaxOctetsPerWord);
+    while (take < name.size() && take > 1 &&
+           (static_cast<unsigned char>(name[take]) & 0xc0) == 0x80)
+      --take;
+    if (!out.empty()) out += ' ';
+    out += "=?UTF-8?B?" + encode_base64(name.substr(0, take)) + "?=";
+    name.remove_prefix(take);
+  }
+  return out;
+}
+
+bool beyond_ascii(std::string_view text) {
+  return std::ranges::any_of(text, [](char c) { return static_cast<unsigned char>(c) >= 0x80; });
+}
+
 }  // namespace
 
 std::string from_field_value(const LocalSubmission& submission) {
   if (!submission.full_name || submission.full_name->empty()) return submission.sender;
   const auto& name = *submission.full_name;
+  if (beyond_ascii(name)) return encoded_words(name) + " <" + submission.sender + ">";
   bool plain =
       std::ranges::all_of(name, is_phrase_character) && name.front() != ' ' && name.back() != ' ';
   return (plain ? name : quoted(name)) + " <" + submission.sender + ">";

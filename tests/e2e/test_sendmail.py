@@ -3,8 +3,9 @@ whose next hop is an aiosmtpd sink. Checked: -t takes the recipients from To, Cc
 and Bcc, and the Bcc field does not reach the sink; -f sets the envelope sender and -F the
 added From:; Date and Message-ID are added; without -i a "." line ends the message, with
 -i it is content; mxrelay run through a link named sendmail behaves the same; the exit
-statuses of sysexits.h with their messages: 75 when the relay is not running, 64 for an
-unknown option, 67 for a recipient without a domain."""
+statuses of sysexits.h with their messages: 75 when the relay is not running or refuses a
+recipient for now (nothing is sent), 64 for an unknown option, 67 for a recipient without a
+domain."""
 
 import os
 import re
@@ -121,6 +122,21 @@ class SendmailCase(E2eTestCase):
         address, port = self.relay.smtp_server
         self.assertIn(f"cannot connect to the relay at {address}:{port}", done.stderr)
         self.assertIn("is mxrelay running?", done.stderr)
+
+    def test_a_refused_recipient_sends_nothing_and_says_why(self):
+        self.relay.config["server"]["max_recipients"] = 1
+        self.relay.write_config(transport_table(
+            {"*": {"host": f"[{self.sink.addresses[0]}]:{self.sink.port}"}}))
+        self.relay.restart()
+        done = self.sendmail("-f", SENDER, "ann@destination.example", "boss@destination.example",
+                             message="Subject: x\n\ny\n")
+        self.assertEqual(done.returncode, 75, done.stderr)  # EX_TEMPFAIL: sendmail may retry
+        self.assertRegex(
+            done.stderr, r"the relay refused RCPT TO:<boss@destination\.example>: 452 4\.5\.3")
+        refusal = self.relay.wait_for_log(event="reject", command="RCPT TO:<boss@destination.example>")
+        self.assertEqual(refusal["from"], f"<{SENDER}>", refusal["_line"])
+        self.assertEqual(self.relay.log_events(event="accepted"), [])
+        self.assertEqual(self.sink.messages(), [])
 
     def test_usage_and_recipient_errors(self):
         done = self.sendmail("-bs", message="")

@@ -122,6 +122,11 @@ TEST(HeaderCompletion, QuotesAFullNameThatIsNoPlainPhrase) {
       {"Doe, John", "\"Doe, John\" <root@relay.example>"},
       {"say \"hi\"", "\"say \\\"hi\\\"\" <root@relay.example>"},
       {"a.b", "\"a.b\" <root@relay.example>"},
+      // RFC 2047: UTF-8 in "B" encoded-words of at most 75 characters, whole characters each.
+      {"J\xc3\xbcrgen M\xc3\xbcller", "=?UTF-8?B?SsO8cmdlbiBNw7xsbGVy?= <root@relay.example>"},
+      {std::string(44, 'a') + "\xc3\xa9z",
+       "=?UTF-8?B?YWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWFhYWE=?= "
+       "=?UTF-8?B?w6l6?= <root@relay.example>"},
   };
   for (const auto& [name, value] : cases) {
     auto s = submission();
