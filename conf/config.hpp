@@ -199,6 +199,11 @@ struct Config {
   TransportMap transport;                                    // [transport] of both files
   std::map<std::string, AuthCredentials, std::less<>> auth;  // [auth.NAME] by NAME
   std::vector<DkimEntry> dkim;                               // [[dkim]] in file order
+
+  // The name outbound sessions greet with: delivery.helo_name, else server.hostname.
+  const std::string& outbound_helo_name() const {
+    return delivery.helo_name.empty() ? server.hostname : delivery.helo_name;
+  }
 };
 
 }  // namespace mxrelay::conf

@@ -1,17 +1,11 @@
 // mta/doctor: run_doctor_command().
 #include "mta/doctor/doctor_command.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <array>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
 #include <boost/asio/use_future.hpp>
-#include <cstring>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -26,6 +20,7 @@
 #include "mta/doctor/reverse_name.hpp"
 #include "mta/doctor/sending_path_checks.hpp"
 #include "mta/doctor/spf_evaluator.hpp"
+#include "mta/io/asio_helpers.hpp"
 #include "resolver/unbound_client.hpp"
 
 namespace mxrelay::mta::doctor {
@@ -79,42 +74,17 @@ class BlockingResolver {
 };
 
 // The address the kernel would send from to the internet: a UDP socket connected to a
-// documentation address (nothing is sent), then getsockname. nullopt: no route.
+// documentation address (nothing is sent), then its local address. nullopt: no route.
 std::optional<core::IpAddress> kernel_source(bool v6) {
-  const int fd = ::socket(v6 ? AF_INET6 : AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return std::nullopt;
-  sockaddr_storage storage{};
-  socklen_t length = 0;
-  if (v6) {
-    auto* address = reinterpret_cast<sockaddr_in6*>(&storage);
-    address->sin6_family = AF_INET6;
-    address->sin6_port = htons(53);
-    ::inet_pton(AF_INET6, "2001:db8::1", &address->sin6_addr);
-    length = sizeof(sockaddr_in6);
-  } else {
-    auto* address = reinterpret_cast<sockaddr_in*>(&storage);
-    address->sin_family = AF_INET;
-    address->sin_port = htons(53);
-    ::inet_pton(AF_INET, "192.0.2.1", &address->sin_addr);
-    length = sizeof(sockaddr_in);
-  }
-  std::optional<core::IpAddress> result;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&storage), length) == 0) {
-    length = sizeof(storage);
-    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &length) == 0) {
-      if (v6) {
-        std::array<std::uint8_t, 16> bytes{};
-        std::memcpy(bytes.data(), &reinterpret_cast<sockaddr_in6*>(&storage)->sin6_addr, 16);
-        result = core::IpAddress::v6(bytes);
-      } else {
-        std::array<std::uint8_t, 4> bytes{};
-        std::memcpy(bytes.data(), &reinterpret_cast<sockaddr_in*>(&storage)->sin_addr, 4);
-        result = core::IpAddress::v4(bytes);
-      }
-    }
-  }
-  ::close(fd);
-  return result;
+  asio::io_context io(1);
+  asio::ip::udp::socket socket(io);
+  const auto target = asio::ip::make_address(v6 ? "2001:db8::1" : "192.0.2.1");
+  boost::system::error_code error;
+  socket.connect({target, 53}, error);
+  if (error) return std::nullopt;
+  const auto local = socket.local_endpoint(error);
+  if (error) return std::nullopt;
+  return from_asio(local.address());
 }
 
 struct Source {
@@ -174,8 +144,7 @@ std::vector<Check> run_checks(const Options& options, const conf::Config& config
   std::vector<Check> checks;
   const auto root = dns(".", RrType::dnskey);
   checks.push_back(check_root(config.dns.dnssec, !config.dns.forwarders.empty(), root));
-  const std::string helo =
-      config.delivery.helo_name.empty() ? config.server.hostname : config.delivery.helo_name;
+  const std::string& helo = config.outbound_helo_name();
   const auto addresses = sources(config.delivery);
   for (const auto& source : addresses)
     std::ranges::move(check_source(gather_source(dns, source, helo)), std::back_inserter(checks));

@@ -40,8 +40,7 @@ boost::asio::awaitable<DestinationOutcome> DeliveryAgent::deliver(
       out.recipients.push_back(queue::DeliveryOutcome::from_failure(index, route.result.error()));
     co_return out;
   }
-  const auto& helo =
-      config.delivery.helo_name.empty() ? config.server.hostname : config.delivery.helo_name;
+  const auto& helo = config.outbound_helo_name();
   if (destination.limits.label != "mx")
     destination_labels_.insert_or_assign(destination.name, destination.limits.label);
   DeliveryRequest delivery{request.envelope,    request.recipients, request.body, destination.name,
