@@ -18,6 +18,7 @@
 #include "core/ip_address.hpp"
 #include "core/log_line.hpp"
 #include "tls_ciphers.hpp"
+#include "shaping_site.hpp"
 #include "tls_policy.hpp"
 #include "transport_map.hpp"
 
@@ -199,6 +200,8 @@ struct Config {
   TransportMap transport;                                    // [transport] of both files
   std::map<std::string, AuthCredentials, std::less<>> auth;  // [auth.NAME] by NAME
   std::vector<DkimEntry> dkim;                               // [[dkim]] in file order
+  // The built-in sites, then [[shaping]] in file order (an entry replaces a built-in site).
+  std::vector<ShapingSite> shaping;
 
   // The name outbound sessions greet with: delivery.helo_name, else server.hostname.
   const std::string& outbound_helo_name() const {

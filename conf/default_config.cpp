@@ -33,6 +33,7 @@ Config default_config() {
                                   hours(1),   hours(2),    hours(4)};
   config.dns.mx_required = {"outlook.com", "hotmail.com", "live.com",
                             "msn.com",     "gmail.com",   "yahoo.com"};
+  config.shaping = default_shaping_sites();
   return config;
 }
 

@@ -17,6 +17,7 @@
 #include "config_values.hpp"
 #include "default_config.hpp"
 #include "dkim_entries.hpp"
+#include "shaping_entries.hpp"
 #include "listen_endpoint.hpp"
 #include "mailbox_address.hpp"
 #include "secret_file.hpp"
@@ -378,7 +379,7 @@ void read_log(const TomlSection& log, LogConfig& out) {
 // Everything but the transport map; files named in it are relative to base_dir.
 void read_document(const TomlSection& root, const std::filesystem::path& base_dir, Config& out) {
   root.reject_unknown_keys({"server", "queue", "dns", "delivery", "metrics", "log", "auth", "dkim",
-                            "transport", "transport_file"});
+                            "shaping", "transport", "transport_file"});
   read_server(root.section("server"), base_dir, out.server);
   read_queue(root.section("queue"), out.queue);
   read_dns(root.section("dns"), out.dns);
@@ -387,6 +388,7 @@ void read_document(const TomlSection& root, const std::filesystem::path& base_di
   read_log(root.section("log"), out.log);
   read_auth_tables(root.section("auth"), base_dir, out.auth);
   read_dkim_entries(root, base_dir, out.dkim);
+  read_shaping_sites(root, out.shaping);
 }
 
 }  // namespace

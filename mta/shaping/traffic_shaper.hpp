@@ -1,0 +1,90 @@
+// mta/shaping: the traffic shaping of one relay: per site, the state that limits how fast mail
+// leaves (the message-rate bucket and its reservations, the throttling replies and their
+// recovery, the messages of the last minute) and the decisions made from it: may this message
+// go now, what is the connection limit now, what a throttling reply does. The configured
+// limits come in with each call (a reload applies at once); the time too, so every rule is a
+// unit test with a fake clock. The delivery engine asks it; it does no I/O.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "conf/shaping_site.hpp"
+#include "mta/shaping/site_throttle.hpp"
+#include "mta/shaping/token_bucket.hpp"
+
+namespace mxrelay::mta {
+
+// May a message go to its site now?
+struct Admission {
+  enum class Kind { go, later };
+  Kind kind = Kind::go;
+  // go: when it may leave (now, or within kLongestShapingWait: the attempt waits for it);
+  // later: when to try again (the attempt ends without counting as a failure).
+  std::chrono::steady_clock::time_point at{};
+  std::string reason;  // later: why, for the queue and the log
+};
+
+// A message whose rate-limit slot is at most this far away waits for it in its attempt.
+inline constexpr std::chrono::seconds kLongestShapingWait{1};
+
+// What an operator sees of a site (`mxrelay route`, the metrics, `queue summary`).
+struct SiteView {
+  std::string site;
+  std::size_t open_connections = 0;
+  std::size_t connection_limit = 0;  // in force now; 0: none
+  double rate_limit = 0;             // messages per minute in force now; 0: none
+  double messages_last_minute = 0;
+  std::optional<std::chrono::steady_clock::time_point> suspended_until;
+  std::string last_reply;   // the last throttling reply ("" before any)
+  std::string last_action;  // what it did: suspend, halve_rate, halve_connections
+  unsigned long long throttle_replies = 0;
+};
+
+class TrafficShaper {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // message_id: the queued message, so that a message sent away to wait for its rate slot
+  // finds that slot kept when it comes back.
+  Admission admit(const conf::ShapingSite& site, const std::string& message_id,
+                  Clock::time_point now);
+  // The site's connection limit now (0: none); open: its connections open now.
+  std::size_t connection_limit(const conf::ShapingSite& site, Clock::time_point now) const;
+  // A reply that matched `rule`; open: the site's connections open now. Returns when the
+  // message that got it may be tried again.
+  Clock::time_point throttled(const conf::ShapingSite& site, const conf::ThrottleRule& rule,
+                              std::string reply, std::size_t open, Clock::time_point now);
+  SiteView view(const conf::ShapingSite& site, std::size_t open, Clock::time_point now) const;
+
+ private:
+  struct Site {
+    SiteThrottle throttle;
+    std::optional<TokenBucket> bucket;
+    std::map<std::string, Clock::time_point, std::less<>> reservations;  // by message ID
+    // Messages admitted per second over the last minute (a ring; `second` is the newest).
+    std::array<std::uint32_t, 60> per_second{};
+    std::int64_t second = 0;
+    // Without a configured limit, the rate or connection count when a reply first reduced
+    // it: the base that the reduction's factor applies to.
+    double rate_base = 0;
+    std::size_t connection_base = 0;
+  };
+
+  static double rate_limit(const conf::ShapingSite& site, const Site& state, Clock::time_point now);
+  static std::size_t connection_limit(const conf::ShapingSite& site, const Site& state,
+                                      Clock::time_point now);
+  static double last_minute(const Site& state, Clock::time_point now);
+  static void count_admission(Site& state, Clock::time_point now);
+  static Admission go(Site& state, Clock::time_point at, Clock::time_point now);
+
+  std::map<std::string, Site, std::less<>> sites_;
+};
+
+}  // namespace mxrelay::mta

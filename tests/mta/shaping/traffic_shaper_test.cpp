@@ -1,0 +1,134 @@
+// tests/mta/shaping: admission per site (rate, suspension, kept reservations), the connection
+// limit in force, and what an operator sees, with a fake clock.
+#include "mta/shaping/traffic_shaper.hpp"
+
+#include <gtest/gtest.h>
+
+namespace mxrelay::mta {
+namespace {
+
+using std::chrono::milliseconds;
+using std::chrono::minutes;
+using std::chrono::seconds;
+using Clock = TrafficShaper::Clock;
+
+conf::ShapingSite site(std::size_t connections, std::size_t per_minute) {
+  conf::ShapingSite out;
+  out.site = "microsoft";
+  out.mx_suffixes = {".mail.protection.outlook.com"};
+  out.max_connections = connections;
+  out.max_messages_per_minute = per_minute;
+  return out;
+}
+
+conf::ThrottleRule rule(conf::ThrottleAction action) {
+  conf::ThrottleRule out;
+  out.code = "4.7.650";
+  out.action = action;
+  out.duration = minutes(15);
+  return out;
+}
+
+const auto kStart = Clock::time_point{} + seconds(100000);
+
+TEST(TrafficShaper, WithoutLimitsEveryMessageGoesAtOnce) {
+  TrafficShaper shaper;
+  const auto unlimited = site(0, 0);
+  for (int i = 0; i < 1000; ++i) {
+    const auto admission = shaper.admit(unlimited, "id" + std::to_string(i), kStart);
+    ASSERT_EQ(admission.kind, Admission::Kind::go);
+    EXPECT_EQ(admission.at, kStart);
+  }
+  EXPECT_EQ(shaper.connection_limit(unlimited, kStart), 0u);
+  EXPECT_DOUBLE_EQ(shaper.view(unlimited, 0, kStart).messages_last_minute, 1000);
+}
+
+TEST(TrafficShaper, ARateLimitSendsTheBurstThenWaitsThenDefersToSpreadSlots) {
+  TrafficShaper shaper;
+  const auto limited = site(0, 600);  // burst 60, then one every 100 ms
+  for (int i = 0; i < 60; ++i)
+    EXPECT_EQ(shaper.admit(limited, "b" + std::to_string(i), kStart).at, kStart);
+  // The next ten fit in the next second: they wait in their attempt.
+  for (int i = 0; i < 10; ++i) {
+    const auto admission = shaper.admit(limited, "w" + std::to_string(i), kStart);
+    EXPECT_EQ(admission.kind, Admission::Kind::go);
+    EXPECT_EQ(admission.at, kStart + milliseconds(100 * (i + 1)));
+  }
+  const auto later = shaper.admit(limited, "late", kStart);
+  ASSERT_EQ(later.kind, Admission::Kind::later);
+  EXPECT_EQ(later.at, kStart + milliseconds(1100));
+  EXPECT_NE(later.reason.find("limited to 600 messages a minute"), std::string::npos)
+      << later.reason;
+  const auto next = shaper.admit(limited, "later", kStart);
+  EXPECT_EQ(next.at, kStart + milliseconds(1200));  // each deferred message its own slot
+}
+
+TEST(TrafficShaper, ADeferredMessageFindsItsSlotKeptWhenItComesBack) {
+  TrafficShaper shaper;
+  const auto limited = site(0, 60);  // burst 6, one a second
+  for (int i = 0; i < 6; ++i) shaper.admit(limited, "b" + std::to_string(i), kStart);
+  shaper.admit(limited, "w", kStart);  // +1 s: waits in its attempt
+  const auto deferred = shaper.admit(limited, "d", kStart);
+  ASSERT_EQ(deferred.kind, Admission::Kind::later);
+  EXPECT_EQ(deferred.at, kStart + seconds(2));
+  for (int i = 0; i < 5; ++i) shaper.admit(limited, "x" + std::to_string(i), kStart);
+  const auto back = shaper.admit(limited, "d", deferred.at);
+  EXPECT_EQ(back.kind, Admission::Kind::go);
+  EXPECT_EQ(back.at, deferred.at);
+  // Coming back took no token of its own: the next new message gets the slot after x4's.
+  EXPECT_EQ(shaper.admit(limited, "new", deferred.at).at, kStart + seconds(8));
+}
+
+TEST(TrafficShaper, ASuspendedSiteAdmitsNothingUntilItEndsThenRecoversItsRate) {
+  TrafficShaper shaper;
+  const auto limited = site(8, 600);
+  const auto resume = shaper.throttled(limited, rule(conf::ThrottleAction::suspend),
+                                       "451 4.7.650 rate limited", 3, kStart);
+  EXPECT_EQ(resume, kStart + minutes(15));
+  const auto during = shaper.admit(limited, "a", kStart + minutes(5));
+  ASSERT_EQ(during.kind, Admission::Kind::later);
+  EXPECT_EQ(during.at, kStart + minutes(15));
+  EXPECT_NE(during.reason.find("suspended"), std::string::npos);
+  EXPECT_NE(during.reason.find("451 4.7.650 rate limited"), std::string::npos);
+  const auto after = kStart + minutes(15);
+  EXPECT_EQ(shaper.admit(limited, "b", after).kind, Admission::Kind::go);
+  auto view = shaper.view(limited, 0, after);
+  EXPECT_DOUBLE_EQ(view.rate_limit, 150);
+  EXPECT_EQ(view.connection_limit, 2u);
+  EXPECT_EQ(view.last_action, "suspend");
+  EXPECT_EQ(view.throttle_replies, 1u);
+  EXPECT_FALSE(view.suspended_until);
+  view = shaper.view(limited, 0, after + minutes(2));
+  EXPECT_DOUBLE_EQ(view.rate_limit, 600);
+  EXPECT_EQ(view.connection_limit, 8u);
+}
+
+TEST(TrafficShaper, HalvingAnUnlimitedSiteStartsFromWhatItSentAndHadOpen) {
+  TrafficShaper shaper;
+  const auto unlimited = site(0, 0);
+  for (int i = 0; i < 300; ++i) shaper.admit(unlimited, "m" + std::to_string(i), kStart);
+  shaper.throttled(unlimited, rule(conf::ThrottleAction::halve_rate), "451 4.7.500 busy", 6,
+                   kStart + seconds(1));
+  shaper.throttled(unlimited, rule(conf::ThrottleAction::halve_connections), "421 4.7.0 too many",
+                   6, kStart + seconds(1));
+  const auto view = shaper.view(unlimited, 6, kStart + seconds(2));
+  EXPECT_DOUBLE_EQ(view.rate_limit, 150);
+  EXPECT_EQ(view.connection_limit, 3u);
+  // Back to no limit once recovered.
+  const auto recovered = shaper.view(unlimited, 0, kStart + minutes(17));
+  EXPECT_DOUBLE_EQ(recovered.rate_limit, 0);
+  EXPECT_EQ(recovered.connection_limit, 0u);
+}
+
+TEST(TrafficShaper, TheLastMinuteCountsOnlySixtySeconds) {
+  TrafficShaper shaper;
+  const auto unlimited = site(0, 0);
+  for (int i = 0; i < 10; ++i) shaper.admit(unlimited, "a", kStart);
+  for (int i = 0; i < 5; ++i) shaper.admit(unlimited, "b", kStart + seconds(30));
+  EXPECT_DOUBLE_EQ(shaper.view(unlimited, 0, kStart + seconds(59)).messages_last_minute, 15);
+  EXPECT_DOUBLE_EQ(shaper.view(unlimited, 0, kStart + seconds(60)).messages_last_minute, 5);
+  EXPECT_DOUBLE_EQ(shaper.view(unlimited, 0, kStart + seconds(200)).messages_last_minute, 0);
+}
+
+}  // namespace
+}  // namespace mxrelay::mta
