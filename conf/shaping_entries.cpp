@@ -17,6 +17,8 @@ constexpr std::array<std::string_view, 3> kActionNames{"suspend", "halve_rate",
                                                        "halve_connections"};
 // The most a site may be limited to, far above any provider's real limit.
 constexpr std::int64_t kMaxLimit = 1'000'000;
+// The longest phrase of a rule; an SMTP reply line has at most 512 octets.
+constexpr std::size_t kMaxPhrase = 200;
 
 bool is_site_name(std::string_view name) {
   return !name.empty() && name.size() <= 63 && std::ranges::all_of(name, [](char c) {
@@ -56,16 +58,17 @@ std::optional<ThrottleRule> read_rule(const TomlSection& table) {
       valid = false;
     }
   }
-  if (auto text = table.string("text")) {
-    try {
-      rule.regex = std::make_shared<const std::regex>(
-          text->value, std::regex::ECMAScript | std::regex::icase | std::regex::optimize);
-      rule.text = text->value;
-    } catch (const std::regex_error& error) {
-      table.report(text->node->source(), "text",
-                   quoted_value(text->value) + " is not a regular expression: " + error.what());
-      valid = false;
+  if (auto phrases = table.strings("text")) {
+    for (const auto& phrase : *phrases) {
+      if (phrase.value.empty() || phrase.value.size() > kMaxPhrase)
+        table.report(phrase.node->source(), "text",
+                     "a phrase must have 1 to " + std::to_string(kMaxPhrase) + " characters");
+      else
+        rule.text.push_back(phrase.value);
     }
+    if (phrases->empty())
+      table.report(table.find("text")->source(), "text", "must list at least one phrase");
+    if (rule.text.empty()) valid = false;
   }
   if (!table.find("code") && !table.find("text")) {
     table.report(table.table().source(), "code", "a rule needs code, text or both");

@@ -17,14 +17,11 @@ const char* to_string(ThrottleAction action) {
 
 namespace {
 
-ThrottleRule rule(std::string code, std::string text, ThrottleAction action,
+ThrottleRule rule(std::string code, std::vector<std::string> text, ThrottleAction action,
                   std::chrono::seconds duration) {
   ThrottleRule out;
   out.code = std::move(code);
   out.text = std::move(text);
-  if (!out.text.empty())
-    out.regex = std::make_shared<const std::regex>(
-        out.text, std::regex::ECMAScript | std::regex::icase | std::regex::optimize);
   out.action = action;
   out.duration = duration;
   return out;
@@ -53,15 +50,15 @@ std::vector<ShapingSite> default_shaping_sites() {
   out.push_back(
       site("microsoft",
            {".olc.protection.outlook.com", ".mail.protection.outlook.com", ".mx.microsoft"}, 10, 50,
-           {rule("4.7.650", "", suspend, minutes(15)), rule("4.7.500", "", halve_rate, minutes(10)),
-            rule("", "too many connections", halve_connections, minutes(10))}));
+           {rule("4.7.650", {}, suspend, minutes(15)), rule("4.7.500", {}, halve_rate, minutes(10)),
+            rule("", {"too many connections"}, halve_connections, minutes(10))}));
   out.push_back(site("google", {".google.com", ".googlemail.com"}, 20, 100,
-                     {rule("4.7.28", "", suspend, minutes(15)),
-                      rule("", "rate limit|rate that prevents", halve_rate, minutes(10)),
-                      rule("", "too many connections", halve_connections, minutes(10))}));
+                     {rule("4.7.28", {}, suspend, minutes(15)),
+                      rule("", {"rate limit", "rate that prevents"}, halve_rate, minutes(10)),
+                      rule("", {"too many connections"}, halve_connections, minutes(10))}));
   out.push_back(site("yahoo", {".yahoodns.net"}, 10, 20,
-                     {rule("", "\\[(TSS04|TS01)\\]", suspend, minutes(15)),
-                      rule("", "too many connections", halve_connections, minutes(10))}));
+                     {rule("", {"[TSS04]", "[TS01]"}, suspend, minutes(15)),
+                      rule("", {"too many connections"}, halve_connections, minutes(10))}));
   return out;
 }
 

@@ -7,9 +7,7 @@
 
 #include <chrono>
 #include <cstddef>
-#include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -20,12 +18,12 @@ enum class ThrottleAction { suspend, halve_rate, halve_connections };
 const char* to_string(ThrottleAction action);
 
 // A reply that means "slow down": matched by its enhanced status code (a prefix by whole
-// components: "4.7" matches 4.7.650), by a case-insensitive regular expression on the reply
-// text, or by both (both must match).
+// components: "4.7" matches 4.7.650), by phrases of which the reply must contain one
+// (case-insensitive, ASCII), or by both (both must match). Phrases, not regular expressions:
+// a reply is untrusted input and a phrase search costs linear time whatever it holds.
 struct ThrottleRule {
-  std::string code;                         // "4.7.650"; "" to match any code
-  std::string text;                         // the expression as written; "" to match any text
-  std::shared_ptr<const std::regex> regex;  // compiled `text`; null when text is empty
+  std::string code;               // "4.7.650"; "" to match any code
+  std::vector<std::string> text;  // "rate limit", ...; empty to match any text
   ThrottleAction action = ThrottleAction::suspend;
   std::chrono::seconds duration{std::chrono::minutes(15)};
 };

@@ -28,6 +28,7 @@
 #include "mta/control/control_server.hpp"
 #include "mta/control/health_report.hpp"
 #include "mta/control/queue_report.hpp"
+#include "mta/control/site_report.hpp"
 #include "mta/dkim/dkim_command.hpp"
 #include "mta/doctor/doctor_command.hpp"
 #include "mta/inbound/passwd_command.hpp"
@@ -59,6 +60,7 @@ constexpr const char* kUsage =
     "                                           MX set, address sets, verdict) or ~ (TTL, DNSSEC,\n"
     "                                           size); exit 3 when they disagree, else as route\n"
     "       mxrelay queue [-c FILE] list [--json]     show the queue (like mailq)\n"
+    "       mxrelay queue [-c FILE] summary [--json]  queued messages per shaping site and reason\n"
     "       mxrelay queue [-c FILE] show ID [--json]  envelope, state, headers, last transcript\n"
     "       mxrelay queue [-c FILE] flush [ID... | --domain DOMAIN]\n"
     "       mxrelay queue [-c FILE] hold|release|delete|bounce ID... | ALL\n"
@@ -188,10 +190,15 @@ int route(const Arguments& args) {
   io.run();
   auto explanation = future.get();
   apply_transport_action(explanation, decision);
-  std::cout << (args.json ? resolver::render_route_json(explanation)
-                          : resolver::render_route_text(explanation));
-  if (args.json) std::cout << "\n";
-  mta::print_skipped_addresses(std::cout, *config, explanation, args.json);
+  if (args.json) {
+    auto document = boost::json::parse(resolver::render_route_json(explanation)).as_object();
+    document["shaping"] = mta::route_site_json(*config, explanation);
+    std::cout << boost::json::serialize(document) << "\n";
+  } else {
+    std::cout << resolver::render_route_text(explanation);
+    mta::print_skipped_addresses(std::cout, *config, explanation, false);
+    mta::print_route_site(std::cout, *config, explanation);
+  }
   // 0: deliverable now; 1: the domain bounces; 75 (EX_TEMPFAIL): it is deferred.
   if (explanation.result) return 0;
   return explanation.result.error().is_permanent() ? 1 : 75;
@@ -246,13 +253,14 @@ std::optional<std::vector<std::string>> queue_ids(const Arguments& args,
 }
 
 int queue_command(const Arguments& args) {
-  static constexpr std::array<std::string_view, 7> kActions{"list",    "show",   "flush", "hold",
-                                                            "release", "delete", "bounce"};
+  static constexpr std::array<std::string_view, 8> kActions{"list", "summary", "show",   "flush",
+                                                            "hold", "release", "delete", "bounce"};
   const std::string action = args.positional.empty() ? "" : args.positional[0];
   const std::size_t ids_given = args.positional.empty() ? 0 : args.positional.size() - 1;
   const bool known = std::ranges::find(kActions, action) != kActions.end();
-  const bool takes_ids = action != "list" && action != "show" && action != "flush";
-  if (!known || (action == "list" && ids_given > 0) || (action == "show" && ids_given != 1) ||
+  const bool lists = action == "list" || action == "summary";
+  const bool takes_ids = !lists && action != "show" && action != "flush";
+  if (!known || (lists && ids_given > 0) || (action == "show" && ids_given != 1) ||
       (takes_ids && ids_given == 0) || (args.domain && action != "flush")) {
     std::cerr << kUsage;
     return 2;
@@ -261,7 +269,7 @@ int queue_command(const Arguments& args) {
   if (!config) return 1;
   auto ids = queue_ids(args, *config);
   if (!ids) return 1;
-  if (action == "list" || action == "show" || (action == "flush" && ids->empty())) {
+  if (lists || action == "show" || (action == "flush" && ids->empty())) {
     boost::json::object request{{"command", action}};
     if (!ids->empty()) request["id"] = ids->front();
     if (args.domain) request["domain"] = *args.domain;
@@ -271,6 +279,8 @@ int queue_command(const Arguments& args) {
       std::cout << boost::json::serialize(*reply) << "\n";
     else if (action == "list")
       std::cout << mta::render_queue_list(reply->at("entries").as_array());
+    else if (action == "summary")
+      std::cout << mta::render_queue_summary(reply->at("rows").as_array());
     else if (action == "show")
       std::cout << mta::render_queue_entry(reply->at("entry").as_object());
     else

@@ -10,6 +10,7 @@
 
 #include "mta/health_endpoint.hpp"
 
+#include "conf/shaping_site.hpp"
 #include "conf/tls_policy.hpp"
 #include "mta/dkim/author_domain.hpp"
 #include "queue/delivery_outcome.hpp"
@@ -184,6 +185,27 @@ Metrics::Metrics()
           *registry_, "mxrelay_outbound_protocol_errors_total",
           "Outbound SMTP sessions abandoned because the server sent a reply no command asked "
           "for (the message in flight is deferred).")),
+      site_connections_(BuildGauge()
+                            .Name("mxrelay_site_connections")
+                            .Help("Outbound connections open (busy or idle), by shaping site "
+                                  "(other: destinations of no site).")
+                            .Register(*registry_)),
+      site_suspended_(BuildGauge()
+                          .Name("mxrelay_site_suspended")
+                          .Help("1 while a shaping site is suspended after a throttling reply.")
+                          .Register(*registry_)),
+      site_rate_limit_(BuildGauge()
+                           .Name("mxrelay_site_rate_limit")
+                           .Help("Messages per minute a shaping site is limited to now, after "
+                                 "throttling replies (0: no limit).")
+                           .Register(*registry_)),
+      site_throttle_replies_(counter_family(
+          *registry_, "mxrelay_site_throttle_replies_total",
+          "Replies that matched a site's [[shaping.on_reply]] rules, by site and reaction.")),
+      site_deferrals_(counter_family(
+          *registry_, "mxrelay_site_deferrals_total",
+          "Messages held back by their site's shaping (not counted as failed attempts), by "
+          "site and reason (suspended, rate_limit).")),
       dkim_signatures_(counter_family(
           *registry_, "mxrelay_dkim_signatures_total",
           "DKIM signatures made, per delivery attempt that sent the content, by signing domain "
@@ -263,7 +285,7 @@ void Metrics::declare_alerted_series() {
   // The verdicts with the codes a route ends with most (the DNS temporary failure and "no
   // usable address" among them, which MxrelayRoutesDeferred watches).
   for (const auto& [verdict, dsn] : {std::pair{"deliver", "2.0.0"}, std::pair{"defer", "4.4.3"},
-                                      std::pair{"defer", "4.4.4"}, std::pair{"bounce", "5.1.2"}})
+                                     std::pair{"defer", "4.4.4"}, std::pair{"bounce", "5.1.2"}})
     route_verdicts_.Add({{"verdict", verdict}, {"dsn", dsn}});
 }
 
@@ -410,6 +432,36 @@ void Metrics::declare_dkim_keys(const std::vector<std::pair<std::string, std::st
   for (auto reason : {dkim::Unsigned::no_from, dkim::Unsigned::several_authors,
                       dkim::Unsigned::no_key, dkim::Unsigned::malformed_header})
     dkim_unsigned_.Add({{"reason", dkim::to_string(reason)}});
+}
+
+void Metrics::set_site_state(const std::string& site, double connections, bool suspended,
+                             double rate_limit) {
+  site_connections_.Add({{"site", site}}).Set(connections);
+  if (site == "other") return;
+  site_suspended_.Add({{"site", site}}).Set(suspended ? 1 : 0);
+  site_rate_limit_.Add({{"site", site}}).Set(rate_limit);
+}
+
+void Metrics::site_throttle_reply(const std::string& site, const char* reaction) {
+  site_throttle_replies_.Add({{"site", site}, {"reaction", reaction}}).Increment();
+}
+
+void Metrics::site_deferral(const std::string& site, const char* reason) {
+  site_deferrals_.Add({{"site", site}, {"reason", reason}}).Increment();
+}
+
+void Metrics::declare_sites(const std::vector<std::string>& sites) {
+  site_connections_.Add({{"site", "other"}});
+  for (const auto& site : sites) {
+    site_connections_.Add({{"site", site}});
+    site_suspended_.Add({{"site", site}});
+    site_rate_limit_.Add({{"site", site}});
+    for (auto action : {conf::ThrottleAction::suspend, conf::ThrottleAction::halve_rate,
+                        conf::ThrottleAction::halve_connections})
+      site_throttle_replies_.Add({{"site", site}, {"reaction", conf::to_string(action)}});
+    for (auto reason : {"suspended", "rate_limit"})
+      site_deferrals_.Add({{"site", site}, {"reason", reason}});
+  }
 }
 
 void Metrics::set_unhealthy_addresses(const std::string& destination, double addresses) {

@@ -113,6 +113,17 @@ class Metrics : public resolver::ResolverObserver, public queue::SpoolObserver {
   // Makes the signature counter of each configured domain and algorithm exist at 0.
   void declare_dkim_keys(const std::vector<std::pair<std::string, std::string>>& keys);
 
+  // Traffic shaping, by site (a [[shaping]] site, or "other" for connections to no site): the
+  // connections open, whether it is suspended, the message rate in force (0: no limit).
+  void set_site_state(const std::string& site, double connections, bool suspended,
+                      double rate_limit);
+  // A throttling reply from a site and the reaction (ThrottleAction) it caused.
+  void site_throttle_reply(const std::string& site, const char* reaction);
+  // A message held back by its site's shaping: suspended or rate_limit.
+  void site_deferral(const std::string& site, const char* reason);
+  // Makes every site's series exist at 0 (at start and on every reload).
+  void declare_sites(const std::vector<std::string>& sites);
+
   void on_commit(std::size_t messages, std::size_t syncs) override;
   void on_sync() override;
   void on_disk_error(const char* operation) override;
@@ -159,6 +170,11 @@ class Metrics : public resolver::ResolverObserver, public queue::SpoolObserver {
   prometheus::Family<prometheus::Gauge>& unhealthy_addresses_;
   prometheus::Family<prometheus::Counter>& outbound_auth_failures_;
   prometheus::Counter& outbound_protocol_errors_;
+  prometheus::Family<prometheus::Gauge>& site_connections_;
+  prometheus::Family<prometheus::Gauge>& site_suspended_;
+  prometheus::Family<prometheus::Gauge>& site_rate_limit_;
+  prometheus::Family<prometheus::Counter>& site_throttle_replies_;
+  prometheus::Family<prometheus::Counter>& site_deferrals_;
   prometheus::Family<prometheus::Counter>& dkim_signatures_;
   prometheus::Family<prometheus::Counter>& dkim_unsigned_;
   prometheus::Counter& dkim_errors_;

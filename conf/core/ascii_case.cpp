@@ -1,4 +1,4 @@
-// core: equals_ignoring_case(), lower_ascii() and upper_ascii().
+// core: equals_ignoring_case(), contains_ignoring_case(), lower_ascii() and upper_ascii().
 #include "core/ascii_case.hpp"
 
 #include <algorithm>
@@ -19,6 +19,11 @@ char upper(char c) {
 
 bool equals_ignoring_case(std::string_view a, std::string_view b) {
   return std::ranges::equal(a, b, [](char x, char y) { return lower(x) == lower(y); });
+}
+
+bool contains_ignoring_case(std::string_view text, std::string_view phrase) {
+  const auto same = [](char x, char y) { return lower(x) == lower(y); };
+  return !std::ranges::search(text, phrase, same).empty() || phrase.empty();
 }
 
 std::string lower_ascii(std::string_view text) {

@@ -21,6 +21,7 @@
 #include "core/log_line.hpp"
 #include "mta/control/health_report.hpp"
 #include "mta/control/queue_report.hpp"
+#include "mta/control/site_report.hpp"
 
 namespace mxrelay::mta {
 
@@ -152,6 +153,13 @@ asio::awaitable<json::object> ControlServer::execute(const json::object& request
   if (command == "health")
     co_return json::object{{"ok", true},
                            {"addresses", health_to_json(queue_.unhealthy_addresses())}};
+  if (command == "sites")
+    co_return json::object{{"ok", true}, {"sites", sites_to_json(queue_.sites())}};
+  if (command == "summary")
+    co_return json::object{{"ok", true},
+                           {"rows", queue_summary(queue_.list(), [this](const std::string& domain) {
+                              return queue_.site_of_domain(domain);
+                            })}};
   if (command == "flush") {
     auto count = queue_.flush(id, optional_text(request, "domain"));
     co_return json::object{{"ok", true}, {"count", count}};

@@ -15,37 +15,45 @@ namespace mxrelay::mta {
 namespace asio = boost::asio;
 
 ConnectionSlot::ConnectionSlot(ConnectionPool& pool, std::weak_ptr<void> pool_alive,
-                               std::string destination, std::string label)
+                               std::string destination, std::string label, std::string site)
     : pool_(&pool),
       pool_alive_(std::move(pool_alive)),
       destination_(std::move(destination)),
-      label_(std::move(label)) {
-  pool_->slot_opened(destination_, label_);
+      label_(std::move(label)),
+      site_(std::move(site)) {
+  pool_->slot_opened(*this);
 }
 
 ConnectionSlot::ConnectionSlot(ConnectionSlot&& other) noexcept
     : pool_(std::exchange(other.pool_, nullptr)),
       pool_alive_(std::move(other.pool_alive_)),
       destination_(std::move(other.destination_)),
-      label_(std::move(other.label_)) {}
+      label_(std::move(other.label_)),
+      site_(std::move(other.site_)) {}
 
 ConnectionSlot& ConnectionSlot::operator=(ConnectionSlot&& other) noexcept {
   if (this == &other) return *this;
-  if (pool_ && !pool_alive_.expired()) pool_->slot_closed(destination_, label_);
+  if (pool_ && !pool_alive_.expired()) pool_->slot_closed(*this);
   pool_ = std::exchange(other.pool_, nullptr);
   pool_alive_ = std::move(other.pool_alive_);
   destination_ = std::move(other.destination_);
   label_ = std::move(other.label_);
+  site_ = std::move(other.site_);
   return *this;
 }
 
 ConnectionSlot::~ConnectionSlot() {
-  if (pool_ && !pool_alive_.expired()) pool_->slot_closed(destination_, label_);
+  if (pool_ && !pool_alive_.expired()) pool_->slot_closed(*this);
 }
 
 std::size_t ConnectionPool::open_connections(const std::string& destination) const {
   const auto found = per_destination_.find(destination);
   return found == per_destination_.end() ? 0 : found->second;
+}
+
+std::size_t ConnectionPool::site_connections(const std::string& site) const {
+  const auto found = per_site_.find(site);
+  return found == per_site_.end() ? 0 : found->second;
 }
 
 asio::awaitable<ConnectionGrant> ConnectionPool::acquire(ConnectionRequest request) {
@@ -69,7 +77,9 @@ std::optional<ConnectionGrant> ConnectionPool::try_grant(const ConnectionRequest
   if (auto idle = take_idle(request)) return ConnectionGrant(std::move(idle));
   if (total_ >= request.total_limit) return std::nullopt;
   if (open_connections(request.destination) >= request.destination_limit) return std::nullopt;
-  return ConnectionGrant(ConnectionSlot(*this, alive_, request.destination, request.label));
+  if (site_full(request)) return std::nullopt;
+  return ConnectionGrant(
+      ConnectionSlot(*this, alive_, request.destination, request.label, request.site));
 }
 
 std::unique_ptr<OpenConnection> ConnectionPool::take_idle(const ConnectionRequest& request) {
@@ -136,19 +146,26 @@ asio::awaitable<void> ConnectionPool::close_in_background(
   connection.reset();  // gives the slot back, which serves the waiters
 }
 
-void ConnectionPool::slot_opened(const std::string& destination, const std::string& label) {
-  ++total_;
-  ++per_destination_[destination];
-  const auto count = ++per_label_[label];
-  if (observer_) observer_(label, count);
+bool ConnectionPool::site_full(const ConnectionRequest& request) const {
+  return !request.site.empty() && request.site_limit > 0 &&
+         site_connections(request.site) >= request.site_limit;
 }
 
-void ConnectionPool::slot_closed(const std::string& destination, const std::string& label) {
+void ConnectionPool::slot_opened(const ConnectionSlot& slot) {
+  ++total_;
+  ++per_destination_[slot.destination()];
+  if (!slot.site().empty()) ++per_site_[slot.site()];
+  const auto count = ++per_label_[slot.label()];
+  if (observer_) observer_(slot.label(), count);
+}
+
+void ConnectionPool::slot_closed(const ConnectionSlot& slot) {
   --total_;
-  if (--per_destination_[destination] == 0) per_destination_.erase(destination);
-  const auto count = --per_label_[label];
-  if (count == 0) per_label_.erase(label);
-  if (observer_) observer_(label, count);
+  if (--per_destination_[slot.destination()] == 0) per_destination_.erase(slot.destination());
+  if (!slot.site().empty() && --per_site_[slot.site()] == 0) per_site_.erase(slot.site());
+  const auto count = --per_label_[slot.label()];
+  if (count == 0) per_label_.erase(slot.label());
+  if (observer_) observer_(slot.label(), count);
   serve_waiters();
 }
 
@@ -170,12 +187,15 @@ void ConnectionPool::make_room(const ConnectionRequest& blocked) {
   // One eviction in flight per waiter at most.
   if (idle_.empty() || closing_ >= waiters_.size()) return;
   const bool destination_full = open_connections(blocked.destination) >= blocked.destination_limit;
+  const bool site_full = this->site_full(blocked);
   const auto victim =
       destination_full ? std::ranges::find_if(idle_,
                                               [&](const auto& idle) {
                                                 return idle->key.destination == blocked.destination;
                                               })
-                       : idle_.begin();
+      : site_full      ? std::ranges::find_if(
+                             idle_, [&](const auto& idle) { return idle->slot.site() == blocked.site; })
+                  : idle_.begin();
   if (victim == idle_.end()) return;
   retire(victim, true);
 }

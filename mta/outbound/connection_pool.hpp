@@ -2,10 +2,13 @@
 // connection that finished a message and is ready for the next one is parked idle under its
 // key (destination, remote address and port, TLS policy, HELO name, credentials); the next delivery
 // to the same key takes it instead of connecting. Every open connection (busy or idle) holds a
-// ConnectionSlot, counted against a total limit and a per-destination limit. A delivery that
-// can get neither an idle connection nor a slot waits, first come first served; when the
-// total limit is reached while other destinations hold idle connections, the longest idle
-// one is closed to make room. Idle connections are closed after their idle time.
+// ConnectionSlot, counted against a total limit, a per-destination limit and, for a
+// destination of a shaping site, the site's limit (shared by every destination of the site).
+// A delivery that can get neither an idle connection nor a slot waits, first come first
+// served; when the total limit is reached while other destinations hold idle connections, the
+// longest idle one is closed to make room (one of the same destination or site when that is
+// what is full).
+// Idle connections are closed after their idle time.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -52,7 +55,7 @@ class ConnectionSlot {
  public:
   ConnectionSlot() = default;
   ConnectionSlot(ConnectionPool& pool, std::weak_ptr<void> pool_alive, std::string destination,
-                 std::string label);
+                 std::string label, std::string site);
   ConnectionSlot(ConnectionSlot&& other) noexcept;
   ConnectionSlot& operator=(ConnectionSlot&& other) noexcept;
   ConnectionSlot(const ConnectionSlot&) = delete;
@@ -60,12 +63,15 @@ class ConnectionSlot {
   ~ConnectionSlot();
 
   const std::string& destination() const { return destination_; }
+  const std::string& label() const { return label_; }
+  const std::string& site() const { return site_; }
 
  private:
   ConnectionPool* pool_ = nullptr;
   std::weak_ptr<void> pool_alive_;  // the pool may end before a connection's last coroutine
   std::string destination_;
   std::string label_;
+  std::string site_;  // the shaping site; "" for none
 };
 
 // An SMTP session on an open connection, between messages.
@@ -102,6 +108,8 @@ struct ConnectionRequest {
   std::size_t destination_limit = 1;
   std::size_t total_limit = 1;
   std::vector<ConnectionKey> keys;  // idle connections the delivery could use, by preference
+  std::string site = {};            // the destination's shaping site; "" for none
+  std::size_t site_limit = 0;       // the site's connection limit now; 0: none
 };
 
 class ConnectionPool {
@@ -127,6 +135,7 @@ class ConnectionPool {
 
   std::size_t open_connections() const { return total_; }
   std::size_t open_connections(const std::string& destination) const;
+  std::size_t site_connections(const std::string& site) const;
   std::size_t idle_connections() const { return idle_.size(); }
   std::size_t waiting() const { return waiters_.size(); }
 
@@ -139,9 +148,10 @@ class ConnectionPool {
   };
 
   std::optional<ConnectionGrant> try_grant(const ConnectionRequest& request);
+  bool site_full(const ConnectionRequest& request) const;
   std::unique_ptr<OpenConnection> take_idle(const ConnectionRequest& request);
-  void slot_opened(const std::string& destination, const std::string& label);
-  void slot_closed(const std::string& destination, const std::string& label);
+  void slot_opened(const ConnectionSlot& slot);
+  void slot_closed(const ConnectionSlot& slot);
   // Hands what became free to the waiters in arrival order; makes room when they are stuck.
   void serve_waiters();
   void make_room(const ConnectionRequest& blocked);
@@ -157,6 +167,7 @@ class ConnectionPool {
   std::size_t total_ = 0;
   std::map<std::string, std::size_t> per_destination_;
   std::map<std::string, std::size_t> per_label_;
+  std::map<std::string, std::size_t> per_site_;
   std::list<std::unique_ptr<OpenConnection>> idle_;  // longest idle first
   std::list<Waiter> waiters_;
   std::size_t closing_ = 0;  // idle connections being closed to make room

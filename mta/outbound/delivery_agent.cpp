@@ -1,10 +1,19 @@
 // mta/outbound: one destination's delivery: back-off, route, candidates (see delivery_agent.hpp).
 #include "mta/outbound/delivery_agent.hpp"
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+
 #include "core/log_line.hpp"
+#include "mta/shaping/site_matcher.hpp"
 #include "queue/retry_schedule.hpp"
 
 namespace mxrelay::mta {
+
+namespace asio = boost::asio;
 
 namespace {
 std::chrono::system_clock::time_point wall_clock(std::chrono::steady_clock::time_point when) {
@@ -40,11 +49,42 @@ boost::asio::awaitable<DestinationOutcome> DeliveryAgent::deliver(
       out.recipients.push_back(queue::DeliveryOutcome::from_failure(index, route.result.error()));
     co_return out;
   }
+  std::vector<std::string> hosts;
+  for (const auto& candidate : *route.result)
+    if (std::ranges::find(hosts, candidate.host) == hosts.end()) hosts.push_back(candidate.host);
+  const auto* site = site_for(config.shaping, hosts);
+  remember_site(request.domain, site ? site->site : std::string("other"));
+  auto limits = destination.limits;
+  if (site) {
+    const auto admission =
+        shaper_.admit(*site, request.envelope.id, std::chrono::steady_clock::now());
+    if (admission.kind == SiteAdmission::Kind::later) {
+      metrics_.site_deferral(site->site, admission.suspended ? "suspended" : "rate_limit");
+      out.backed_off_until = wall_clock(admission.at);
+      out.backoff_reason = admission.reason;
+      co_return out;
+    }
+    if (admission.at > std::chrono::steady_clock::now()) {
+      asio::steady_timer wait(executor_, admission.at);
+      co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
+    }
+    limits.site = site->site;
+    limits.site_limit = shaper_.connection_limit(*site, std::chrono::steady_clock::now());
+    if (site->max_messages_per_connection > 0)
+      limits.max_messages_per_connection =
+          std::min(limits.max_messages_per_connection, site->max_messages_per_connection);
+  }
   const auto& helo = config.outbound_helo_name();
   if (destination.limits.label != "mx")
     destination_labels_.insert_or_assign(destination.name, destination.limits.label);
-  DeliveryRequest delivery{request.envelope,    request.recipients, request.body, destination.name,
-                           &destination.limits, &resolver.dns(),    &route};
+  DeliveryRequest delivery{request.envelope, request.recipients, request.body, destination.name,
+                           &limits,          &resolver.dns(),    &route};
+  if (site) {
+    delivery.throttle_rules = site->on_reply;
+    delivery.site_suspended = [this, site] {
+      return shaper_.suspended_until(*site, std::chrono::steady_clock::now());
+    };
+  }
   if (const auto auth = config.auth.find(request.decision.auth); auth != config.auth.end()) {
     delivery.auth_table = request.decision.auth;
     delivery.credentials = ClientCredentials{auth->second.username, auth->second.password};
@@ -52,8 +92,17 @@ boost::asio::awaitable<DestinationOutcome> DeliveryAgent::deliver(
   delivery.implicit_tls = request.decision.implicit_tls;
   auto report = co_await mta::deliver(executor_, *route.result, delivery, config.delivery, helo,
                                       context_, request.decision.tls);
+  if (site && report.site_held_until) {
+    metrics_.site_deferral(site->site, "suspended");
+    out.backed_off_until = wall_clock(*report.site_held_until);
+    out.backoff_reason = shaper_.suspension_reason(*site, std::chrono::steady_clock::now());
+    co_return out;
+  }
   count(report);
-  note_destination_outcome(destination, report);
+  if (site && report.throttle_rule)
+    out.throttled_until = wall_clock(note_throttle(*site, request, report));
+  else
+    note_destination_outcome(destination, report);
   log(request, destination, delivery, report);
   for (const auto& line : report.transcript) out.transcript += line + "\n";
   out.times.connection_setup =
@@ -95,6 +144,58 @@ void DeliveryAgent::note_destination_outcome(const Destination& destination,
       .kv("until", static_cast<long long>(queue::to_unix(wall_clock(*until))))
       .kv("reason", report.recipients.empty() ? std::string() : report.recipients.front().reason)
       .emit();
+}
+
+std::chrono::steady_clock::time_point DeliveryAgent::note_throttle(
+    const conf::ShapingSite& site, const DestinationRequest& request,
+    const DeliveryReport& report) {
+  const auto& rule = *report.throttle_rule;
+  const auto now = std::chrono::steady_clock::now();
+  const auto resume = shaper_.throttled(site, rule, report.throttle_reply,
+                                        context_.pool().site_connections(site.site), now);
+  metrics_.site_throttle_reply(site.site, conf::to_string(rule.action));
+  core::LogLine("site_throttled", core::Severity::warning)
+      .kv("queue_id", request.envelope.id)
+      .kv("site", site.site)
+      .kv("domain", request.domain)
+      .kv("relay", report.remote.relay())
+      .kv("action", conf::to_string(rule.action))
+      .kv("duration", static_cast<long long>(rule.duration.count()))
+      .kv("retry_at", static_cast<long long>(queue::to_unix(wall_clock(resume))))
+      .kv("reply", report.throttle_reply)
+      .emit();
+  return resume;
+}
+
+void DeliveryAgent::remember_site(const std::string& domain, const std::string& site) {
+  // Bounded: forgotten all at once when it grows past what any queue needs.
+  constexpr std::size_t kMaxRemembered = 100000;
+  if (domain_sites_.size() >= kMaxRemembered && !domain_sites_.contains(domain))
+    domain_sites_.clear();
+  domain_sites_.insert_or_assign(domain, site);
+}
+
+std::string DeliveryAgent::site_of_domain(const std::string& domain) const {
+  const auto found = domain_sites_.find(domain);
+  return found == domain_sites_.end() ? std::string() : found->second;
+}
+
+std::vector<SiteStatus> DeliveryAgent::sites(const conf::Config& config) const {
+  std::vector<SiteStatus> out;
+  const auto now = std::chrono::steady_clock::now();
+  for (const auto& site : config.shaping) {
+    SiteStatus status{shaper_.view(site, context_.pool().site_connections(site.site), now), {}};
+    if (status.view.suspended_until)
+      status.suspended_until = wall_clock(*status.view.suspended_until);
+    out.push_back(std::move(status));
+  }
+  return out;
+}
+
+std::size_t DeliveryAgent::connections_outside_sites(const conf::Config& config) const {
+  auto outside = context_.pool().open_connections();
+  for (const auto& site : config.shaping) outside -= context_.pool().site_connections(site.site);
+  return outside;
 }
 
 void DeliveryAgent::set_dkim(const std::vector<conf::DkimEntry>& entries) {

@@ -1,10 +1,13 @@
 // mta/outbound: the delivery engine. Takes one delivery request (a message, the recipients
 // of one destination, the transport decision already made for them) and returns one typed
 // outcome per recipient: the destination's back-off is checked first, then the next hop is
-// resolved (strict RFC 5321 section 5 or the transport entry), then smtp_delivery tries the
-// candidates. Owns the state every delivery shares (address health, destination back-off,
-// TLS contexts, connection pool), the per-delivery log lines (skipped addresses, TLS used,
-// refused credentials, a back-off that starts) and the connection metrics.
+// resolved (strict RFC 5321 section 5 or the transport entry), then the shaping site of its
+// hosts may hold the message back (suspended, or its rate), then smtp_delivery tries the
+// candidates under the site's connection limit; a throttling reply from the site slows the
+// site down. Owns the state every delivery shares (address health, destination back-off,
+// traffic shaping, TLS contexts, connection pool), the per-delivery log lines (skipped
+// addresses, TLS used, refused credentials, a back-off that starts, a site throttled) and the
+// connection metrics.
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -19,6 +22,7 @@
 #include "conf/config.hpp"
 #include "mta/metrics.hpp"
 #include "mta/outbound/smtp_delivery.hpp"
+#include "mta/shaping/traffic_shaper.hpp"
 #include "queue/delivery_delays.hpp"
 #include "queue/delivery_outcome.hpp"
 #include "queue/message_record.hpp"
@@ -43,6 +47,15 @@ struct DestinationOutcome {
   std::string backoff_reason;
   std::string transcript;  // of the last failed session, one "C: " / "S: " line each
   queue::AttemptTimes times;
+  // The site answered with a throttling reply: the recipients (deferred) wait until then,
+  // without counting a failed attempt.
+  std::optional<std::chrono::system_clock::time_point> throttled_until;
+};
+
+// A shaping site as an operator sees it, with wall-clock times.
+struct SiteStatus {
+  SiteView view;
+  std::optional<std::chrono::system_clock::time_point> suspended_until;
 };
 
 class DeliveryAgent {
@@ -63,6 +76,12 @@ class DeliveryAgent {
   std::vector<UnhealthyAddress> unhealthy_addresses() const;
   // The same, counted per destination metrics label (a transport-map key or "mx").
   std::unordered_map<std::string, double> unhealthy_by_label() const;
+  // Every configured site's state now.
+  std::vector<SiteStatus> sites(const conf::Config& config) const;
+  // Connections open to no shaping site.
+  std::size_t connections_outside_sites(const conf::Config& config) const;
+  // The site a recipient domain's mail went to at its last attempt; "" when not known.
+  std::string site_of_domain(const std::string& domain) const;
   void close_idle();
 
  private:
@@ -76,6 +95,11 @@ class DeliveryAgent {
                                     const std::string& domain);
   // Per-destination back-off bookkeeping after an attempt; logs a back-off that starts.
   void note_destination_outcome(const Destination& destination, const DeliveryReport& report);
+  // The site throttled us: slow it down; returns when the message may be tried again.
+  std::chrono::steady_clock::time_point note_throttle(const conf::ShapingSite& site,
+                                                      const DestinationRequest& request,
+                                                      const DeliveryReport& report);
+  void remember_site(const std::string& domain, const std::string& site);
   void count(const DeliveryReport& report);
   void log(const DestinationRequest& request, const Destination& destination,
            const DeliveryRequest& delivery, const DeliveryReport& report);
@@ -85,6 +109,8 @@ class DeliveryAgent {
   DeliveryContext context_;
   // Metrics label of every destination with unhealthy addresses seen (absent: "mx").
   std::unordered_map<std::string, std::string> destination_labels_;
+  TrafficShaper shaper_;
+  std::unordered_map<std::string, std::string> domain_sites_;  // for `queue summary`
 };
 
 }  // namespace mxrelay::mta

@@ -14,6 +14,7 @@
 #include "mta/outbound/client_connection.hpp"
 #include "mta/outbound/dane_lookup.hpp"
 #include "mta/protocol/smtp_client_session.hpp"
+#include "mta/shaping/throttle_rule_match.hpp"
 
 namespace mxrelay::mta {
 
@@ -330,6 +331,25 @@ ConnectionKey key_for(const DeliveryRequest& request, const Outbound& out,
           helo_name,       request.implicit_tls, request.auth_table};
 }
 
+// Whether one of the session's replies (the failure, or a recipient's refusal) is a throttling
+// one of the site; notes it in the report.
+bool throttled(const DeliveryRequest& request, const std::optional<MessageResult>& result,
+               const std::optional<core::Failure>& failure, DeliveryReport& report) {
+  if (request.throttle_rules.empty()) return false;
+  std::vector<const std::string*> replies;
+  if (failure) replies.push_back(&failure->remote_reply);
+  if (result)
+    for (const auto& recipient : result->recipients)
+      if (recipient.rejection) replies.push_back(&recipient.rejection->remote_reply);
+  for (const auto* reply : replies)
+    if (const auto* rule = matching_rule(request.throttle_rules, *reply)) {
+      report.throttle_rule = rule;
+      report.throttle_reply = *reply;
+      return true;
+    }
+  return false;
+}
+
 // AUTH refused, or impossible with what the server offers: the credentials or the
 // configuration are at fault, not the address.
 bool auth_failed(AuthOutcome outcome) {
@@ -347,7 +367,9 @@ asio::awaitable<ConnectionGrant> acquire(const DeliveryRequest& request, const O
                            request.connections->label,
                            request.connections->per_destination,
                            request.connections->total,
-                           {}};
+                           {},
+                           request.connections->site,
+                           request.connections->site_limit};
   if (reuse_idle)
     for (const auto* candidate : admitted)
       wanted.keys.push_back(key_for(request, out, *candidate, policy, helo_name));
@@ -404,8 +426,13 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
   const auto admitted = admitted_candidates(candidates, out.destination, health, report);
 
   auto grant = co_await acquire(request, out, admitted, tls_policy, helo_name, context, true);
+  if (request.site_suspended) report.site_held_until = request.site_suspended();
   if (auto* reused = std::get_if<std::unique_ptr<OpenConnection>>(&grant)) {
     auto open = std::move(*reused);
+    if (report.site_held_until) {
+      co_await release_connection(std::move(open), request, config, context);
+      co_return report;
+    }
     // Bytes that arrived while it was idle answer no command: the connection is out of step
     // (or closing) and is not used.
     std::optional<MessageResult> result;
@@ -413,6 +440,7 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
       ++report.connections_reused;
       result = co_await send_message(*open, out.message, config, context.tls_contexts(), report);
       if (open->session.protocol_error()) ++report.protocol_errors;
+      if (result) throttled(request, result, result->failure, report);
     }
     if (result && result->scope != FailureScope::connection) {
       report_outcomes(request, *open, *result, report);
@@ -423,8 +451,13 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
     // fresh connection.
     open->connection.close();
     open.reset();
+    if (report.throttle_rule && result && result->failure) {
+      report_failure(request, *result->failure, FailureScope::destination, report);
+      co_return report;
+    }
     grant = co_await acquire(request, out, admitted, tls_policy, helo_name, context, false);
   }
+  if (report.site_held_until) co_return report;
   auto slot = std::move(std::get<ConnectionSlot>(grant));
 
   CandidatePlan plan(admitted.size(), !request.credentials && !request.implicit_tls);
@@ -496,7 +529,8 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
     const bool credentials_failed = auth_failed(report.auth);
     const auto problem = problem_of(open->session, result);
     const auto& failure = result ? result->failure : open->session.connection_failure();
-    if (problem && !credentials_failed)
+    const bool throttling = throttled(request, result, failure, report);
+    if (problem && !credentials_failed && !throttling)
       health.record_failure(out.destination, candidate->address, *problem,
                             failure ? failure->str() : "connection lost",
                             AddressHealth::Clock::now());
@@ -510,6 +544,11 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
     if (failure) last_failure = *failure;
     report.transcript = transcript_lines(open->session.transcript());
     open->connection.close();
+    if (throttling) {
+      // The site said "slow down": its other addresses are the same provider.
+      report_failure(request, last_failure, FailureScope::destination, report);
+      co_return report;
+    }
     slot = std::move(open->slot);
     plan.record(credentials_failed           ? AttemptEnd::credentials_refused
                 : open->session.tls_failed() ? AttemptEnd::tls_failed

@@ -18,6 +18,7 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -73,11 +74,19 @@ struct DeliveryReport {
   // The last message transmission: when MAIL FROM went out, and how long until its end.
   std::optional<std::chrono::steady_clock::time_point> transmission_start;
   std::chrono::steady_clock::duration transmission{};
+  // A reply that matched one of DeliveryRequest::throttle_rules, and the rule.
+  const conf::ThrottleRule* throttle_rule = nullptr;
+  std::string throttle_reply;
+  // The site was suspended when the message was about to go: nothing was sent (no outcome,
+  // no attempt) and it may go again at this time.
+  std::optional<std::chrono::steady_clock::time_point> site_held_until;
 };
 
 // How a delivery may share connections (the pool is the DeliveryContext's).
 struct ConnectionLimits {
   std::string label;  // metrics label of the destination: a transport-map key or "mx"
+  std::string site;   // the destination's shaping site ("" for none) and its limit now (0: none)
+  std::size_t site_limit = 0;
   std::size_t per_destination = 10;
   std::size_t total = 20;
   std::size_t max_messages_per_connection = 100;
@@ -100,6 +109,13 @@ struct DeliveryRequest {
   std::string auth_table = {};
   std::optional<ClientCredentials> credentials = {};
   bool implicit_tls = false;  // TLS from the first byte (RFC 8314)
+  // The shaping site's "slow down" replies: one ends the attempt (no further address of the
+  // same provider is tried) and costs the address no health.
+  std::span<const conf::ThrottleRule> throttle_rules = {};
+  // When the shaping site is suspended now, until when; asked once a connection (or a slot
+  // for one) is granted, so a message that waited for it does not go into a suspension
+  // another message's reply began meanwhile. Empty: no site.
+  std::function<std::optional<std::chrono::steady_clock::time_point>()> site_suspended = {};
 };
 
 // State shared by all deliveries of a running instance (one per io_context thread): the
@@ -116,6 +132,7 @@ class DeliveryContext {
   DestinationBackoff& backoff() { return backoff_; }
   ClientTlsContexts& tls_contexts() { return tls_contexts_; }
   ConnectionPool& pool() { return pool_; }
+  const ConnectionPool& pool() const { return pool_; }
   // The [[dkim]] signer of the configuration in force; nullptr or empty: no signing.
   void set_signer(std::shared_ptr<const dkim::DkimSigner> signer) { signer_ = std::move(signer); }
   const std::shared_ptr<const dkim::DkimSigner>& signer() const { return signer_; }

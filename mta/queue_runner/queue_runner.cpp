@@ -62,6 +62,13 @@ QueueRunner::QueueRunner(asio::io_context& io, std::shared_ptr<const conf::Confi
       wakeup_(io),
       gauge_timer_(io) {
   agent_.set_dkim(config_->dkim);
+  declare_sites();
+}
+
+void QueueRunner::declare_sites() {
+  std::vector<std::string> names;
+  for (const auto& site : config_->shaping) names.push_back(site.site);
+  metrics_.declare_sites(names);
 }
 
 void QueueRunner::reconfigure(std::shared_ptr<const conf::Config> config,
@@ -70,6 +77,7 @@ void QueueRunner::reconfigure(std::shared_ptr<const conf::Config> config,
   resolver_ = std::move(resolver);
   agent_.reconfigure(config_->delivery);
   agent_.set_dkim(config_->dkim);
+  declare_sites();
   wake();
 }
 
@@ -209,10 +217,11 @@ asio::awaitable<void> QueueRunner::attempt(std::string id) {
   std::optional<Clock::time_point> resume_at;
   bool attempted = false;
   for (const auto& destination : by_domain) {
-    auto backed_off = co_await deliver_domain(entry, *config, *resolver, destination.first,
-                                              destination.second, decoded->body);
-    if (!backed_off) attempted = true;
-    if (backed_off && (!resume_at || *backed_off < *resume_at)) resume_at = backed_off;
+    auto result = co_await deliver_domain(entry, *config, *resolver, destination.first,
+                                          destination.second, decoded->body);
+    if (result.counts) attempted = true;
+    if (result.resume_at && (!resume_at || *result.resume_at < *resume_at))
+      resume_at = result.resume_at;
   }
 
   const auto expired = queue::expiry_failures(entry, Clock::now(), config->queue.max_age);
@@ -265,10 +274,10 @@ asio::awaitable<void> QueueRunner::hold_for_transport(queue::QueueEntry& entry,
       .emit();
 }
 
-asio::awaitable<std::optional<QueueRunner::Clock::time_point>> QueueRunner::deliver_domain(
+asio::awaitable<QueueRunner::DomainAttempt> QueueRunner::deliver_domain(
     queue::QueueEntry& entry, const conf::Config& config, resolver::NextHopResolver& resolver,
     const std::string& domain, const std::vector<std::size_t>& indexes, std::string_view body) {
-  std::optional<Clock::time_point> not_backed_off;
+  DomainAttempt done;
   std::optional<core::Failure> refusal;
   std::optional<resolver::TransportDecision> decision;
   if (domain.empty()) {
@@ -280,17 +289,17 @@ asio::awaitable<std::optional<QueueRunner::Clock::time_point>> QueueRunner::deli
   if (refusal) {
     for (auto index : indexes)
       co_await record(entry, queue::DeliveryOutcome::from_failure(index, *refusal));
-    co_return not_backed_off;
+    co_return done;
   }
   if (decision->action == conf::TransportAction::hold) {
     co_await hold_for_transport(entry, domain, *decision);
-    co_return not_backed_off;
+    co_return done;
   }
   auto outcome = co_await agent_.deliver(
       config, resolver, DestinationRequest{entry.envelope, indexes, body, domain, *decision});
   if (outcome.backed_off_until) {
     entry.last_error = outcome.backoff_reason;
-    co_return outcome.backed_off_until;
+    co_return DomainAttempt{outcome.backed_off_until, false};
   }
   for (const auto& recipient : outcome.recipients) co_await record(entry, recipient, outcome.times);
   if (!outcome.transcript.empty())
@@ -298,13 +307,18 @@ asio::awaitable<std::optional<QueueRunner::Clock::time_point>> QueueRunner::deli
       spool_.write_transcript(entry.envelope.id, outcome.transcript);
       return true;
     });
-  co_return not_backed_off;
+  if (outcome.throttled_until) co_return DomainAttempt{outcome.throttled_until, false};
+  done.counts = std::ranges::any_of(outcome.recipients, [](const auto& recipient) {
+    return recipient.status == queue::DeliveryStatus::deferred;
+  });
+  co_return done;
 }
 
 asio::awaitable<void> QueueRunner::gauge_loop() {
   while (running_) {
     update_queue_gauges();
     update_health_gauges();
+    update_site_gauges();
     gauge_timer_.expires_after(std::chrono::seconds(1));
     co_await gauge_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
   }
@@ -328,6 +342,14 @@ void QueueRunner::update_health_gauges() {
     metrics_.set_unhealthy_addresses(item.first, item.second);
     unhealthy_labels_.push_back(item.first);
   }
+}
+
+void QueueRunner::update_site_gauges() {
+  for (const auto& site : agent_.sites(*config_))
+    metrics_.set_site_state(site.view.site, static_cast<double>(site.view.open_connections),
+                            site.suspended_until.has_value(), site.view.rate_limit);
+  metrics_.set_site_state("other", static_cast<double>(agent_.connections_outside_sites(*config_)),
+                          false, 0);
 }
 
 asio::awaitable<void> QueueRunner::record(queue::QueueEntry& entry,

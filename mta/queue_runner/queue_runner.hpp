@@ -74,6 +74,12 @@ class QueueRunner {
 
   // Remote addresses the circuit breaker skips now (for the control socket's "health").
   std::vector<UnhealthyAddress> unhealthy_addresses() const { return agent_.unhealthy_addresses(); }
+  // The shaping sites' state now (for `mxrelay route` and `queue summary`).
+  std::vector<SiteStatus> sites() const { return agent_.sites(*config_); }
+  // The site a recipient domain's mail went to at its last attempt; "" when not known yet.
+  std::string site_of_domain(const std::string& domain) const {
+    return agent_.site_of_domain(domain);
+  }
 
  private:
   using Clock = queue::Clock;
@@ -84,8 +90,14 @@ class QueueRunner {
   boost::asio::awaitable<void> attempt(std::string id);
   // A bug must not stall a message: log it, and retry the message later.
   void attempt_crashed(const std::string& id, std::exception_ptr failure);
-  // Returns the end of the destination's back-off when it is backed off (nothing attempted).
-  boost::asio::awaitable<std::optional<Clock::time_point>> deliver_domain(
+  // How one domain's part of an attempt ended for the schedule.
+  struct DomainAttempt {
+    // The domain's recipients wait until then: its destination is backed off, or its site
+    // held the message back or answered with a throttling reply.
+    std::optional<Clock::time_point> resume_at;
+    bool counts = true;  // a failed attempt that uses up a retry (recipients left deferred)
+  };
+  boost::asio::awaitable<DomainAttempt> deliver_domain(
       queue::QueueEntry& entry, const conf::Config& config, resolver::NextHopResolver& resolver,
       const std::string& domain, const std::vector<std::size_t>& indexes, std::string_view body);
   boost::asio::awaitable<void> hold_for_transport(queue::QueueEntry& entry,
@@ -95,6 +107,8 @@ class QueueRunner {
   boost::asio::awaitable<void> gauge_loop();
   void update_queue_gauges();
   void update_health_gauges();
+  void update_site_gauges();
+  void declare_sites();
   // One recipient's outcome: metrics, the delivery log line, the spool. times: of the
   // attempt that produced it (zero for outcomes decided without one).
   boost::asio::awaitable<void> record(queue::QueueEntry& entry,

@@ -25,6 +25,15 @@ double LimitReduction::factor(Clock::time_point now) const {
   return std::min(out, 1.0);
 }
 
+std::optional<LimitReduction::Clock::time_point> LimitReduction::next_change(
+    Clock::time_point now) const {
+  if (factor(now) >= 1) return std::nullopt;
+  // A halving recovers from the level it holds: its first change is a step after until_.
+  if (now < until_ && level_ != recover_from_) return until_;
+  const auto from = std::max(now, until_);
+  return until_ + ((from - until_) / step_ + 1) * step_;
+}
+
 void LimitReduction::reduce(double level, double recover_from, Clock::time_point until,
                             Clock::duration step) {
   level_ = level;

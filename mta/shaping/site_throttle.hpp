@@ -24,6 +24,9 @@ class LimitReduction {
 
   // The factor now: 1 when not reduced.
   double factor(Clock::time_point now) const;
+  // When the factor next changes after `now` (the end of the reduction or of a recovery
+  // step); none when it is 1 for good.
+  std::optional<Clock::time_point> next_change(Clock::time_point now) const;
   // During [now, until) the factor is `level`; then it restarts at `recover_from` and doubles
   // every `step` up to 1.
   void reduce(double level, double recover_from, Clock::time_point until, Clock::duration step);
@@ -44,6 +47,9 @@ class SiteThrottle {
 
   std::optional<Clock::time_point> suspended_until(Clock::time_point now) const;
   double rate_factor(Clock::time_point now) const { return rate_.factor(now); }
+  std::optional<Clock::time_point> next_rate_change(Clock::time_point now) const {
+    return rate_.next_change(now);
+  }
   double connection_factor(Clock::time_point now) const { return connections_.factor(now); }
   // The last throttling reply and what it did ("" before any).
   const std::string& last_reply() const { return last_reply_; }

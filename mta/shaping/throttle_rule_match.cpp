@@ -1,6 +1,9 @@
 // mta/shaping: matching_rule().
 #include "mta/shaping/throttle_rule_match.hpp"
 
+#include <algorithm>
+
+#include "core/ascii_case.hpp"
 #include "core/smtp_status.hpp"
 
 namespace mxrelay::mta {
@@ -21,7 +24,10 @@ const conf::ThrottleRule* matching_rule(std::span<const conf::ThrottleRule> rule
   for (const auto& rule : rules) {
     if (!rule.code.empty() && (status_text.empty() || !status_has_prefix(status_text, rule.code)))
       continue;
-    if (rule.regex && !std::regex_search(reply.begin(), reply.end(), *rule.regex)) continue;
+    if (!rule.text.empty() && std::ranges::none_of(rule.text, [&](const std::string& phrase) {
+          return core::contains_ignoring_case(reply, phrase);
+        }))
+      continue;
     return &rule;
   }
   return nullptr;

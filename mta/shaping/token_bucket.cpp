@@ -9,7 +9,16 @@ std::size_t TokenBucket::burst_for(double per_minute) {
   return std::max<std::size_t>(1, static_cast<std::size_t>(per_minute / 10));
 }
 
-void TokenBucket::set_rate(double per_minute) {
+void TokenBucket::set_rate(double per_minute, Clock::time_point now) {
+  const auto old_interval = interval_;
+  configure(per_minute);
+  if (full_at_ > now && old_interval > Clock::duration::zero())
+    full_at_ = now + std::chrono::duration_cast<Clock::duration>(
+                         std::chrono::duration<double>(full_at_ - now) *
+                         (std::chrono::duration<double>(interval_) / old_interval));
+}
+
+void TokenBucket::configure(double per_minute) {
   per_minute_ = std::max(per_minute, 1e-3);
   burst_ = burst_for(per_minute_);
   interval_ = std::chrono::duration_cast<Clock::duration>(

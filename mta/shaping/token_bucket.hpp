@@ -17,9 +17,10 @@ class TokenBucket {
   // At most a tenth of the per-minute rate may leave at once (at least one).
   static std::size_t burst_for(double per_minute);
 
-  explicit TokenBucket(double per_minute) { set_rate(per_minute); }
-  // A new rate (> 0) applies to the reservations that follow; earlier ones stand.
-  void set_rate(double per_minute);
+  explicit TokenBucket(double per_minute) { configure(per_minute); }
+  // A new rate (> 0). The backlog already reserved beyond `now` is re-spaced at it (a slower
+  // rate stretches it, a faster one compresses it); the reservations that follow use it.
+  void set_rate(double per_minute, Clock::time_point now);
   double rate() const { return per_minute_; }
   std::size_t burst() const { return burst_; }
 
@@ -29,6 +30,8 @@ class TokenBucket {
   Clock::time_point next_free(Clock::time_point now) const;
 
  private:
+  void configure(double per_minute);
+
   double per_minute_ = 1;
   std::size_t burst_ = 1;
   Clock::duration interval_{};

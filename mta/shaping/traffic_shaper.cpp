@@ -16,10 +16,6 @@ std::int64_t second_of(std::chrono::steady_clock::time_point when) {
   return std::chrono::duration_cast<std::chrono::seconds>(when.time_since_epoch()).count();
 }
 
-std::string seconds_text(std::chrono::steady_clock::duration duration) {
-  const auto tenths = std::chrono::duration_cast<std::chrono::milliseconds>(duration).count() / 100;
-  return std::to_string(tenths / 10) + "." + std::to_string(tenths % 10) + " s";
-}
 }  // namespace
 
 double TrafficShaper::rate_limit(const conf::ShapingSite& site, const Site& state,
@@ -67,27 +63,48 @@ void TrafficShaper::count_admission(Site& state, Clock::time_point now) {
   ++state.per_second[static_cast<std::size_t>(state.second % size)];
 }
 
-Admission TrafficShaper::go(Site& state, Clock::time_point at, Clock::time_point now) {
+SiteAdmission TrafficShaper::go(Site& state, Clock::time_point at, Clock::time_point now) {
   count_admission(state, now);
-  return Admission{Admission::Kind::go, std::max(at, now), {}};
+  return SiteAdmission{SiteAdmission::Kind::go, std::max(at, now), {}};
 }
 
-Admission TrafficShaper::admit(const conf::ShapingSite& site, const std::string& message_id,
-                               Clock::time_point now) {
+std::optional<TrafficShaper::Clock::time_point> TrafficShaper::suspended_until(
+    const conf::ShapingSite& site, Clock::time_point now) const {
+  const auto found = sites_.find(site.site);
+  if (found == sites_.end()) return std::nullopt;
+  return found->second.throttle.suspended_until(now);
+}
+
+std::string TrafficShaper::suspension_reason(const conf::ShapingSite& site,
+                                             Clock::time_point now) const {
+  const auto until = suspended_until(site, now);
+  if (!until) return {};
+  return "site " + site.site +
+         " is suspended after the reply: " + sites_.find(site.site)->second.throttle.last_reply();
+}
+
+SiteAdmission TrafficShaper::admit(const conf::ShapingSite& site, const std::string& message_id,
+                                   Clock::time_point now) {
   auto& state = sites_[site.site];
   if (const auto until = state.throttle.suspended_until(now))
-    return Admission{Admission::Kind::later, *until,
-                     "site " + site.site + " is suspended for " + seconds_text(*until - now) +
-                         " after the reply: " + state.throttle.last_reply()};
+    return SiteAdmission{SiteAdmission::Kind::later, *until, suspension_reason(site, now), true};
   const auto rate = rate_limit(site, state, now);
   if (rate <= 0) {
     state.bucket.reset();
+    state.reservations.clear();
     return go(state, now, now);
   }
-  if (!state.bucket)
+  if (!state.bucket) {
     state.bucket.emplace(rate);
-  else if (state.bucket->rate() != rate)
-    state.bucket->set_rate(rate);
+  } else if (state.bucket->rate() != rate) {
+    // The messages waiting for their slots move with the backlog of the bucket.
+    const double stretch = state.bucket->rate() / rate;
+    state.bucket->set_rate(rate, now);
+    for (auto& [id, slot] : state.reservations)
+      if (slot > now)
+        slot = now + std::chrono::duration_cast<Clock::duration>(
+                         std::chrono::duration<double>(slot - now) * stretch);
+  }
   // A message back for the slot it was given uses that one; only a new message takes a token.
   const auto kept = state.reservations.find(message_id);
   const auto slot = kept != state.reservations.end() ? kept->second : state.bucket->reserve(now);
@@ -97,10 +114,13 @@ Admission TrafficShaper::admit(const conf::ShapingSite& site, const std::string&
     std::erase_if(state.reservations,
                   [&](const auto& entry) { return entry.second + kStaleReservation < now; });
   state.reservations[message_id] = slot;
-  return Admission{Admission::Kind::later, slot,
-                   "site " + site.site + " is limited to " +
-                       std::to_string(static_cast<long long>(std::lround(rate))) +
-                       " messages a minute; this one may leave in " + seconds_text(slot - now)};
+  auto back = slot;
+  if (const auto change = state.throttle.next_rate_change(now)) back = std::min(back, *change);
+  return SiteAdmission{SiteAdmission::Kind::later, back,
+                       "site " + site.site + " is limited to " +
+                           std::to_string(static_cast<long long>(std::lround(rate))) +
+                           " messages a minute",
+                       false, slot};
 }
 
 TrafficShaper::Clock::time_point TrafficShaper::throttled(const conf::ShapingSite& site,

@@ -22,13 +22,17 @@
 namespace mxrelay::mta {
 
 // May a message go to its site now?
-struct Admission {
+struct SiteAdmission {
   enum class Kind { go, later };
   Kind kind = Kind::go;
   // go: when it may leave (now, or within kLongestShapingWait: the attempt waits for it);
-  // later: when to try again (the attempt ends without counting as a failure).
+  // later: when to try again (the attempt ends without counting as a failure): the end of a
+  // suspension, or the rate-limit slot; while a reduced rate recovers, no later than its
+  // next step, where the slot it finds kept has moved with the rate.
   std::chrono::steady_clock::time_point at{};
-  std::string reason;  // later: why, for the queue and the log
+  std::string reason;      // later: why, for the queue and the log
+  bool suspended = false;  // later: the site is suspended (else: its rate limit)
+  std::chrono::steady_clock::time_point slot{};  // later for the rate: the slot kept for it
 };
 
 // A message whose rate-limit slot is at most this far away waits for it in its attempt.
@@ -53,8 +57,13 @@ class TrafficShaper {
 
   // message_id: the queued message, so that a message sent away to wait for its rate slot
   // finds that slot kept when it comes back.
-  Admission admit(const conf::ShapingSite& site, const std::string& message_id,
-                  Clock::time_point now);
+  SiteAdmission admit(const conf::ShapingSite& site, const std::string& message_id,
+                      Clock::time_point now);
+  // Until when the site is suspended, if it is now.
+  std::optional<Clock::time_point> suspended_until(const conf::ShapingSite& site,
+                                                   Clock::time_point now) const;
+  // Why a message of the suspended site waits ("" when it is not suspended).
+  std::string suspension_reason(const conf::ShapingSite& site, Clock::time_point now) const;
   // The site's connection limit now (0: none); open: its connections open now.
   std::size_t connection_limit(const conf::ShapingSite& site, Clock::time_point now) const;
   // A reply that matched `rule`; open: the site's connections open now. Returns when the
@@ -82,7 +91,7 @@ class TrafficShaper {
                                       Clock::time_point now);
   static double last_minute(const Site& state, Clock::time_point now);
   static void count_admission(Site& state, Clock::time_point now);
-  static Admission go(Site& state, Clock::time_point at, Clock::time_point now);
+  static SiteAdmission go(Site& state, Clock::time_point at, Clock::time_point now);
 
   std::map<std::string, Site, std::less<>> sites_;
 };

@@ -393,11 +393,13 @@ class SmtpSink(Fixture):
     byte; auth=(user, password) requires AUTH before MAIL (offered only under TLS unless
     auth_without_tls; auth_mechanisms limits the offer, e.g. ["LOGIN"]); raw=True records
     every byte clients send, before TLS decryption, in raw_path (raw_bytes());
-    eight_bit_mime=False leaves 8BITMIME out of its EHLO reply."""
+    eight_bit_mime=False leaves 8BITMIME out of its EHLO reply. rate_limit=(N, SECONDS)
+    answers MAIL with 451 4.7.650 once N messages arrived in the last SECONDS, and
+    max_concurrent=M greets connections beyond M open ones with 421 4.7.0 (throttles())."""
 
     def __init__(self, workdir, name, addresses, port, replies=None, *, tls=None,
                  implicit_tls=False, auth=None, auth_without_tls=False, auth_mechanisms=None,
-                 raw=False, eight_bit_mime=True):
+                 raw=False, eight_bit_mime=True, rate_limit=None, max_concurrent=None):
         self.name = name
         self.dir = Path(workdir) / f"sink-{name}"
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -424,6 +426,10 @@ class SmtpSink(Fixture):
             argv += ["--raw", self.raw_path]
         if not eight_bit_mime:
             argv += ["--no-8bitmime"]
+        if rate_limit:
+            argv += ["--rate-limit", f"{rate_limit[0]}:{rate_limit[1]}"]
+        if max_concurrent:
+            argv += ["--max-concurrent", max_concurrent]
         self.process = Process(name, argv, self.dir / "sink.log")
 
     def raw_bytes(self):
@@ -456,6 +462,10 @@ class SmtpSink(Fixture):
 
     def connections(self):
         return self.events("connect")
+
+    def throttles(self):
+        """The refusals of rate_limit and max_concurrent, in order."""
+        return self.events("throttled")
 
     def messages(self):
         return self.events("message")

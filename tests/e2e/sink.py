@@ -29,18 +29,28 @@ TLS and AUTH, for the smart-host tests:
   --raw FILE                      append every byte clients send on any TCP connection, as
                                   read from the socket (before TLS decryption), to FILE
   --no-8bitmime                   leave 8BITMIME out of the EHLO reply
+
+Limits like a large provider's, for the traffic shaping tests (each refusal is recorded as
+{"event": "throttled", "peer": ..., "limit": "rate" or "connections", "reply": ...}):
+  --rate-limit N:SECONDS          accept at most N messages in any SECONDS; above it MAIL gets
+                                  451 4.7.650 ... temporarily rate limited (Microsoft's words)
+  --max-concurrent M              greet a connection beyond M open ones with 421 4.7.0 Too
+                                  many connections and close it
+Every connect event carries "open": the connections open with it.
 SIGTERM stops it.
 """
 
 import argparse
 import base64
 import asyncio
+import collections
 import json
 import os
 import re
 import signal
 import socket
 import ssl
+import time
 import warnings
 
 from aiosmtpd.smtp import SMTP, AuthResult
@@ -124,16 +134,41 @@ def tls_version(transport):
     return ssl_object.version() if ssl_object else None
 
 
+class RateLimit:
+    """At most `count` messages in any `seconds` (a sliding window of acceptance times)."""
+
+    def __init__(self, count, seconds):
+        self.count = count
+        self.seconds = seconds
+        self._accepted = collections.deque()
+
+    def full(self):
+        now = time.monotonic()
+        while self._accepted and self._accepted[0] <= now - self.seconds:
+            self._accepted.popleft()
+        return len(self._accepted) >= self.count
+
+    def accepted(self):
+        self._accepted.append(time.monotonic())
+
+
 class Handler:
     """aiosmtpd hooks: answer the configured override for a stage, else accept and record."""
 
-    def __init__(self, recorder, replies):
+    def __init__(self, recorder, replies, rate_limit=None):
         self._recorder = recorder
         self._replies = replies
+        self._rate_limit = rate_limit
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         if "mail" in self._replies:
             return self._replies["mail"]
+        if self._rate_limit and self._rate_limit.full():
+            reply = (f"451 4.7.650 The mail server [{session.peer[0]}] has been temporarily "
+                     "rate limited due to IP reputation.")
+            self._recorder.write(event="throttled", peer=endpoint(session.peer), limit="rate",
+                                 reply=reply)
+            return reply
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 2.1.0 Ok"
@@ -165,6 +200,8 @@ class Handler:
             auth_username=login.decode("utf-8", errors="replace") if login else None,
             mail_auth=getattr(envelope, "mail_auth", None),
         )
+        if self._rate_limit:
+            self._rate_limit.accepted()
         return "250 2.0.0 Ok: stored"
 
 
@@ -202,22 +239,41 @@ class RecordingSMTP(SMTP):
     """aiosmtpd's SMTP protocol that records each new connection (not the STARTTLS restart)
     and its end, and takes RFC 4954's MAIL FROM AUTH= parameter when it offers AUTH."""
 
-    def __init__(self, recorder, *args, accept_mail_auth=False, **kwargs):
+    TOO_MANY = "421 4.7.0 Too many connections from your IP, closing transmission channel"
+    # Connections open now, across every listening socket of the process.
+    open_connections = 0
+
+    def __init__(self, recorder, *args, accept_mail_auth=False, max_concurrent=None, **kwargs):
         super().__init__(*args, **kwargs)
         self._recorder = recorder
         self._accept_mail_auth = accept_mail_auth
+        self._max_concurrent = max_concurrent
+        self._refused = False
 
     def connection_made(self, transport):
         if self.transport is None:
+            peer = endpoint(transport.get_extra_info("peername"))
+            if self._max_concurrent and RecordingSMTP.open_connections >= self._max_concurrent:
+                self._refused = True
+                self._recorder.write(event="throttled", peer=peer, limit="connections",
+                                     reply=self.TOO_MANY)
+                transport.write(self.TOO_MANY.encode() + b"\r\n")
+                transport.close()
+                return
+            RecordingSMTP.open_connections += 1
             self._recorder.write(
                 event="connect",
-                peer=endpoint(transport.get_extra_info("peername")),
+                peer=peer,
                 local=endpoint(transport.get_extra_info("sockname")),
+                open=RecordingSMTP.open_connections,
             )
         super().connection_made(transport)
 
     def connection_lost(self, error):
+        if self._refused:
+            return
         if self.session is not None:
+            RecordingSMTP.open_connections -= 1
             self._recorder.write(event="disconnect", peer=endpoint(self.session.peer))
         super().connection_lost(error)
 
@@ -280,7 +336,8 @@ async def serve(args):
     recorder = Recorder(args.record)
     tap = RawTap(args.raw) if args.raw else None
     replies = dict(args.reply)
-    handler = (SevenBitHandler if args.no_8bitmime else Handler)(recorder, replies)
+    rate_limit = RateLimit(*args.rate_limit) if args.rate_limit else None
+    handler = (SevenBitHandler if args.no_8bitmime else Handler)(recorder, replies, rate_limit)
     options, listener_tls = smtp_options(args, recorder)
     servers = []
     for address in args.listen:
@@ -298,6 +355,7 @@ async def serve(args):
                     enable_SMTPUTF8=True,
                     data_size_limit=None,
                     loop=loop,
+                    max_concurrent=args.max_concurrent,
                     **options,
                 ),
                 sock=sock,
@@ -320,6 +378,13 @@ def stage_reply(text):
         raise argparse.ArgumentTypeError(
             f"expected STAGE=CODE TEXT with STAGE in {STAGES} or rcpt:ADDRESS")
     return stage, reply
+
+
+def rate(text):
+    count, _, seconds = text.partition(":")
+    if not count.isdigit() or not seconds.replace(".", "", 1).isdigit():
+        raise argparse.ArgumentTypeError("expected N:SECONDS")
+    return int(count), float(seconds)
 
 
 def user_password(text):
@@ -353,6 +418,10 @@ def main():
                         help="comma-separated AUTH mechanisms to offer (PLAIN,LOGIN)")
     parser.add_argument("--raw", help="file that gets every byte received from clients")
     parser.add_argument("--no-8bitmime", action="store_true", help="do not offer 8BITMIME")
+    parser.add_argument("--rate-limit", type=rate, help="N:SECONDS: at most N messages in any "
+                        "SECONDS, then 451 4.7.650")
+    parser.add_argument("--max-concurrent", type=int,
+                        help="greet connections beyond this many with 421 4.7.0")
     args = parser.parse_args()
     if bool(args.tls_cert) != bool(args.tls_key):
         parser.error("--tls-cert and --tls-key go together")

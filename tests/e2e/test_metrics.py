@@ -83,6 +83,8 @@ LABEL_VALUES = {
     "libunbound": r"\d+\.\d+\.\d+.*",
     "openssl": r"\d+\.\d+\.\d+.*",
     "le": r"[0-9.e+]+|\+Inf",
+    "site": r"[a-z0-9_-]+",
+    "reaction": r"suspend|halve_rate|halve_connections",
 }
 
 

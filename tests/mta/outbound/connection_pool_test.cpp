@@ -1,6 +1,7 @@
 // Tests of ConnectionPool without a network: slots under the total and per-destination
 // limits, waiting in arrival order, reuse of parked connections by key, idle expiry, and
-// eviction of another destination's idle connection when the total limit is reached.
+// eviction of another destination's idle connection when the total limit is reached, and a
+// shaping site's limit shared by its destinations.
 #include "mta/outbound/connection_pool.hpp"
 
 #include <gtest/gtest.h>
@@ -142,6 +143,46 @@ TEST(ConnectionPool, FullTotalEvictsAnotherDestinationsIdleConnection) {
   ASSERT_EQ(h.grants.size(), 2u);
   EXPECT_EQ(std::get<ConnectionSlot>(*h.grants[1]).destination(), "b.example");
   EXPECT_EQ(h.pool.open_connections(), 1u);
+}
+
+ConnectionRequest site_request(const std::string& destination, std::size_t site_limit,
+                               std::vector<ConnectionKey> keys = {}) {
+  auto out = request(destination, 10, 100, std::move(keys));
+  out.site = "microsoft";
+  out.site_limit = site_limit;
+  return out;
+}
+
+TEST(ConnectionPool, ASiteLimitSpansItsDestinations) {
+  Harness h;
+  h.acquire(site_request("outlook.com", 2));
+  h.acquire(site_request("hotmail.com", 2));
+  h.acquire(site_request("live.com", 2));
+  h.acquire(request("other.example", 10, 100));  // no site: not held back
+  h.settle();
+  ASSERT_EQ(h.grants.size(), 3u);
+  EXPECT_EQ(h.pool.site_connections("microsoft"), 2u);
+  EXPECT_EQ(std::get<ConnectionSlot>(*h.grants[2]).destination(), "other.example");
+  EXPECT_EQ(h.pool.waiting(), 1u);
+  h.grants.front().reset();
+  h.settle();
+  ASSERT_EQ(h.grants.size(), 4u);
+  EXPECT_EQ(std::get<ConnectionSlot>(*h.grants[3]).destination(), "live.com");
+  EXPECT_EQ(h.pool.site_connections("microsoft"), 2u);
+}
+
+TEST(ConnectionPool, AnIdleConnectionOfTheSiteCountsAndMakesRoomForAnotherDestination) {
+  Harness h;
+  h.acquire(site_request("outlook.com", 1));
+  h.settle();
+  h.pool.park(h.connection_from(0, key("outlook.com", 5)), 60s);
+  EXPECT_EQ(h.pool.site_connections("microsoft"), 1u);
+  h.acquire(site_request("hotmail.com", 1, {key("hotmail.com", 6)}));
+  h.settle();
+  EXPECT_EQ(h.closed, std::vector<std::string>{"outlook.com"});
+  ASSERT_EQ(h.grants.size(), 2u);
+  EXPECT_EQ(std::get<ConnectionSlot>(*h.grants[1]).destination(), "hotmail.com");
+  EXPECT_EQ(h.pool.site_connections("microsoft"), 1u);
 }
 
 TEST(ConnectionPool, ReportsConnectionsPerLabel) {

@@ -56,10 +56,10 @@ TEST(ThrottleRuleMatch, ProvidersRepliesMatchTheirRules) {
 TEST(ThrottleRuleMatch, CodeAndTextMustBothMatchWhenBothAreGiven) {
   conf::ThrottleRule rule;
   rule.code = "4.7";
-  rule.text = "busy";
-  rule.regex = std::make_shared<const std::regex>("busy", std::regex::icase);
+  rule.text = {"busy", "try later"};
   const std::vector<conf::ThrottleRule> rules{rule};
   EXPECT_NE(matching_rule(rules, "451 4.7.1 Busy"), nullptr);
+  EXPECT_NE(matching_rule(rules, "451 4.7.1 please TRY LATER"), nullptr);
   EXPECT_EQ(matching_rule(rules, "451 4.7.1 no"), nullptr);
   EXPECT_EQ(matching_rule(rules, "451 4.3.0 busy"), nullptr);
   EXPECT_EQ(matching_rule(rules, "451 busy"), nullptr);  // no enhanced code to match

@@ -50,11 +50,24 @@ TEST(TokenBucket, ANewRateAppliesToLaterReservations) {
   const auto start = Clock::time_point{} + seconds(1000);
   TokenBucket bucket(60);  // burst 6, one a second
   for (int i = 0; i < 6; ++i) bucket.reserve(start);
-  bucket.set_rate(30);  // burst 3, one every 2 s
+  bucket.set_rate(30, start);  // burst 3, one every 2 s
   EXPECT_EQ(bucket.burst(), 3u);
   const auto next = bucket.reserve(start);
   EXPECT_GT(next, start);
   EXPECT_EQ(bucket.reserve(start) - next, seconds(2));
+}
+
+TEST(TokenBucket, ANewRateReSpacesTheReservedBacklog) {
+  const auto start = Clock::time_point{} + seconds(1000);
+  TokenBucket bucket(60);  // burst 6, one a second
+  for (int i = 0; i < 26; ++i) bucket.reserve(start);
+  EXPECT_EQ(bucket.next_free(start), start + seconds(21));  // 26 s of backlog, minus the burst
+  bucket.set_rate(240, start);  // four times as fast: 6.5 s of backlog, burst 24 of 250 ms
+  EXPECT_EQ(bucket.next_free(start) - start, milliseconds(750));
+  TokenBucket slower(60);
+  for (int i = 0; i < 26; ++i) slower.reserve(start);
+  slower.set_rate(30, start);  // half as fast: 52 s of theoretical backlog, burst 3
+  EXPECT_EQ(slower.next_free(start) - start, seconds(52) - seconds(2) * 2);
 }
 
 }  // namespace

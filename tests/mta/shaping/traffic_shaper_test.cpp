@@ -36,7 +36,7 @@ TEST(TrafficShaper, WithoutLimitsEveryMessageGoesAtOnce) {
   const auto unlimited = site(0, 0);
   for (int i = 0; i < 1000; ++i) {
     const auto admission = shaper.admit(unlimited, "id" + std::to_string(i), kStart);
-    ASSERT_EQ(admission.kind, Admission::Kind::go);
+    ASSERT_EQ(admission.kind, SiteAdmission::Kind::go);
     EXPECT_EQ(admission.at, kStart);
   }
   EXPECT_EQ(shaper.connection_limit(unlimited, kStart), 0u);
@@ -51,14 +51,13 @@ TEST(TrafficShaper, ARateLimitSendsTheBurstThenWaitsThenDefersToSpreadSlots) {
   // The next ten fit in the next second: they wait in their attempt.
   for (int i = 0; i < 10; ++i) {
     const auto admission = shaper.admit(limited, "w" + std::to_string(i), kStart);
-    EXPECT_EQ(admission.kind, Admission::Kind::go);
+    EXPECT_EQ(admission.kind, SiteAdmission::Kind::go);
     EXPECT_EQ(admission.at, kStart + milliseconds(100 * (i + 1)));
   }
   const auto later = shaper.admit(limited, "late", kStart);
-  ASSERT_EQ(later.kind, Admission::Kind::later);
+  ASSERT_EQ(later.kind, SiteAdmission::Kind::later);
   EXPECT_EQ(later.at, kStart + milliseconds(1100));
-  EXPECT_NE(later.reason.find("limited to 600 messages a minute"), std::string::npos)
-      << later.reason;
+  EXPECT_EQ(later.reason, "site microsoft is limited to 600 messages a minute");
   const auto next = shaper.admit(limited, "later", kStart);
   EXPECT_EQ(next.at, kStart + milliseconds(1200));  // each deferred message its own slot
 }
@@ -69,14 +68,54 @@ TEST(TrafficShaper, ADeferredMessageFindsItsSlotKeptWhenItComesBack) {
   for (int i = 0; i < 6; ++i) shaper.admit(limited, "b" + std::to_string(i), kStart);
   shaper.admit(limited, "w", kStart);  // +1 s: waits in its attempt
   const auto deferred = shaper.admit(limited, "d", kStart);
-  ASSERT_EQ(deferred.kind, Admission::Kind::later);
+  ASSERT_EQ(deferred.kind, SiteAdmission::Kind::later);
   EXPECT_EQ(deferred.at, kStart + seconds(2));
   for (int i = 0; i < 5; ++i) shaper.admit(limited, "x" + std::to_string(i), kStart);
   const auto back = shaper.admit(limited, "d", deferred.at);
-  EXPECT_EQ(back.kind, Admission::Kind::go);
+  EXPECT_EQ(back.kind, SiteAdmission::Kind::go);
   EXPECT_EQ(back.at, deferred.at);
   // Coming back took no token of its own: the next new message gets the slot after x4's.
   EXPECT_EQ(shaper.admit(limited, "new", deferred.at).at, kStart + seconds(8));
+}
+
+TEST(TrafficShaper, WhileTheRateRecoversAWaitingMessageComesBackAtEachStep) {
+  TrafficShaper shaper;
+  auto limited = site(0, 60);  // burst 6, one a second
+  auto halve = rule(conf::ThrottleAction::halve_rate);
+  halve.duration = seconds(4);  // half for 4 s and one 4 s step, then all of it again
+  for (int i = 0; i < 15; ++i) shaper.admit(limited, "b" + std::to_string(i), kStart);
+  const auto far = shaper.admit(limited, "far", kStart);
+  ASSERT_EQ(far.kind, SiteAdmission::Kind::later);
+  EXPECT_EQ(far.at, kStart + seconds(10));  // its slot: the rate is not reduced
+  EXPECT_EQ(far.slot, far.at);
+  shaper.throttled(limited, halve, "451 4.7.500 busy", 1, kStart);
+  // Coming back early (a flush): half the rate, so the 10 s still to wait become 20 s; it
+  // comes back when the rate doubles.
+  const auto early = shaper.admit(limited, "far", kStart + milliseconds(1));
+  ASSERT_EQ(early.kind, SiteAdmission::Kind::later);
+  EXPECT_EQ(early.slot - kStart, seconds(20) - milliseconds(1));
+  EXPECT_EQ(early.at, kStart + seconds(8));
+  // Back to the full rate: the 12 s left become 6 s.
+  const auto back = shaper.admit(limited, "far", early.at);
+  ASSERT_EQ(back.kind, SiteAdmission::Kind::later);
+  EXPECT_EQ(back.slot, early.at + (early.slot - early.at) / 2);
+  EXPECT_EQ(back.at, back.slot);
+  EXPECT_EQ(back.reason, "site microsoft is limited to 60 messages a minute");
+}
+
+TEST(TrafficShaper, TheNextRateChangeIsEachRecoveryStep) {
+  LimitReduction reduction;
+  EXPECT_FALSE(reduction.next_change(kStart));
+  reduction.reduce(0, 0.25, kStart + seconds(10), seconds(10));
+  EXPECT_EQ(reduction.next_change(kStart), kStart + seconds(10));
+  EXPECT_EQ(reduction.next_change(kStart + seconds(10)), kStart + seconds(20));
+  EXPECT_EQ(reduction.next_change(kStart + seconds(25)), kStart + seconds(30));
+  EXPECT_DOUBLE_EQ(reduction.factor(kStart + seconds(25)), 0.5);
+  EXPECT_FALSE(reduction.next_change(kStart + seconds(30)));
+  // A halving holds its level through the duration and recovers from it a step later.
+  reduction.reduce(0.5, 0.5, kStart + seconds(10), seconds(10));
+  EXPECT_EQ(reduction.next_change(kStart), kStart + seconds(20));
+  EXPECT_DOUBLE_EQ(reduction.factor(kStart + seconds(15)), 0.5);
 }
 
 TEST(TrafficShaper, ASuspendedSiteAdmitsNothingUntilItEndsThenRecoversItsRate) {
@@ -86,12 +125,12 @@ TEST(TrafficShaper, ASuspendedSiteAdmitsNothingUntilItEndsThenRecoversItsRate) {
                                        "451 4.7.650 rate limited", 3, kStart);
   EXPECT_EQ(resume, kStart + minutes(15));
   const auto during = shaper.admit(limited, "a", kStart + minutes(5));
-  ASSERT_EQ(during.kind, Admission::Kind::later);
+  ASSERT_EQ(during.kind, SiteAdmission::Kind::later);
   EXPECT_EQ(during.at, kStart + minutes(15));
   EXPECT_NE(during.reason.find("suspended"), std::string::npos);
   EXPECT_NE(during.reason.find("451 4.7.650 rate limited"), std::string::npos);
   const auto after = kStart + minutes(15);
-  EXPECT_EQ(shaper.admit(limited, "b", after).kind, Admission::Kind::go);
+  EXPECT_EQ(shaper.admit(limited, "b", after).kind, SiteAdmission::Kind::go);
   auto view = shaper.view(limited, 0, after);
   EXPECT_DOUBLE_EQ(view.rate_limit, 150);
   EXPECT_EQ(view.connection_limit, 2u);

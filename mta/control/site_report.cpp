@@ -1,0 +1,192 @@
+// mta/control: the shaping sites' wire format and texts (see site_report.hpp).
+#include "mta/control/site_report.hpp"
+
+#include <algorithm>
+#include <map>
+
+#include "mta/control/control_server.hpp"
+#include "mta/control/json_fields.hpp"
+#include "mta/shaping/site_matcher.hpp"
+#include "queue/queue_entry.hpp"
+
+namespace mxrelay::mta {
+
+namespace json = boost::json;
+
+namespace {
+
+std::int64_t unix_of(std::chrono::system_clock::time_point when) {
+  return std::chrono::duration_cast<std::chrono::seconds>(when.time_since_epoch()).count();
+}
+
+const conf::ShapingSite* route_site(const conf::Config& config,
+                                    const resolver::RouteExplanation& explanation) {
+  if (!explanation.result) return nullptr;
+  std::vector<std::string> hosts;
+  for (const auto& candidate : *explanation.result) hosts.push_back(candidate.host);
+  return site_for(config.shaping, hosts);
+}
+
+std::string limit_text(std::size_t limit, const char* unit) {
+  return limit == 0 ? std::string("no limit on ") + unit : std::to_string(limit) + " " + unit;
+}
+
+std::string rule_text(const conf::ThrottleRule& rule) {
+  std::string match;
+  if (!rule.code.empty()) match = rule.code;
+  if (!rule.text.empty()) {
+    match += match.empty() ? "text " : " and text ";
+    for (std::size_t i = 0; i < rule.text.size(); ++i)
+      match += (i == 0 ? "\"" : " or \"") + printable(rule.text[i]) + "\"";
+  }
+  return match + " -> " + conf::to_string(rule.action) + " for " +
+         std::to_string(rule.duration.count()) + " s";
+}
+
+json::object limits_json(const conf::ShapingSite& site) {
+  json::array rules;
+  for (const auto& rule : site.on_reply)
+    rules.push_back(json::object{{"code", rule.code},
+                                 {"text", json::array(rule.text.begin(), rule.text.end())},
+                                 {"action", conf::to_string(rule.action)},
+                                 {"duration_seconds", rule.duration.count()}});
+  return json::object{{"max_connections", site.max_connections},
+                      {"max_messages_per_connection", site.max_messages_per_connection},
+                      {"max_messages_per_minute", site.max_messages_per_minute},
+                      {"on_reply", std::move(rules)},
+                      {"defined_at", site.where}};
+}
+
+// The running relay's state of the site, or why it is not known.
+std::expected<json::object, std::string> site_state(const conf::Config& config,
+                                                    const std::string& site) {
+  auto reply =
+      control_request(control_socket_path(config.queue.dir), json::object{{"command", "sites"}});
+  if (!reply) return std::unexpected(reply.error());
+  const auto* sites = reply->if_contains("sites");
+  if (!sites || !sites->is_array()) return std::unexpected("the relay gave no site data");
+  for (const auto& entry : sites->as_array())
+    if (entry.is_object() && json_text(entry.as_object(), "site") == site) return entry.as_object();
+  return std::unexpected("the relay does not know site " + site + " (reload it?)");
+}
+
+}  // namespace
+
+json::array sites_to_json(const std::vector<SiteStatus>& sites) {
+  json::array out;
+  for (const auto& site : sites) {
+    const auto& view = site.view;
+    json::object entry{{"site", view.site},
+                       {"open_connections", view.open_connections},
+                       {"connection_limit", view.connection_limit},
+                       {"rate_limit", view.rate_limit},
+                       {"messages_last_minute", view.messages_last_minute},
+                       {"suspended_until", nullptr},
+                       {"last_reply", view.last_reply},
+                       {"last_action", view.last_action},
+                       {"throttle_replies", view.throttle_replies}};
+    if (site.suspended_until) entry["suspended_until"] = unix_of(*site.suspended_until);
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+json::array queue_summary(const std::vector<queue::QueueEntryView>& entries,
+                          const std::function<std::string(const std::string&)>& site_of_domain) {
+  struct Row {
+    std::size_t messages = 0;
+    std::int64_t next_attempt = 0;
+  };
+  std::map<std::pair<std::string, std::string>, Row> rows;
+  for (const auto& entry : entries) {
+    std::vector<std::string> sites;
+    for (const auto& recipient : entry.recipients) {
+      if (recipient.state != queue::RecipientState::pending) continue;
+      auto site = site_of_domain(queue::recipient_domain(recipient.address));
+      if (site.empty()) site = "unrouted";
+      if (std::ranges::find(sites, site) == sites.end()) sites.push_back(site);
+    }
+    const auto reason = entry.held                 ? std::string("held")
+                        : entry.last_error.empty() ? std::string("not attempted yet")
+                                                   : entry.last_error;
+    for (const auto& site : sites) {
+      auto& row = rows[{site, reason}];
+      row.next_attempt = row.messages == 0 ? entry.next_attempt_unix
+                                           : std::min(row.next_attempt, entry.next_attempt_unix);
+      ++row.messages;
+    }
+  }
+  std::vector<std::pair<std::pair<std::string, std::string>, Row>> sorted(rows.begin(), rows.end());
+  std::ranges::stable_sort(
+      sorted, [](const auto& a, const auto& b) { return a.second.messages > b.second.messages; });
+  json::array out;
+  for (const auto& [key, row] : sorted)
+    out.push_back(json::object{{"site", key.first},
+                               {"reason", key.second},
+                               {"messages", row.messages},
+                               {"next_attempt", row.next_attempt}});
+  return out;
+}
+
+std::string render_queue_summary(const json::array& rows) {
+  std::string out = "SITE                 MESSAGES  NEXT ATTEMPT (UTC)   LAST REASON\n";
+  for (const auto& value : rows) {
+    if (!value.is_object()) continue;
+    const auto& row = value.as_object();
+    char line[96];
+    std::snprintf(line, sizeof line, "%-20s %8lld  %-19s  ", json_text(row, "site").c_str(),
+                  static_cast<long long>(json_number(row, "messages")),
+                  utc_time_text(json_number(row, "next_attempt")).c_str());
+    out += line + json_text(row, "reason") + "\n";
+  }
+  if (rows.empty()) out += "(the queue is empty)\n";
+  return out;
+}
+
+void print_route_site(std::ostream& out, const conf::Config& config,
+                      const resolver::RouteExplanation& explanation) {
+  const auto* site = route_site(config, explanation);
+  if (!site) {
+    out << "shaping site: none (no MX host matches a [[shaping]] suffix: delivery limits only)\n";
+    return;
+  }
+  out << "shaping site: " << site->site << " (" << site->where << ")\n";
+  out << "  limits: " << limit_text(site->max_connections, "connections") << ", "
+      << limit_text(site->max_messages_per_connection, "messages per connection") << ", "
+      << limit_text(site->max_messages_per_minute, "messages per minute") << "\n";
+  for (const auto& rule : site->on_reply) out << "  on reply " << rule_text(rule) << "\n";
+  auto state = site_state(config, site->site);
+  if (!state) {
+    out << "  now: unknown: " << state.error() << "\n";
+    return;
+  }
+  const auto limit = json_number(*state, "connection_limit");
+  out << "  now: " << json_number(*state, "open_connections") << " connection(s) open (limit "
+      << (limit == 0 ? std::string("none") : std::to_string(limit)) << "), rate limit "
+      << (json_number(*state, "rate_limit") == 0
+              ? std::string("none")
+              : std::to_string(json_number(*state, "rate_limit")) + " a minute")
+      << ", " << json_number(*state, "messages_last_minute") << " message(s) in the last minute\n";
+  if (json_number(*state, "suspended_until") > 0)
+    out << "  suspended until " << utc_time_text(json_number(*state, "suspended_until"))
+        << " UTC\n";
+  if (!json_text(*state, "last_reply").empty())
+    out << "  last throttling reply (" << json_number(*state, "throttle_replies")
+        << " so far, action " << json_text(*state, "last_action")
+        << "): " << json_text(*state, "last_reply") << "\n";
+}
+
+json::object route_site_json(const conf::Config& config,
+                             const resolver::RouteExplanation& explanation) {
+  const auto* site = route_site(config, explanation);
+  if (!site) return json::object{{"site", nullptr}};
+  json::object out{{"site", site->site}, {"limits", limits_json(*site)}};
+  auto state = site_state(config, site->site);
+  if (state)
+    out["state"] = std::move(*state);
+  else
+    out["state_error"] = state.error();
+  return out;
+}
+
+}  // namespace mxrelay::mta
