@@ -49,6 +49,24 @@ std::string_view to_string(Origin origin) {
   return "none";
 }
 
+const char* to_string(Problem problem) {
+  switch (problem) {
+    case Problem::txt_invalid:
+      return "txt_invalid";
+    case Problem::txt_lookup:
+      return "txt_lookup";
+    case Problem::fetch_failed:
+      return "fetch_failed";
+    case Problem::webpki:
+      return "webpki";
+    case Problem::policy_invalid:
+      return "policy_invalid";
+    case Problem::none:
+      break;
+  }
+  return "none";
+}
+
 Step next_step(const std::expected<std::string, std::string>& txt_id,
                const std::optional<CachedPolicy>& cached, std::int64_t now) {
   const bool fresh = cached && cached->fresh_at(now);

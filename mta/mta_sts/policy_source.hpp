@@ -26,6 +26,8 @@ std::string_view to_string(Origin origin);
 
 // What went wrong on the way to a new policy (metrics and TLS-RPT result types).
 enum class Problem { none, txt_invalid, txt_lookup, fetch_failed, webpki, policy_invalid };
+// "txt_invalid", ...: the metrics label; "none" for none.
+const char* to_string(Problem problem);
 
 struct PolicyLookup {
   std::optional<DomainPolicy> policy;  // in force (any mode); empty: no policy

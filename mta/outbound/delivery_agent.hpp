@@ -18,6 +18,7 @@
 
 #include "conf/config.hpp"
 #include "mta/metrics.hpp"
+#include "mta/mta_sts/policy_source.hpp"
 #include "mta/outbound/smtp_delivery.hpp"
 #include "queue/delivery_delays.hpp"
 #include "queue/delivery_outcome.hpp"
@@ -77,6 +78,10 @@ class DeliveryAgent {
   // Per-destination back-off bookkeeping after an attempt; logs a back-off that starts.
   void note_destination_outcome(const Destination& destination, const DeliveryReport& report);
   void count(const DeliveryReport& report);
+  // The MTA-STS policy in force for the route's domain (decision.mta_sts), counted and logged.
+  boost::asio::awaitable<sts::PolicyLookup> mta_sts_policy(const conf::Config& config,
+                                                           resolver::NextHopResolver& resolver,
+                                                           const DestinationRequest& request);
   void log(const DestinationRequest& request, const Destination& destination,
            const DeliveryRequest& delivery, const DeliveryReport& report);
 

@@ -25,6 +25,7 @@
 
 #include "conf/config.hpp"
 #include "mta/dkim/dkim_signer.hpp"
+#include "mta/mta_sts/sts_policy.hpp"
 #include "mta/outbound/address_health.hpp"
 #include "mta/outbound/client_connection.hpp"
 #include "mta/outbound/connection_pool.hpp"
@@ -73,6 +74,10 @@ struct DeliveryReport {
   // The last message transmission: when MAIL FROM went out, and how long until its end.
   std::optional<std::chrono::steady_clock::time_point> transmission_start;
   std::chrono::steady_clock::duration transmission{};
+  // MTA-STS: candidates not used or sessions failed under an enforce policy, and what a
+  // testing policy would have refused ("mx.example: MX host ... is not listed").
+  unsigned sts_enforced_failures = 0;
+  std::vector<std::string> sts_testing_failures;
 };
 
 // How a delivery may share connections (the pool is the DeliveryContext's).
@@ -100,6 +105,8 @@ struct DeliveryRequest {
   std::string auth_table = {};
   std::optional<ClientCredentials> credentials = {};
   bool implicit_tls = false;  // TLS from the first byte (RFC 8314)
+  // The MTA-STS policy in force for the recipient domain; nullptr: none (or not applicable).
+  const sts::DomainPolicy* sts = nullptr;
 };
 
 // State shared by all deliveries of a running instance (one per io_context thread): the
