@@ -137,6 +137,9 @@ struct DeliveryConfig {
   // unset: the kernel chooses.
   std::optional<core::IpAddress> source_ipv4;
   std::optional<core::IpAddress> source_ipv6;
+  // MTA-STS (RFC 8461) for routes to the recipient domain's own MX whose TLS policy is not set
+  // by a transport entry.
+  bool mta_sts = true;
 };
 
 struct LogConfig {

@@ -309,6 +309,7 @@ void read_delivery_limits(const TomlSection& delivery, const std::filesystem::pa
                             out.max_connections_per_destination);
   read_duration(delivery, "connection_idle_time", out.connection_idle_time);
   if (auto use_bdat = delivery.boolean("use_bdat")) out.use_bdat = *use_bdat;
+  if (auto mta_sts = delivery.boolean("mta_sts")) out.mta_sts = *mta_sts;
   read_source_address(delivery, "source_ipv4", false, out.source_ipv4);
   read_source_address(delivery, "source_ipv6", true, out.source_ipv6);
 }
@@ -336,7 +337,8 @@ void read_delivery(const TomlSection& delivery, const std::filesystem::path& bas
                                 "connection_idle_time",
                                 "use_bdat",
                                 "source_ipv4",
-                                "source_ipv6"});
+                                "source_ipv6",
+                                "mta_sts"});
   read_integer<std::uint16_t>(delivery, "port", 1, 65535, out.port);
   read_enum(delivery, "address_literals", kAddressLiteralsNames, out.address_literals);
   read_enum(delivery, "ip_version", kIpVersionNames, out.ip_version);

@@ -167,6 +167,17 @@ Metrics::Metrics()
                          "Outbound SMTP connections used, by kind (opened, reused).")),
       outbound_tls_(counter_family(*registry_, "mxrelay_outbound_tls_total",
                                    "Outbound sessions by TLS policy and TLS outcome.")),
+      mta_sts_lookups_(counter_family(
+          *registry_, "mxrelay_mta_sts_lookups_total",
+          "MTA-STS policy lookups by where the policy in force came from (cache, fetch, none).")),
+      mta_sts_problems_(counter_family(
+          *registry_, "mxrelay_mta_sts_problems_total",
+          "MTA-STS lookups that could not get a new policy, by problem (txt_invalid, "
+          "txt_lookup, fetch_failed, webpki, policy_invalid).")),
+      mta_sts_failures_(counter_family(
+          *registry_, "mxrelay_mta_sts_failures_total",
+          "Delivery candidates that failed their MTA-STS policy, by mode (enforce: not "
+          "delivered there; testing: delivered, reported).")),
       destination_connections_(BuildGauge()
                                    .Name("mxrelay_destination_connections")
                                    .Help("Outbound connections open, by destination (transport "
@@ -282,6 +293,11 @@ void Metrics::declare_alerted_series() {
     for (const char* outcome :
          {"dane_verified", "verified", "unverified", "fallback", "failed", "plaintext"})
       outbound_tls_.Add({{"policy", std::string(policy)}, {"outcome", outcome}});
+  for (const char* source : {"cache", "fetch", "none"}) mta_sts_lookups_.Add({{"source", source}});
+  for (const char* problem :
+       {"txt_invalid", "txt_lookup", "fetch_failed", "webpki", "policy_invalid"})
+    mta_sts_problems_.Add({{"problem", problem}});
+  for (const char* mode : {"enforce", "testing"}) mta_sts_failures_.Add({{"mode", mode}});
   // The verdicts with the codes a route ends with most (the DNS temporary failure and "no
   // usable address" among them, which MxrelayRoutesDeferred watches).
   for (const auto& [verdict, dsn] : {std::pair{"deliver", "2.0.0"}, std::pair{"defer", "4.4.3"},
@@ -396,6 +412,18 @@ void Metrics::outbound_connection(bool reused) {
 
 void Metrics::outbound_tls(const char* policy, const char* outcome) {
   outbound_tls_.Add({{"policy", policy}, {"outcome", outcome}}).Increment();
+}
+
+void Metrics::mta_sts_lookup(const char* source) {
+  mta_sts_lookups_.Add({{"source", source}}).Increment();
+}
+
+void Metrics::mta_sts_problem(const char* problem) {
+  mta_sts_problems_.Add({{"problem", problem}}).Increment();
+}
+
+void Metrics::mta_sts_failure(const char* mode) {
+  mta_sts_failures_.Add({{"mode", mode}}).Increment();
 }
 
 void Metrics::set_destination_connections(const std::string& destination, double connections) {

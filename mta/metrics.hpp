@@ -89,6 +89,13 @@ class Metrics : public resolver::ResolverObserver, public queue::SpoolObserver {
   // A TLS outcome of an outbound session under a policy: outcome is verified, unverified,
   // dane_verified, plaintext, fallback (may: plaintext after a failed handshake) or failed.
   void outbound_tls(const char* policy, const char* outcome);
+  // MTA-STS: a policy lookup ended with the policy from `source` (cache, fetch, none); a new
+  // policy could not be had (`problem`: txt_invalid, txt_lookup, fetch_failed, webpki,
+  // policy_invalid); a candidate failed the policy (mode enforce: not delivered there;
+  // testing: reported only).
+  void mta_sts_lookup(const char* source);
+  void mta_sts_problem(const char* problem);
+  void mta_sts_failure(const char* mode);
   // Outbound connections open now to a destination (a transport-map entry's key, or "mx"
   // for routes found by MX resolution: a bounded set).
   void set_destination_connections(const std::string& destination, double connections);
@@ -166,6 +173,9 @@ class Metrics : public resolver::ResolverObserver, public queue::SpoolObserver {
   prometheus::Family<prometheus::Counter>& delivery_attempts_;
   prometheus::Family<prometheus::Counter>& outbound_connections_;
   prometheus::Family<prometheus::Counter>& outbound_tls_;
+  prometheus::Family<prometheus::Counter>& mta_sts_lookups_;
+  prometheus::Family<prometheus::Counter>& mta_sts_problems_;
+  prometheus::Family<prometheus::Counter>& mta_sts_failures_;
   prometheus::Family<prometheus::Gauge>& destination_connections_;
   prometheus::Family<prometheus::Gauge>& unhealthy_addresses_;
   prometheus::Family<prometheus::Counter>& outbound_auth_failures_;

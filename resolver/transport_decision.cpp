@@ -58,6 +58,9 @@ TransportDecision decide_transport(const conf::Config& config, std::string_view 
   }
   auto match = config.transport.explain(domain);
   decision.matched = match.why();
+  decision.mta_sts = config.delivery.mta_sts && literal.empty() && !decision.invalid_domain &&
+                     (!match.entry || (match.entry->tls_inherited &&
+                                       match.entry->kind == conf::NextHopKind::recipient_mx));
   if (!match.entry) {
     if (!literal.empty()) decision.matched = "address literal: delivered to that address";
     return decision;

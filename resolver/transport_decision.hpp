@@ -32,6 +32,9 @@ struct TransportDecision {
   std::string auth;            // [auth.NAME] to use; "" for none
   std::string auth_username;   // that table's user name (never the password)
   bool implicit_tls = false;   // TLS from the first byte (RFC 8314)
+  // MTA-STS applies (delivery.mta_sts): the route is the recipient domain's own MX and no
+  // transport entry sets its tls.
+  bool mta_sts = false;
   std::string a_label;         // the recipient domain as DNS sees it: "xn--bcher-kva.example"
   std::string u_label;         // its Unicode form when it has IDN labels, else ""
   // The domain cannot be converted to an A-label: 553 5.1.2, whatever the map says.

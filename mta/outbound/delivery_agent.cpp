@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "core/log_line.hpp"
+#include "mta/outbound/dane_policy.hpp"
 #include "mta/shaping/site_matcher.hpp"
 #include "queue/retry_schedule.hpp"
 
@@ -90,8 +91,17 @@ boost::asio::awaitable<DestinationOutcome> DeliveryAgent::deliver(
     delivery.credentials = ClientCredentials{auth->second.username, auth->second.password};
   }
   delivery.implicit_tls = request.decision.implicit_tls;
+  auto tls_policy = request.decision.tls;
+  sts::PolicyLookup sts_lookup;
+  if (request.decision.mta_sts) sts_lookup = co_await mta_sts_policy(config, resolver, request);
+  if (sts_lookup.policy) {
+    delivery.sts = &*sts_lookup.policy;
+    // Sessions (pooled ones too) to an enforce domain are verified unless DANE authenticates.
+    if (sts_lookup.policy->policy.mode == sts::Mode::enforce && !uses_dane(tls_policy))
+      tls_policy = TlsPolicy::verify;
+  }
   auto report = co_await mta::deliver(executor_, *route.result, delivery, config.delivery, helo,
-                                      context_, request.decision.tls);
+                                      context_, tls_policy);
   if (site && report.site_held_until) {
     metrics_.site_deferral(site->site, "suspended");
     out.backed_off_until = wall_clock(*report.site_held_until);
@@ -110,6 +120,36 @@ boost::asio::awaitable<DestinationOutcome> DeliveryAgent::deliver(
   out.times.transmission = report.transmission;
   out.recipients = std::move(report.recipients);
   co_return out;
+}
+
+boost::asio::awaitable<sts::PolicyLookup> DeliveryAgent::mta_sts_policy(
+    const conf::Config& config, resolver::NextHopResolver& resolver,
+    const DestinationRequest& request) {
+  sts::PolicySource source(config.queue.dir / "mta-sts", config.delivery.tls_ca_file);
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  auto lookup = co_await source.lookup(resolver.dns(), request.decision.a_label, now);
+  metrics_.mta_sts_lookup(std::string(sts::to_string(lookup.origin)).c_str());
+  if (lookup.problem != sts::Problem::none) {
+    metrics_.mta_sts_problem(sts::to_string(lookup.problem));
+    core::LogLine("mta_sts_problem", core::Severity::warning)
+        .kv("queue_id", request.envelope.id)
+        .kv("domain", request.decision.a_label)
+        .kv("problem", sts::to_string(lookup.problem))
+        .kv("detail", lookup.detail)
+        .kv("policy",
+            lookup.policy ? lookup.policy->describe() + " from the cache" : std::string("none"))
+        .emit();
+  }
+  if (lookup.origin == sts::Origin::fetch)
+    core::LogLine("mta_sts_policy")
+        .kv("domain", request.decision.a_label)
+        .kv("id", lookup.policy->id)
+        .kv("mode", sts::to_string(lookup.policy->policy.mode))
+        .kv("max_age", static_cast<long long>(lookup.policy->policy.max_age))
+        .emit();
+  co_return lookup;
 }
 
 DeliveryAgent::Destination DeliveryAgent::destination_of(
@@ -222,6 +262,9 @@ void DeliveryAgent::count(const DeliveryReport& report) {
     metrics_.dkim_signature(signature.domain, signature.algorithm);
   if (report.dkim_unsigned) metrics_.dkim_unsigned(dkim::to_string(*report.dkim_unsigned));
   if (report.dkim_error) metrics_.dkim_error();
+  for (unsigned i = 0; i < report.sts_enforced_failures; ++i) metrics_.mta_sts_failure("enforce");
+  for (std::size_t i = 0; i < report.sts_testing_failures.size(); ++i)
+    metrics_.mta_sts_failure("testing");
 }
 
 void DeliveryAgent::log(const DestinationRequest& request, const Destination& destination,
@@ -238,6 +281,13 @@ void DeliveryAgent::log(const DestinationRequest& request, const Destination& de
             report.auth_reply.empty() ? report.recipients.front().reason : report.auth_reply)
         .emit();
   }
+  for (const auto& failure : report.sts_testing_failures)
+    core::LogLine("mta_sts_testing_failure", core::Severity::warning)
+        .kv("queue_id", id)
+        .kv("domain", request.domain)
+        .kv("policy", delivery.sts ? delivery.sts->describe() : std::string())
+        .kv("detail", failure)
+        .emit();
   for (const auto& skipped : report.skipped)
     core::LogLine("address_skipped", core::Severity::warning)
         .kv("queue_id", id)

@@ -21,6 +21,7 @@
 
 #include "conf/config.hpp"
 #include "mta/metrics.hpp"
+#include "mta/mta_sts/policy_source.hpp"
 #include "mta/outbound/smtp_delivery.hpp"
 #include "mta/shaping/traffic_shaper.hpp"
 #include "queue/delivery_delays.hpp"
@@ -101,6 +102,10 @@ class DeliveryAgent {
                                                       const DeliveryReport& report);
   void remember_site(const std::string& domain, const std::string& site);
   void count(const DeliveryReport& report);
+  // The MTA-STS policy in force for the route's domain (decision.mta_sts), counted and logged.
+  boost::asio::awaitable<sts::PolicyLookup> mta_sts_policy(const conf::Config& config,
+                                                           resolver::NextHopResolver& resolver,
+                                                           const DestinationRequest& request);
   void log(const DestinationRequest& request, const Destination& destination,
            const DeliveryRequest& delivery, const DeliveryReport& report);
 

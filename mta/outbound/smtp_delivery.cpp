@@ -10,6 +10,7 @@
 
 #include "core/log_line.hpp"
 #include "mta/io/asio_helpers.hpp"
+#include "mta/mta_sts/sts_tls_rule.hpp"
 #include "mta/outbound/candidate_plan.hpp"
 #include "mta/outbound/client_connection.hpp"
 #include "mta/outbound/dane_lookup.hpp"
@@ -377,6 +378,25 @@ asio::awaitable<ConnectionGrant> acquire(const DeliveryRequest& request, const O
   co_return grant;
 }
 
+// A parked session may carry the message under the policy in force now.
+bool sts_admits(const DeliveryRequest& request, const OpenConnection& open) {
+  return !sts::apply_policy(request.sts, open.key.tls, !open.tlsa.empty(), open.remote.host)
+              .failure;
+}
+
+// Under a testing policy, a session that enforce would have refused (no TLS, or a
+// certificate not valid for the MX name) is reported.
+void note_sts_testing(const DeliveryRequest& request, const DaneRequirement& dane,
+                      const OpenConnection& open, DeliveryReport& report) {
+  if (!request.sts || request.sts->policy.mode != sts::Mode::testing || dane.authenticates())
+    return;
+  if (!open.tls)
+    report.sts_testing_failures.push_back(open.remote.host + ": no TLS session");
+  else if (!open.tls->verified)
+    report.sts_testing_failures.push_back(open.remote.host + ": certificate " +
+                                          open.tls->verification);
+}
+
 }  // namespace
 
 namespace {
@@ -434,9 +454,10 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
       co_return report;
     }
     // Bytes that arrived while it was idle answer no command: the connection is out of step
-    // (or closing) and is not used.
+    // (or closing) and is not used; nor is one to an MX the MTA-STS policy (it may be new)
+    // does not admit.
     std::optional<MessageResult> result;
-    if (open->connection.bytes_waiting() == 0) {
+    if (open->connection.bytes_waiting() == 0 && sts_admits(request, *open)) {
       ++report.connections_reused;
       result = co_await send_message(*open, out.message, config, context.tls_contexts(), report);
       if (open->session.protocol_error()) ++report.protocol_errors;
@@ -463,6 +484,7 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
   CandidatePlan plan(admitted.size(), !request.credentials && !request.implicit_tls);
   auto policy = tls_policy;
   DaneRequirement dane;
+  bool sts_enforced = false;
   while (const auto planned = plan.next()) {
     const auto* candidate = admitted[planned->candidate];
     const queue::RemoteServer remote{candidate->host, candidate->address.str(), candidate->port};
@@ -470,6 +492,7 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
     report.remote = remote;
     if (planned->plaintext_retry) {
       policy = TlsPolicy::none;
+      sts_enforced = false;
     } else {
       policy = tls_policy;
       dane = {};
@@ -484,6 +507,17 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
         }
         policy = dane.session_policy;
       }
+      auto rule = sts::apply_policy(request.sts, policy, dane.authenticates(), candidate->host);
+      if (rule.failure) {
+        ++report.sts_enforced_failures;
+        last_failure = *rule.failure;
+        plan.record(AttemptEnd::unusable, policy);
+        continue;
+      }
+      if (!rule.testing_failure.empty())
+        report.sts_testing_failures.push_back(candidate->host + ": " + rule.testing_failure);
+      policy = rule.session_policy;
+      sts_enforced = rule.enforced;
     }
     auto open = std::make_unique<OpenConnection>(
         std::move(slot), key_for(request, out, *candidate, tls_policy, helo_name), executor,
@@ -519,6 +553,7 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
     ++report.connections_opened;
     auto setup = co_await drive(*open, config, context.tls_contexts(), policy);
     report.tls_outcomes.push_back(tls_outcome(*open));
+    note_sts_testing(request, dane, *open, report);
     std::optional<MessageResult> result;
     if (setup == SmtpClientSession::Step::Kind::ready)
       result = co_await send_message(*open, out.message, config, context.tls_contexts(), report);
@@ -542,6 +577,10 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
       co_return report;
     }
     if (failure) last_failure = *failure;
+    if (failure && sts_enforced && failure->status.subject == 7) {
+      ++report.sts_enforced_failures;
+      last_failure = sts::enforced_failure(*request.sts, *failure);
+    }
     report.transcript = transcript_lines(open->session.transcript());
     open->connection.close();
     if (throttling) {

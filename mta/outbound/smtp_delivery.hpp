@@ -26,6 +26,7 @@
 
 #include "conf/config.hpp"
 #include "mta/dkim/dkim_signer.hpp"
+#include "mta/mta_sts/sts_policy.hpp"
 #include "mta/outbound/address_health.hpp"
 #include "mta/outbound/client_connection.hpp"
 #include "mta/outbound/connection_pool.hpp"
@@ -80,6 +81,10 @@ struct DeliveryReport {
   // The site was suspended when the message was about to go: nothing was sent (no outcome,
   // no attempt) and it may go again at this time.
   std::optional<std::chrono::steady_clock::time_point> site_held_until;
+  // MTA-STS: candidates not used or sessions failed under an enforce policy, and what a
+  // testing policy would have refused ("mx.example: MX host ... is not listed").
+  unsigned sts_enforced_failures = 0;
+  std::vector<std::string> sts_testing_failures;
 };
 
 // How a delivery may share connections (the pool is the DeliveryContext's).
@@ -116,6 +121,8 @@ struct DeliveryRequest {
   // for one) is granted, so a message that waited for it does not go into a suspension
   // another message's reply began meanwhile. Empty: no site.
   std::function<std::optional<std::chrono::steady_clock::time_point>()> site_suspended = {};
+  // The MTA-STS policy in force for the recipient domain; nullptr: none (or not applicable).
+  const sts::DomainPolicy* sts = nullptr;
 };
 
 // State shared by all deliveries of a running instance (one per io_context thread): the

@@ -47,6 +47,7 @@ max_connections = 10000
 max_connections_per_destination = 2
 connection_idle_time = "1m"
 use_bdat = false
+mta_sts = false
 source_ipv4 = "127.0.0.77"
 source_ipv6 = "::1"
 [log]
@@ -77,6 +78,7 @@ format = "json"
   EXPECT_EQ(config->delivery.max_connections_per_destination, 2u);
   EXPECT_EQ(config->delivery.connection_idle_time, minutes(1));
   EXPECT_FALSE(config->delivery.use_bdat);
+  EXPECT_FALSE(config->delivery.mta_sts);
   EXPECT_EQ(config->delivery.source_ipv4, core::IpAddress::parse("127.0.0.77"));
   EXPECT_EQ(config->delivery.source_ipv6, core::IpAddress::parse("::1"));
   EXPECT_EQ(config->log.format, core::LogFormat::json);
@@ -244,6 +246,9 @@ TEST(ConfigKeys, QueueDeliveryAndLogErrors) {
       {"use_bdat",
        "[delivery]\nuse_bdat = \"yes\"\n",
        {"t.toml:2:12: delivery.use_bdat: expected a boolean, got a string"}},
+      {"mta_sts",
+       "[delivery]\nmta_sts = 1\n",
+       {"t.toml:2:11: delivery.mta_sts: expected a boolean, got an integer"}},
       {"source_ipv4 not an address",
        "[delivery]\nsource_ipv4 = \"mx.example\"\n",
        {"t.toml:2:15: delivery.source_ipv4: invalid IPv4 address \"mx.example\" (or \"\" to "

@@ -92,6 +92,7 @@ void expect_defaults(const Config& config) {
   EXPECT_EQ(config.delivery.max_connections_per_destination, 10u);
   EXPECT_EQ(config.delivery.connection_idle_time, seconds(5));
   EXPECT_TRUE(config.delivery.use_bdat);
+  EXPECT_TRUE(config.delivery.mta_sts);
   EXPECT_FALSE(config.delivery.source_ipv4);
   EXPECT_FALSE(config.delivery.source_ipv6);
 

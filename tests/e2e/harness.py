@@ -879,6 +879,117 @@ def self_signed_certificate(directory, name):
     return cert, key
 
 
+@dataclass
+class CertificateAuthority:
+    """A certificate authority made for one test: its certificate is what the relay gets as
+    delivery.tls_ca_file."""
+    cert: Path
+    key: Path
+
+
+def make_test_ca(directory):
+    """A fresh test CA (openssl): a self-signed CA:TRUE certificate and its key."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    cert, key = directory / "ca.crt", directory / "ca.key"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=mxrelay e2e test CA",
+         "-addext", "basicConstraints=critical,CA:TRUE",
+         "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+         "-keyout", key, "-out", cert],
+        check=True, capture_output=True, timeout=60,
+    )
+    return CertificateAuthority(cert, key)
+
+
+def ca_signed_certificate(ca, directory, name, alt_names=()):
+    """A certificate for `name` (and `alt_names`) issued by `ca`; returns (cert, key)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    cert, key, csr = (directory / f"{name}.{ext}" for ext in ("crt", "key", "csr"))
+    extensions = directory / f"{name}.ext"
+    names = ",".join(f"DNS:{n}" for n in (name, *alt_names))
+    extensions.write_text(f"subjectAltName={names}\nextendedKeyUsage=serverAuth\n")
+    subprocess.run(
+        ["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}",
+         "-keyout", key, "-out", csr],
+        check=True, capture_output=True, timeout=60,
+    )
+    subprocess.run(
+        ["openssl", "x509", "-req", "-in", csr, "-CA", ca.cert, "-CAkey", ca.key,
+         "-CAcreateserial", "-days", "2", "-extfile", extensions, "-out", cert],
+        check=True, capture_output=True, timeout=60,
+    )
+    key.chmod(0o600)
+    return cert, key
+
+
+class HttpsServer(Fixture):
+    """Python's http.server over ssl in this process on address:port with (cert, key).
+    `routes` maps (Host without port, path) to (status, headers dict, body bytes); anything
+    else is a 404. Records every request as (method, host, path, body) in requests();
+    change what is served with set_route()."""
+
+    name = "https"
+
+    def __init__(self, address, port, cert, key, routes=None):
+        import http.server
+        import ssl
+        import threading
+
+        self.address, self.port = address, port
+        self._lock = threading.Lock()
+        self._routes = dict(routes or {})
+        self._requests = []
+        server_self = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _serve(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                host = (self.headers.get("Host") or "").rsplit(":", 1)[0].lower()
+                with server_self._lock:
+                    server_self._requests.append((self.command, host, self.path, body))
+                    route = server_self._routes.get((host, self.path))
+                status, headers, payload = route or (404, {"Content-Type": "text/plain"},
+                                                     b"not found\n")
+                self.send_response(status)
+                for field, value in headers.items():
+                    self.send_header(field, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = _serve
+            do_POST = _serve
+
+            def log_message(self, *args):
+                pass
+
+        self._httpd = http.server.ThreadingHTTPServer((address, port), Handler)
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(cert, key)
+        self._httpd.socket = context.wrap_socket(self._httpd.socket, server_side=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    def set_route(self, host, path, status, headers, body):
+        with self._lock:
+            self._routes[(host, path)] = (status, headers, body)
+
+    def requests(self):
+        with self._lock:
+            return list(self._requests)
+
+    def start(self):
+        self._thread.start()  # the socket listens since __init__
+
+    def stop(self):
+        if self._thread.is_alive():
+            self._httpd.shutdown()
+        self._httpd.server_close()
+
+
 def write_credentials(path, user, password):
     """Adds USER with `password` (on stdin) to the credentials file with `mxrelay passwd`."""
     done = subprocess.run(

@@ -84,6 +84,9 @@ LABEL_VALUES = {
     "openssl": r"\d+\.\d+\.\d+.*",
     "le": r"[0-9.e+]+|\+Inf",
     "site": r"[a-z0-9_-]+",
+    "source": r"cache|fetch|none",
+    "problem": WORD,
+    "mode": r"enforce|testing",
     "reaction": r"suspend|halve_rate|halve_connections",
 }
 

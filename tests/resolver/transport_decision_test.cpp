@@ -78,6 +78,29 @@ conf::Config config_from(const std::string& text) {
   return *config;
 }
 
+TEST(TransportDecision, MtaStsAppliesOnlyToTheDomainsOwnMxWithoutAnEntrysTls) {
+  auto config = config_from(R"(
+[server]
+hostname = "relay.example.net"
+[delivery]
+address_literals = "deliver"
+[transport]
+"mxonly.example" = { port = 26 }
+"strict.example" = { tls = "may" }
+"gateway.example" = { host = "mailgw.example" }
+"partner.example" = { mx = "mx-relay.partner.example" }
+)");
+  struct Row {
+    const char* domain;
+    bool mta_sts;
+  } rows[] = {{"example.org", true},      {"mxonly.example", true},   {"strict.example", false},
+              {"gateway.example", false}, {"partner.example", false}, {"[127.0.0.9]", false}};
+  for (const auto& row : rows)
+    EXPECT_EQ(decide_transport(config, row.domain).mta_sts, row.mta_sts) << row.domain;
+  config.delivery.mta_sts = false;
+  EXPECT_FALSE(decide_transport(config, "example.org").mta_sts);
+}
+
 TEST(TransportDecision, AddressLiteralsAreRefusedByDefault) {
   auto config = config_from("[server]\nhostname = \"relay.example.net\"\n");
   for (const char* literal : {"[127.0.0.9]", "[IPv6:::1]"}) {
