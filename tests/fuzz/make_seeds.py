@@ -150,13 +150,32 @@ SPF = {
     "loop": b"v=spf1 include:d1.fuzz.example -all\x00v=spf1 include:d1.fuzz.example",
     "broken": b"v=spf1 ip4:300.1.1.1 %{p} redirect= exp=",
 }
+MTA_STS = {
+    "enforce": b"version: STSv1\r\nmode: enforce\r\nmx: mx1.example.com\r\n"
+               b"mx: *.mail.example.net\r\nmax_age: 604800\r\n\x00v=STSv1; id=20261204T1",
+    "testing_lf": b"version: STSv1\nmode: testing\nmx: MX.Example.COM.\nmax_age: 86400\n"
+                  b"\x00v=STSv1; id=a\x00v=spf1 -all",
+    "none": b"version: STSv1\nmode: none\nmax_age: 0\n\x00v=STSv1;id=;",
+    "broken": b"version: STSv2\nmode: enforce\nmode: testing\nmx: *.*.example\n"
+              b"max_age: 99999999999\n\x00v=STSv1; id=x\x00v=STSv1; id=y",
+}
+THROTTLE = {
+    "microsoft": b"451 4.7.650 The mail server [192.0.2.1] has been temporarily rate limited "
+                 b"due to IP reputation.",
+    "google": b"450 4.2.1 The user you are trying to contact is receiving mail at a rate that "
+              b"prevents additional messages",
+    "yahoo": b"421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred",
+    "permanent": b"554 5.7.9 [TSS04] too many connections",
+    "short": b"4",
+}
 
 
 def main():
     for harness, seeds in [("smtp_server_session", SERVER), ("smtp_client_session", CLIENT),
                            ("smtp_arguments", ARGUMENTS), ("eight_bit_downgrade", DOWNGRADE),
                            ("spool_record", SPOOL), ("dsn_report", DSN), ("config", CONFIG),
-                           ("dns_route", DNS), ("spf", SPF)]:
+                           ("dns_route", DNS), ("spf", SPF),
+                           ("mta_sts", MTA_STS), ("throttle_reply", THROTTLE)]:
         folder = HERE / "corpus" / harness
         folder.mkdir(parents=True, exist_ok=True)
         for old in folder.glob("seed-*"):

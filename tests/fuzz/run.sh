@@ -24,7 +24,8 @@ while (($#)); do
   esac
 done
 ((${#harnesses[@]})) || harnesses=(smtp_server_session smtp_client_session smtp_arguments
-                                   eight_bit_downgrade spool_record dsn_report config dns_route spf)
+                                   eight_bit_downgrade spool_record dsn_report config dns_route spf
+                                   mta_sts throttle_reply)
 
 build="$root/build-fuzz"
 CC=clang-16 CXX=clang++-16 cmake -S "$root" -B "$build" -DMXRELAY_FUZZ=ON -DMXRELAY_TESTS=OFF \
