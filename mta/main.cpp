@@ -8,6 +8,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <exception>
@@ -29,6 +30,7 @@
 #include "mta/control/health_report.hpp"
 #include "mta/control/queue_report.hpp"
 #include "mta/control/site_report.hpp"
+#include "mta/control/sts_report.hpp"
 #include "mta/dkim/dkim_command.hpp"
 #include "mta/doctor/doctor_command.hpp"
 #include "mta/inbound/passwd_command.hpp"
@@ -190,12 +192,28 @@ int route(const Arguments& args) {
   io.run();
   auto explanation = future.get();
   apply_transport_action(explanation, decision);
+  mta::RouteSts sts{{}, mta::sts_not_applied(config->delivery.mta_sts, decision)};
+  if (sts.not_applied.empty() && explanation.result) {
+    // Read-only: a policy fetched here is shown, not cached (the relay caches its own).
+    mta::sts::PolicySource source(config->queue.dir / "mta-sts", config->delivery.tls_ca_file,
+                                  false);
+    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                         std::chrono::system_clock::now().time_since_epoch())
+                         .count();
+    auto lookup = asio::co_spawn(io, source.lookup(dns, decision.a_label, now), asio::use_future);
+    io.restart();
+    io.run();
+    sts.lookup = lookup.get();
+  }
+  const auto hosts = mta::route_hosts(explanation);
   if (args.json) {
     auto document = boost::json::parse(resolver::render_route_json(explanation)).as_object();
     document["shaping"] = mta::route_site_json(*config, explanation);
+    document["mta_sts"] = mta::route_sts_json(sts, hosts, decision.tls);
     std::cout << boost::json::serialize(document) << "\n";
   } else {
     std::cout << resolver::render_route_text(explanation);
+    mta::print_route_sts(std::cout, sts, hosts, decision.tls);
     mta::print_skipped_addresses(std::cout, *config, explanation, false);
     mta::print_route_site(std::cout, *config, explanation);
   }

@@ -102,7 +102,9 @@ boost::asio::awaitable<PolicyLookup> PolicySource::lookup(resolver::UnboundClien
         break;
       }
       CachedPolicy fetched{*txt.id, now, std::move(*body), std::move(*policy)};
-      if (auto stored = cache_.store(domain, fetched); !stored)
+      if (auto stored =
+              keep_fetched_ ? cache_.store(domain, fetched) : std::expected<void, std::string>();
+          !stored)
         core::LogLine("mta_sts_cache_error", core::Severity::error)
             .kv("domain", domain)
             .kv("reason", stored.error())

@@ -44,8 +44,11 @@ Step next_step(const std::expected<std::string, std::string>& txt_id,
 
 class PolicySource {
  public:
-  PolicySource(std::filesystem::path cache_dir, std::filesystem::path ca_file)
-      : cache_(std::move(cache_dir)), ca_file_(std::move(ca_file)) {}
+  // keep_fetched: a fetched policy is written to the cache (the relay); false leaves the cache
+  // as it is (`mxrelay route`, which may run as another user).
+  PolicySource(std::filesystem::path cache_dir, std::filesystem::path ca_file,
+               bool keep_fetched = true)
+      : cache_(std::move(cache_dir)), ca_file_(std::move(ca_file)), keep_fetched_(keep_fetched) {}
 
   // domain: canonical A-label. now: Unix seconds.
   boost::asio::awaitable<PolicyLookup> lookup(resolver::UnboundClient& dns, std::string domain,
@@ -55,6 +58,7 @@ class PolicySource {
  private:
   PolicyCache cache_;
   std::filesystem::path ca_file_;
+  bool keep_fetched_;
 };
 
 }  // namespace mxrelay::mta::sts

@@ -164,6 +164,31 @@ class MtaStsTest(E2eTestCase):
         self.assertEqual(self.untrusted.messages(), [])
         self.wait_for_at_least("mxrelay_mta_sts_failures_total", 1, mode="enforce")
 
+    def test_route_shows_the_policy_and_the_rule_for_each_mx_without_caching(self):
+        explanation, code = self.relay.route(domain("mismatch"))
+        self.assertEqual(code, 0, explanation)
+        sts = explanation["mta_sts"]
+        self.assertTrue(sts["applies"], sts)
+        self.assertEqual(sts["origin"], "fetch", sts)
+        self.assertEqual(sts["policy"]["mode"], "enforce")
+        self.assertEqual(sts["policy"]["mx"], ["mx.elsewhere.sts.example"])
+        self.assertEqual(sts["policy"]["max_age"], 86400)
+        (rule,) = sts["hosts"]
+        self.assertEqual(rule["host"], "mx.mismatch.sts.example")
+        self.assertIn("not connected: 451 4.7.5", rule["rule"])
+        # route fetched it to show it; only the relay writes its cache.
+        self.assertFalse((self.relay.spool_dir / "mta-sts" / domain("mismatch")).exists())
+
+        self.send("enforce", "cache it")
+        self.trusted.wait_for_messages(1)
+        text, code = self.relay.route(domain("enforce"), json_output=False)
+        self.assertEqual(code, 0, text)
+        self.assertIn("MTA-STS: MTA-STS policy of enforce.sts.example (id 1, mode enforce), "
+                      "from the relay's cache", text)
+        self.assertIn("mx patterns: mx.enforce.sts.example", text)
+        self.assertIn("mx.enforce.sts.example: TLS required, the certificate verified", text)
+        self.assertEqual(len(self.fetches("enforce")), 1)
+
     def test_testing_mode_delivers_as_before_and_counts_the_failures(self):
         queue_id = self.send("testing", "sts testing")
         (message,) = self.untrusted.wait_for_messages(1)
