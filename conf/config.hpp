@@ -161,6 +161,7 @@ struct ClusterConfig {
   std::chrono::milliseconds timeout{200};
 
   bool enabled() const { return !redis.empty(); }
+  bool operator==(const ClusterConfig&) const = default;
 };
 
 // An [auth.NAME] table: SMTP AUTH credentials that transport entries name with auth = "NAME".

@@ -205,7 +205,7 @@ Metrics::Metrics()
       site_deferrals_(counter_family(
           *registry_, "mxrelay_site_deferrals_total",
           "Messages held back by their site's shaping (not counted as failed attempts), by "
-          "site and reason (suspended, rate_limit).")),
+          "site and reason (suspended, rate_limit, connection_limit: no cluster lease).")),
       cluster_redis_up_(BuildGauge()
                             .Name("mxrelay_cluster_redis_up")
                             .Help("1 while the [cluster] Redis answers in time; 0 while it does "
@@ -470,7 +470,7 @@ void Metrics::declare_sites(const std::vector<std::string>& sites) {
     for (auto action : {conf::ThrottleAction::suspend, conf::ThrottleAction::halve_rate,
                         conf::ThrottleAction::halve_connections})
       site_throttle_replies_.Add({{"site", site}, {"reaction", conf::to_string(action)}});
-    for (auto reason : {"suspended", "rate_limit"})
+    for (auto reason : {"suspended", "rate_limit", "connection_limit"})
       site_deferrals_.Add({{"site", site}, {"reason", reason}});
   }
 }

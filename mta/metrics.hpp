@@ -119,7 +119,8 @@ class Metrics : public resolver::ResolverObserver, public queue::SpoolObserver {
                       double rate_limit);
   // A throttling reply from a site and the reaction (ThrottleAction) it caused.
   void site_throttle_reply(const std::string& site, const char* reaction);
-  // A message held back by its site's shaping: suspended or rate_limit.
+  // A message held back by its site's shaping: suspended, rate_limit or connection_limit (the
+  // cluster had no lease for a new connection).
   void site_deferral(const std::string& site, const char* reason);
   // Makes every site's series exist at 0 (at start and on every reload).
   void declare_sites(const std::vector<std::string>& sites);

@@ -108,7 +108,7 @@ std::size_t ClusterLimits::leases(const std::string& site) const {
 }
 
 asio::awaitable<std::optional<ConnectionLease>> ClusterLimits::acquire_connection(
-    const std::string& site, std::size_t limit) {
+    std::string site, std::size_t limit) {
   const auto self = shared_from_this();
   auto member = new_member();
   if (limit == 0) co_return hold(site, std::move(member), false);
@@ -148,7 +148,19 @@ asio::awaitable<void> ClusterLimits::release_connection(ConnectionLease lease) {
     note(false, unexpected_reply(reply));
 }
 
-asio::awaitable<ClusterLimits::Clock::duration> ClusterLimits::rate_delay(const std::string& site,
+asio::awaitable<std::optional<HeldLease>> ClusterLimits::hold_connection(std::string site,
+                                                                         std::size_t limit) {
+  auto lease = co_await acquire_connection(std::move(site), limit);
+  if (!lease) co_return std::nullopt;
+  auto give_back = [weak = weak_from_this(), executor = executor_](const ConnectionLease* held) {
+    const std::unique_ptr<const ConnectionLease> owned(held);
+    if (auto self = weak.lock())
+      asio::co_spawn(executor, self->release_connection(*owned), asio::detached);
+  };
+  co_return HeldLease(new ConnectionLease(std::move(*lease)), std::move(give_back));
+}
+
+asio::awaitable<ClusterLimits::Clock::duration> ClusterLimits::rate_delay(std::string site,
                                                                           double per_minute) {
   const auto self = shared_from_this();
   if (per_minute <= 0) co_return Clock::duration::zero();
@@ -169,9 +181,8 @@ asio::awaitable<ClusterLimits::Clock::duration> ClusterLimits::rate_delay(const 
   co_return bucket.reserve(now) - now;
 }
 
-asio::awaitable<void> ClusterLimits::publish_suspension(const std::string& site,
-                                                        Clock::time_point until,
-                                                        const std::string& reply) {
+asio::awaitable<void> ClusterLimits::publish_suspension(std::string site, Clock::time_point until,
+                                                        std::string reply) {
   const auto self = shared_from_this();
   const auto left = std::chrono::ceil<std::chrono::milliseconds>(until - Clock::now());
   if (left <= std::chrono::milliseconds::zero() || !redis_->up()) co_return;
@@ -187,7 +198,7 @@ asio::awaitable<void> ClusterLimits::publish_suspension(const std::string& site,
 }
 
 asio::awaitable<std::vector<RemoteSuspension>> ClusterLimits::poll_suspensions(
-    const std::vector<std::string>& sites) {
+    std::vector<std::string> sites) {
   const auto self = shared_from_this();
   std::vector<RemoteSuspension> out;
   if (sites.empty() || !redis_->up()) co_return out;

@@ -42,6 +42,9 @@ struct ConnectionLease {
   bool shared = false;  // counted in Redis; else only here (Redis was unavailable)
 };
 
+// A lease given back when the last copy of it is destroyed.
+using HeldLease = std::shared_ptr<const ConnectionLease>;
+
 // A suspension another relay published.
 struct RemoteSuspension {
   std::string site;
@@ -74,19 +77,23 @@ class ClusterLimits : public std::enable_shared_from_this<ClusterLimits> {
 
   // A lease for a new connection to `site` under `limit` (0: no limit, always granted, not
   // counted in Redis); none while the site is at its limit.
-  boost::asio::awaitable<std::optional<ConnectionLease>> acquire_connection(const std::string& site,
+  boost::asio::awaitable<std::optional<ConnectionLease>> acquire_connection(std::string site,
                                                                             std::size_t limit);
   // The connection of `lease` closed.
   boost::asio::awaitable<void> release_connection(ConnectionLease lease);
+  // acquire_connection() as a handle that releases the lease (in the background) when its last
+  // copy goes: kept with the connection, it lasts as long as the connection.
+  boost::asio::awaitable<std::optional<HeldLease>> hold_connection(std::string site,
+                                                                   std::size_t limit);
   // How long a message to `site` waits for its slot at `per_minute` (in force now; 0: no
   // limit), the slot being reserved.
-  boost::asio::awaitable<Clock::duration> rate_delay(const std::string& site, double per_minute);
+  boost::asio::awaitable<Clock::duration> rate_delay(std::string site, double per_minute);
   // This relay got a suspending reply from `site`: the others learn of it at their next poll.
-  boost::asio::awaitable<void> publish_suspension(const std::string& site, Clock::time_point until,
-                                                  const std::string& reply);
+  boost::asio::awaitable<void> publish_suspension(std::string site, Clock::time_point until,
+                                                  std::string reply);
   // The suspensions of these sites that other relays published and that last beyond now.
   boost::asio::awaitable<std::vector<RemoteSuspension>> poll_suspensions(
-      const std::vector<std::string>& sites);
+      std::vector<std::string> sites);
 
   // Leases held by this relay for `site` (shared or not).
   std::size_t leases(const std::string& site) const;

@@ -43,6 +43,12 @@ std::size_t TrafficShaper::connection_limit(const conf::ShapingSite& site,
   return found == sites_.end() ? site.max_connections : connection_limit(site, found->second, now);
 }
 
+double TrafficShaper::rate_limit(const conf::ShapingSite& site, Clock::time_point now) const {
+  const auto found = sites_.find(site.site);
+  return found == sites_.end() ? static_cast<double>(site.max_messages_per_minute)
+                               : rate_limit(site, found->second, now);
+}
+
 double TrafficShaper::last_minute(const Site& state, Clock::time_point now) {
   const auto size = static_cast<std::int64_t>(state.per_second.size());
   const auto oldest = second_of(now) - size + 1;

@@ -66,6 +66,8 @@ class TrafficShaper {
   std::string suspension_reason(const conf::ShapingSite& site, Clock::time_point now) const;
   // The site's connection limit now (0: none); open: its connections open now.
   std::size_t connection_limit(const conf::ShapingSite& site, Clock::time_point now) const;
+  // The site's messages per minute now (0: none).
+  double rate_limit(const conf::ShapingSite& site, Clock::time_point now) const;
   // A reply that matched `rule`; open: the site's connections open now. Returns when the
   // message that got it may be tried again.
   Clock::time_point throttled(const conf::ShapingSite& site, const conf::ThrottleRule& rule,

@@ -1,7 +1,8 @@
 // tests/mta/cluster: ClusterLimits against a real redis-server on loopback, two relays ("a"
-// and "b") in one io_context: leases under a shared limit, leases that expire unless renewed,
-// the shared rate bucket, suspensions seen by the other relay's poll, and the fallback to each
-// relay's share while Redis is stopped or too slow, then back when it returns.
+// and "b") in one io_context: leases under a shared limit, held leases given back when their
+// handle goes, leases that expire unless renewed, the shared rate bucket, suspensions seen by
+// the other relay's poll, and the fallback to each relay's share while Redis is stopped or too
+// slow, then back when it returns.
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -167,6 +168,26 @@ TEST_F(ClusterLimitsTest, LeasesRespectTheLimitAcrossTwoRelays) {
   EXPECT_TRUE(b2->shared);
   EXPECT_EQ(b->leases("microsoft"), 2u);
   EXPECT_FALSE(run(a->acquire_connection("microsoft", 3)));
+}
+
+TEST_F(ClusterLimitsTest, AHeldLeaseIsGivenBackWhenItsLastCopyGoes) {
+  auto a = relay("a");
+  auto b = relay("b");
+  auto held = run(a->hold_connection("microsoft", 1));
+  ASSERT_TRUE(held && *held);
+  EXPECT_TRUE((*held)->shared);
+  auto copy = *held;
+  EXPECT_FALSE(run(b->hold_connection("microsoft", 1)));
+  held.reset();
+  EXPECT_EQ(a->leases("microsoft"), 1u);
+  copy.reset();
+  // The release runs in the background: counted out here first, then in Redis, and b gets the
+  // lease once it has gone there.
+  EXPECT_TRUE(wait_until([&] { return a->leases("microsoft") == 0; }, 1s));
+  std::optional<HeldLease> taken;
+  for (int i = 0; i < 50 && !taken; ++i) taken = run(b->hold_connection("microsoft", 1));
+  ASSERT_TRUE(taken);
+  EXPECT_EQ((*taken)->member.substr(0, 2), "b:");
 }
 
 TEST_F(ClusterLimitsTest, LeasesExpireUnlessRenewed) {

@@ -167,10 +167,14 @@ TEST(TrafficShaper, ASuspensionImposedByAnotherRelayHoldsTheSiteAndRecoversLikeI
   EXPECT_EQ(shaper.admit(limited, "b", after).kind, SiteAdmission::Kind::go);
   view = shaper.view(limited, 0, after);
   EXPECT_DOUBLE_EQ(view.rate_limit, 150);
+  EXPECT_DOUBLE_EQ(shaper.rate_limit(limited, after), 150);
   EXPECT_EQ(view.connection_limit, 2u);
   view = shaper.view(limited, 0, after + minutes(2));
   EXPECT_DOUBLE_EQ(view.rate_limit, 600);
+  EXPECT_DOUBLE_EQ(shaper.rate_limit(limited, after + minutes(2)), 600);
   EXPECT_EQ(view.connection_limit, 8u);
+  // A site the shaper has not seen yet has its configured rate.
+  EXPECT_DOUBLE_EQ(TrafficShaper().rate_limit(site(0, 90), kStart), 90);
 }
 
 TEST(TrafficShaper, ALongerImposedSuspensionExtendsTheSitesOwn) {
