@@ -219,6 +219,11 @@ asio::awaitable<std::vector<RemoteSuspension>> ClusterLimits::poll_suspensions(
     auto record = parse_suspension(value.text);
     if (!record || record->node == options_.node || record->until_unix_ms <= unix_ms(system_now))
       continue;
+    // Each poll finds the suspension again while it lasts: only a new one (or a longer one) is
+    // news.
+    auto& polled = polled_until_[sites[i]];
+    if (record->until_unix_ms <= polled) continue;
+    polled = record->until_unix_ms;
     out.push_back(RemoteSuspension{sites[i],
                                    steady_until(record->until_unix_ms, system_now, steady_now),
                                    std::move(record->reply), std::move(record->node)});

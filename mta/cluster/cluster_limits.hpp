@@ -91,7 +91,8 @@ class ClusterLimits : public std::enable_shared_from_this<ClusterLimits> {
   // This relay got a suspending reply from `site`: the others learn of it at their next poll.
   boost::asio::awaitable<void> publish_suspension(std::string site, Clock::time_point until,
                                                   std::string reply);
-  // The suspensions of these sites that other relays published and that last beyond now.
+  // The suspensions of these sites that other relays published, that last beyond now and that
+  // no earlier poll returned.
   boost::asio::awaitable<std::vector<RemoteSuspension>> poll_suspensions(
       std::vector<std::string> sites);
 
@@ -120,6 +121,7 @@ class ClusterLimits : public std::enable_shared_from_this<ClusterLimits> {
   std::map<std::string, ConnectionLease> held_;  // by member
   std::map<std::string, std::size_t, std::less<>> held_per_site_;
   std::map<std::string, TokenBucket, std::less<>> fallback_buckets_;  // by site
+  std::map<std::string, std::int64_t, std::less<>> polled_until_;     // by site: Unix ms
   std::uint64_t next_lease_ = 0;
   boost::asio::steady_timer renew_timer_;
   bool stopped_ = false;

@@ -233,6 +233,12 @@ TEST_F(ClusterLimitsTest, ASuspensionPublishedByOneRelayIsSeenByTheOthersPoll) {
   EXPECT_EQ(seen[0].reply, "451 4.7.650 The mail server has been rate limited");
   EXPECT_LT(seen[0].until - until, 50ms);
   EXPECT_LT(until - seen[0].until, 50ms);
+  // Polled again, the same suspension is no news; a longer one is.
+  EXPECT_TRUE(run(b->poll_suspensions({"google", "microsoft", "yahoo"})).empty());
+  run(a->publish_suspension("microsoft", until + 5min, "451 4.7.650 again"));
+  const auto longer = run(b->poll_suspensions({"microsoft"}));
+  ASSERT_EQ(longer.size(), 1u);
+  EXPECT_EQ(longer[0].reply, "451 4.7.650 again");
   // Its own suspension is not news to the relay that published it.
   EXPECT_TRUE(run(a->poll_suspensions({"google", "microsoft", "yahoo"})).empty());
   // A suspension that ended is gone.
