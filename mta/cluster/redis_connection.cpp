@@ -301,11 +301,6 @@ asio::awaitable<void> RedisConnection::run() {
 }
 
 asio::awaitable<std::expected<RedisReply, std::string>> RedisConnection::command(
-    std::vector<std::string> args) {
-  return command(std::move(args), Clock::now() + endpoint_.timeout);
-}
-
-asio::awaitable<std::expected<RedisReply, std::string>> RedisConnection::command(
     std::vector<std::string> args, Clock::time_point deadline) {
   if (state_ != State::connected)
     co_return std::unexpected(lost_reason_.empty() ? std::string("not connected")

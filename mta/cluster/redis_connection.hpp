@@ -54,10 +54,9 @@ class RedisConnection : public std::enable_shared_from_this<RedisConnection> {
   void stop();
   bool up() const { return state_ == State::connected; }
 
-  // Sends one command (argv, binary-safe) and waits for its reply until `deadline` (default:
-  // now + the timeout). An error reply is a reply; a failure to get one is the error string.
-  boost::asio::awaitable<std::expected<RedisReply, std::string>> command(
-      std::vector<std::string> args);
+  // Sends one command (argv, binary-safe) and waits for its reply until `deadline` (a reply
+  // later than that drops the connection). An error reply is a reply; a failure to get one is
+  // the error string. Fails at once while the connection is not up.
   boost::asio::awaitable<std::expected<RedisReply, std::string>> command(
       std::vector<std::string> args, Clock::time_point deadline);
 
@@ -78,7 +77,6 @@ class RedisConnection : public std::enable_shared_from_this<RedisConnection> {
                                                                       Clock::time_point deadline);
   // Frees the hiredis context (commands waiting get no reply) and notes why.
   void drop(const std::string& reason);
-  void set_state(State state, const std::string& reason);
   void wake() { event_.cancel(); }
 
   static void on_connect(const redisAsyncContext* context, int status);
