@@ -107,7 +107,7 @@ if(MXRELAY_DPKG_SHLIBDEPS AND MXRELAY_FILE_PROGRAM)
 else()
   set(CPACK_DEBIAN_PACKAGE_DEPENDS "${mxrelay_non_library_depends}, libc6, libgcc-s1, \
 libstdc++6, libssl3, libunbound8, libidn2-0, libtomlplusplus3, libsystemd0, \
-libprometheus-cpp-core1.0, libprometheus-cpp-pull1.0")
+libprometheus-cpp-core1.0, libprometheus-cpp-pull1.0, libhiredis0.14")
 endif()
 
 include(CPack)

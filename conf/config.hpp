@@ -17,8 +17,8 @@
 
 #include "core/ip_address.hpp"
 #include "core/log_line.hpp"
-#include "tls_ciphers.hpp"
 #include "shaping_site.hpp"
+#include "tls_ciphers.hpp"
 #include "tls_policy.hpp"
 #include "transport_map.hpp"
 
@@ -150,6 +150,23 @@ struct MetricsConfig {
   std::string listen = "127.0.0.1:9464";  // empty: no metrics endpoint
 };
 
+// [cluster]: relays that share their sites' limits (connections, message rate, suspensions)
+// through one Redis server.
+struct ClusterConfig {
+  std::string redis;             // "host:port" or "[IPv6]:port" as written; "": no cluster
+  std::string redis_host;        // its host: a canonical name, or an address without brackets
+  std::uint16_t redis_port = 0;  // 1..65535 when redis is set
+  // The relays in the cluster: while Redis is unreachable each one keeps to this share of a
+  // site's limits.
+  unsigned expected_nodes = 2;
+  std::string key_prefix = "mxrelay:";  // of every Redis key the cluster uses
+  // A Redis reply slower than this counts as Redis being unreachable.
+  std::chrono::milliseconds timeout{200};
+
+  bool enabled() const { return !redis.empty(); }
+  bool operator==(const ClusterConfig&) const = default;
+};
+
 // An [auth.NAME] table: SMTP AUTH credentials that transport entries name with auth = "NAME".
 struct AuthCredentials {
   std::string username;
@@ -198,6 +215,7 @@ struct Config {
   DeliveryConfig delivery;
   MetricsConfig metrics;
   LogConfig log;
+  ClusterConfig cluster;
   // "" when none; a relative transport_file is joined to the config file's folder here.
   std::filesystem::path transport_file;
   TransportMap transport;                                    // [transport] of both files

@@ -44,4 +44,17 @@ std::optional<std::chrono::seconds> parse_duration(std::string_view text) {
   return std::chrono::seconds{*count * *unit};
 }
 
+std::optional<std::chrono::milliseconds> parse_duration_ms(std::string_view text) {
+  if (!text.ends_with("ms")) {
+    auto seconds = parse_duration(text);
+    if (!seconds || *seconds > std::chrono::duration_cast<std::chrono::seconds>(
+                                   std::chrono::milliseconds::max()))
+      return std::nullopt;
+    return std::chrono::milliseconds(*seconds);
+  }
+  auto count = parse_digits(text.substr(0, text.size() - 2));
+  if (!count) return std::nullopt;
+  return std::chrono::milliseconds{*count};
+}
+
 }  // namespace mxrelay::conf

@@ -1,4 +1,5 @@
-// conf: the configuration's duration syntax ("90s", "5m", "4h", "5d"), parsed without I/O.
+// conf: the configuration's duration syntax ("90s", "5m", "4h", "5d"; "200ms" where a key takes
+// milliseconds), parsed without I/O.
 #pragma once
 
 #include <chrono>
@@ -11,5 +12,8 @@ namespace mxrelay::conf {
 // is also accepted. Anything else (spaces, signs, fractions, other units, a value too
 // large for std::chrono::seconds) gives std::nullopt.
 std::optional<std::chrono::seconds> parse_duration(std::string_view text);
+
+// parse_duration's syntax, or a non-negative decimal integer followed by "ms".
+std::optional<std::chrono::milliseconds> parse_duration_ms(std::string_view text);
 
 }  // namespace mxrelay::conf

@@ -13,14 +13,15 @@
 #include <optional>
 
 #include "auth_tables.hpp"
+#include "cluster_settings.hpp"
 #include "config_diagnostics.hpp"
 #include "config_values.hpp"
 #include "default_config.hpp"
 #include "dkim_entries.hpp"
-#include "shaping_entries.hpp"
 #include "listen_endpoint.hpp"
 #include "mailbox_address.hpp"
 #include "secret_file.hpp"
+#include "shaping_entries.hpp"
 #include "text_file.hpp"
 #include "toml_section.hpp"
 #include "transport_entries.hpp"
@@ -381,7 +382,7 @@ void read_log(const TomlSection& log, LogConfig& out) {
 // Everything but the transport map; files named in it are relative to base_dir.
 void read_document(const TomlSection& root, const std::filesystem::path& base_dir, Config& out) {
   root.reject_unknown_keys({"server", "queue", "dns", "delivery", "metrics", "log", "auth", "dkim",
-                            "shaping", "transport", "transport_file"});
+                            "shaping", "cluster", "transport", "transport_file"});
   read_server(root.section("server"), base_dir, out.server);
   read_queue(root.section("queue"), out.queue);
   read_dns(root.section("dns"), out.dns);
@@ -391,6 +392,7 @@ void read_document(const TomlSection& root, const std::filesystem::path& base_di
   read_auth_tables(root.section("auth"), base_dir, out.auth);
   read_dkim_entries(root, base_dir, out.dkim);
   read_shaping_sites(root, out.shaping);
+  read_cluster(root.section("cluster"), out.cluster);
 }
 
 }  // namespace

@@ -216,7 +216,14 @@ Metrics::Metrics()
       site_deferrals_(counter_family(
           *registry_, "mxrelay_site_deferrals_total",
           "Messages held back by their site's shaping (not counted as failed attempts), by "
-          "site and reason (suspended, rate_limit).")),
+          "site and reason (suspended, rate_limit, connection_limit: no cluster lease).")),
+      cluster_redis_up_(BuildGauge()
+                            .Name("mxrelay_cluster_redis_up")
+                            .Help("1 while the [cluster] Redis answers in time; 0 while it does "
+                                  "not (each relay keeps to its share of the sites' limits), "
+                                  "and without a [cluster].")
+                            .Register(*registry_)
+                            .Add({})),
       dkim_signatures_(counter_family(
           *registry_, "mxrelay_dkim_signatures_total",
           "DKIM signatures made, per delivery attempt that sent the content, by signing domain "
@@ -478,6 +485,10 @@ void Metrics::site_deferral(const std::string& site, const char* reason) {
   site_deferrals_.Add({{"site", site}, {"reason", reason}}).Increment();
 }
 
+void Metrics::set_cluster_redis_up(bool up) {
+  cluster_redis_up_.Set(up ? 1 : 0);
+}
+
 void Metrics::declare_sites(const std::vector<std::string>& sites) {
   site_connections_.Add({{"site", "other"}});
   for (const auto& site : sites) {
@@ -487,7 +498,7 @@ void Metrics::declare_sites(const std::vector<std::string>& sites) {
     for (auto action : {conf::ThrottleAction::suspend, conf::ThrottleAction::halve_rate,
                         conf::ThrottleAction::halve_connections})
       site_throttle_replies_.Add({{"site", site}, {"reaction", conf::to_string(action)}});
-    for (auto reason : {"suspended", "rate_limit"})
+    for (auto reason : {"suspended", "rate_limit", "connection_limit"})
       site_deferrals_.Add({{"site", site}, {"reason", reason}});
   }
 }

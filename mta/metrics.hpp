@@ -126,10 +126,13 @@ class Metrics : public resolver::ResolverObserver, public queue::SpoolObserver {
                       double rate_limit);
   // A throttling reply from a site and the reaction (ThrottleAction) it caused.
   void site_throttle_reply(const std::string& site, const char* reaction);
-  // A message held back by its site's shaping: suspended or rate_limit.
+  // A message held back by its site's shaping: suspended, rate_limit or connection_limit (the
+  // cluster had no lease for a new connection).
   void site_deferral(const std::string& site, const char* reason);
   // Makes every site's series exist at 0 (at start and on every reload).
   void declare_sites(const std::vector<std::string>& sites);
+  // Whether the [cluster] Redis answers (it exists from the start, at 0).
+  void set_cluster_redis_up(bool up);
 
   void on_commit(std::size_t messages, std::size_t syncs) override;
   void on_sync() override;
@@ -185,6 +188,7 @@ class Metrics : public resolver::ResolverObserver, public queue::SpoolObserver {
   prometheus::Family<prometheus::Gauge>& site_rate_limit_;
   prometheus::Family<prometheus::Counter>& site_throttle_replies_;
   prometheus::Family<prometheus::Counter>& site_deferrals_;
+  prometheus::Gauge& cluster_redis_up_;
   prometheus::Family<prometheus::Counter>& dkim_signatures_;
   prometheus::Family<prometheus::Counter>& dkim_unsigned_;
   prometheus::Counter& dkim_errors_;

@@ -1,6 +1,8 @@
 // mta: construction, signal handling and configuration reload of a running relay.
 #include "mta/relay.hpp"
 
+#include <unistd.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -12,6 +14,7 @@
 #include <csignal>
 #include <functional>
 #include <future>
+#include <string>
 
 #include "conf/load_config.hpp"
 #include "core/log_line.hpp"
@@ -63,7 +66,13 @@ std::vector<const char*> restart_only_changes(const conf::Config& running,
   if (listen_addresses(running) != listen_addresses(loaded)) out.push_back("server.listen");
   if (running.queue.dir != loaded.queue.dir) out.push_back("queue.dir");
   if (running.metrics.listen != loaded.metrics.listen) out.push_back("metrics.listen");
+  if (running.cluster != loaded.cluster) out.push_back("cluster");
   return out;
+}
+
+// The relay's name in its cluster: unique while it runs (its leases expire with it).
+std::string cluster_node(const conf::Config& config) {
+  return config.server.hostname + ":" + std::to_string(getpid());
 }
 
 // The keys of the transport entries that authenticate (the auth failure metric's labels).
@@ -101,6 +110,13 @@ Relay::Relay(std::filesystem::path config_file, conf::Config config)
   core::set_log_format(config_->log.format);
   metrics_.declare_auth_transports(auth_transports(*config_));
   if (!config_->metrics.listen.empty()) metrics_.expose(config_->metrics.listen);
+  if (config_->cluster.enabled()) {
+    cluster_ = ClusterLimits::create(io_.get_executor(),
+                                     ClusterOptions{config_->cluster, cluster_node(*config_)},
+                                     [this](bool up) { metrics_.set_cluster_redis_up(up); });
+    queue_runner_.set_cluster(cluster_);
+    cluster_->start();
+  }
   queue_runner_.recover();
   control_.start();
   listener_.start();
@@ -142,6 +158,7 @@ asio::awaitable<void> Relay::shut_down(int signal) {
       .kv("sessions_aborted", static_cast<long long>(sessions_aborted))
       .kv("attempts_abandoned", static_cast<long long>(attempts_abandoned))
       .emit();
+  if (cluster_) cluster_->stop();
   io_.stop();
 }
 

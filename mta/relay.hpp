@@ -2,7 +2,8 @@
 // spool, the resolver, the delivery engine, the SMTP listener and the control socket, wires
 // them together, and handles the process's signals: SIGTERM/SIGINT stop it gracefully
 // (server.shutdown_grace), SIGHUP (and the control socket's "reload") re-read the
-// configuration without losing anything queued.
+// configuration without losing anything queued. With a [cluster], it connects to the cluster's
+// Redis at start (the section's changes need a restart).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "conf/config.hpp"
+#include "mta/cluster/cluster_limits.hpp"
 #include "mta/control/control_server.hpp"
 #include "mta/health_endpoint.hpp"
 #include "mta/inbound/smtp_listener.hpp"
@@ -55,6 +57,7 @@ class Relay {
   boost::asio::io_context io_{1};
   boost::asio::thread_pool disk_{2};
   Metrics metrics_;
+  std::shared_ptr<ClusterLimits> cluster_;  // none without a [cluster]
   queue::Spool spool_;
   QueueRunner queue_runner_;
   SmtpListener listener_;

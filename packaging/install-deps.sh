@@ -8,14 +8,14 @@ build_packages=(
   g++ cmake make pkg-config ccache git ca-certificates
   libboost1.81-dev libssl-dev libunbound-dev libevent-dev
   libtomlplusplus-dev prometheus-cpp-dev libgtest-dev libgmock-dev
-  dns-root-data libidn2-dev zlib1g-dev libsystemd-dev
+  dns-root-data libidn2-dev zlib1g-dev libsystemd-dev libhiredis-dev
 )
 test_packages=(
   nsd unbound ldnsutils bind9-dnsutils postfix swaks libnet-ssleay-perl prometheus
   python3 python3-aiosmtpd python3-dnslib python3-dkim python3-nacl opendkim opendkim-tools
   openssl curl procps
   systemd dpkg-dev file lintian pflogsumm fail2ban
-  clang-16 libclang-rt-16-dev
+  clang-16 libclang-rt-16-dev redis-server
 )
 
 packages=("${build_packages[@]}")

@@ -29,7 +29,8 @@ ConnectionSlot::ConnectionSlot(ConnectionSlot&& other) noexcept
       pool_alive_(std::move(other.pool_alive_)),
       destination_(std::move(other.destination_)),
       label_(std::move(other.label_)),
-      site_(std::move(other.site_)) {}
+      site_(std::move(other.site_)),
+      lease_(std::move(other.lease_)) {}
 
 ConnectionSlot& ConnectionSlot::operator=(ConnectionSlot&& other) noexcept {
   if (this == &other) return *this;
@@ -39,6 +40,7 @@ ConnectionSlot& ConnectionSlot::operator=(ConnectionSlot&& other) noexcept {
   destination_ = std::move(other.destination_);
   label_ = std::move(other.label_);
   site_ = std::move(other.site_);
+  lease_ = std::move(other.lease_);
   return *this;
 }
 

@@ -3,7 +3,8 @@
 // key (destination, remote address and port, TLS policy, HELO name, credentials); the next delivery
 // to the same key takes it instead of connecting. Every open connection (busy or idle) holds a
 // ConnectionSlot, counted against a total limit, a per-destination limit and, for a
-// destination of a shaping site, the site's limit (shared by every destination of the site).
+// destination of a shaping site, the site's limit (shared by every destination of the site);
+// a slot may also hold the cluster's lease for its connection, given back with the slot.
 // A delivery that can get neither an idle connection nor a slot waits, first come first
 // served; when the total limit is reached while other destinations hold idle connections, the
 // longest idle one is closed to make room (one of the same destination or site when that is
@@ -65,6 +66,9 @@ class ConnectionSlot {
   const std::string& destination() const { return destination_; }
   const std::string& label() const { return label_; }
   const std::string& site() const { return site_; }
+  // Keeps `lease` (the cluster's count of this connection) until the slot goes.
+  void hold(std::shared_ptr<const void> lease) { lease_ = std::move(lease); }
+  bool holds_lease() const { return lease_ != nullptr; }
 
  private:
   ConnectionPool* pool_ = nullptr;
@@ -72,6 +76,7 @@ class ConnectionSlot {
   std::string destination_;
   std::string label_;
   std::string site_;  // the shaping site; "" for none
+  std::shared_ptr<const void> lease_;
 };
 
 // An SMTP session on an open connection, between messages.

@@ -2,10 +2,13 @@
 #include "mta/outbound/delivery_agent.hpp"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
 #include <algorithm>
+#include <cmath>
 
 #include "core/log_line.hpp"
 #include "mta/outbound/dane_policy.hpp"
@@ -22,6 +25,13 @@ std::chrono::system_clock::time_point wall_clock(std::chrono::steady_clock::time
          std::chrono::duration_cast<std::chrono::system_clock::duration>(
              when - std::chrono::steady_clock::now());
 }
+
+// A message refused a connection lease by the cluster tries again this much later.
+constexpr auto kClusterLeaseRetry = std::chrono::seconds(2);
+// Cluster rate slots kept for messages that never came back are dropped once this many are
+// kept and they are this old.
+constexpr std::size_t kClusterSlotsBeforePruning = 10000;
+constexpr auto kStaleClusterSlot = std::chrono::minutes(10);
 }  // namespace
 
 DeliveryAgent::DeliveryAgent(boost::asio::any_io_executor executor, Metrics& metrics,
@@ -65,8 +75,22 @@ boost::asio::awaitable<DestinationOutcome> DeliveryAgent::deliver(
       out.backoff_reason = admission.reason;
       co_return out;
     }
-    if (admission.at > std::chrono::steady_clock::now()) {
-      asio::steady_timer wait(executor_, admission.at);
+    auto leaves = admission.at;
+    const auto rate = shaper_.rate_limit(*site, std::chrono::steady_clock::now());
+    if (cluster_ && rate > 0) {
+      const auto slot = co_await cluster_slot(site->site, request.envelope.id, rate);
+      if (slot > std::chrono::steady_clock::now() + kLongestShapingWait) {
+        metrics_.site_deferral(site->site, "rate_limit");
+        out.backed_off_until = wall_clock(slot);
+        out.backoff_reason = "site " + site->site + " is limited to " +
+                             std::to_string(static_cast<long long>(std::lround(rate))) +
+                             " messages a minute across the cluster";
+        co_return out;
+      }
+      leaves = std::max(leaves, slot);
+    }
+    if (leaves > std::chrono::steady_clock::now()) {
+      asio::steady_timer wait(executor_, leaves);
       co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
     }
     limits.site = site->site;
@@ -85,6 +109,10 @@ boost::asio::awaitable<DestinationOutcome> DeliveryAgent::deliver(
     delivery.site_suspended = [this, site] {
       return shaper_.suspended_until(*site, std::chrono::steady_clock::now());
     };
+    if (cluster_ && limits.site_limit > 0)
+      delivery.site_lease = [this, name = site->site, limit = limits.site_limit] {
+        return cluster_lease(name, limit);
+      };
   }
   if (const auto auth = config.auth.find(request.decision.auth); auth != config.auth.end()) {
     delivery.auth_table = request.decision.auth;
@@ -103,9 +131,12 @@ boost::asio::awaitable<DestinationOutcome> DeliveryAgent::deliver(
   auto report = co_await mta::deliver(executor_, *route.result, delivery, config.delivery, helo,
                                       context_, tls_policy);
   if (site && report.site_held_until) {
-    metrics_.site_deferral(site->site, "suspended");
+    const bool suspended = report.site_held_reason.empty();
+    metrics_.site_deferral(site->site, suspended ? "suspended" : "connection_limit");
     out.backed_off_until = wall_clock(*report.site_held_until);
-    out.backoff_reason = shaper_.suspension_reason(*site, std::chrono::steady_clock::now());
+    out.backoff_reason = suspended
+                             ? shaper_.suspension_reason(*site, std::chrono::steady_clock::now())
+                             : report.site_held_reason;
     co_return out;
   }
   count(report);
@@ -194,6 +225,10 @@ std::chrono::steady_clock::time_point DeliveryAgent::note_throttle(
   const auto resume = shaper_.throttled(site, rule, report.throttle_reply,
                                         context_.pool().site_connections(site.site), now);
   metrics_.site_throttle_reply(site.site, conf::to_string(rule.action));
+  if (cluster_ && rule.action == conf::ThrottleAction::suspend)
+    asio::co_spawn(executor_,
+                   cluster_->publish_suspension(site.site, resume, report.throttle_reply),
+                   asio::detached);
   core::LogLine("site_throttled", core::Severity::warning)
       .kv("queue_id", request.envelope.id)
       .kv("site", site.site)
@@ -205,6 +240,54 @@ std::chrono::steady_clock::time_point DeliveryAgent::note_throttle(
       .kv("reply", report.throttle_reply)
       .emit();
   return resume;
+}
+
+asio::awaitable<std::chrono::steady_clock::time_point> DeliveryAgent::cluster_slot(
+    std::string site, std::string message_id, double rate) {
+  if (const auto kept = cluster_slots_.find(message_id); kept != cluster_slots_.end()) {
+    const auto slot = kept->second;
+    cluster_slots_.erase(kept);
+    co_return slot;
+  }
+  const auto delay = co_await cluster_->rate_delay(std::move(site), rate);
+  const auto now = std::chrono::steady_clock::now();
+  const auto slot = now + delay;
+  if (slot <= now + kLongestShapingWait) co_return slot;
+  if (cluster_slots_.size() >= kClusterSlotsBeforePruning)
+    std::erase_if(cluster_slots_,
+                  [&](const auto& entry) { return entry.second + kStaleClusterSlot < now; });
+  cluster_slots_.insert_or_assign(std::move(message_id), slot);
+  co_return slot;
+}
+
+asio::awaitable<std::expected<std::shared_ptr<const void>, SiteHold>> DeliveryAgent::cluster_lease(
+    std::string site, std::size_t limit) {
+  auto held = co_await cluster_->hold_connection(site, limit);
+  if (held) co_return std::shared_ptr<const void>(std::move(*held));
+  co_return std::unexpected(SiteHold{std::chrono::steady_clock::now() + kClusterLeaseRetry,
+                                     "site " + site + " has its " + std::to_string(limit) +
+                                         " connections open across the cluster"});
+}
+
+asio::awaitable<void> DeliveryAgent::poll_cluster(std::shared_ptr<const conf::Config> config) {
+  if (!cluster_) co_return;
+  std::vector<std::string> names;
+  for (const auto& site : config->shaping) names.push_back(site.site);
+  const auto seen = co_await cluster_->poll_suspensions(std::move(names));
+  for (const auto& remote : seen) {
+    const auto site = std::ranges::find(config->shaping, remote.site, &conf::ShapingSite::site);
+    if (site == config->shaping.end() ||
+        !shaper_.impose_suspension(*site, remote.until, remote.reply,
+                                   context_.pool().site_connections(site->site),
+                                   std::chrono::steady_clock::now()))
+      continue;
+    core::LogLine("site_suspended_by_cluster", core::Severity::warning)
+        .kv("site", site->site)
+        .kv("node", remote.node)
+        .kv("until", static_cast<long long>(queue::to_unix(wall_clock(remote.until))))
+        .kv("reply", remote.reply)
+        .emit();
+  }
 }
 
 void DeliveryAgent::remember_site(const std::string& domain, const std::string& site) {

@@ -7,12 +7,16 @@
 // site down. Owns the state every delivery shares (address health, destination back-off,
 // traffic shaping, TLS contexts, connection pool), the per-delivery log lines (skipped
 // addresses, TLS used, refused credentials, a back-off that starts, a site throttled) and the
-// connection metrics.
+// connection metrics. With a [cluster], the sites' limits are also the cluster's: a message
+// also needs its slot in the site's shared rate bucket, a new connection a lease, and a
+// suspension this relay gets is published to the others (and theirs polled and applied here).
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <expected>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -20,6 +24,7 @@
 #include <vector>
 
 #include "conf/config.hpp"
+#include "mta/cluster/cluster_limits.hpp"
 #include "mta/metrics.hpp"
 #include "mta/mta_sts/policy_source.hpp"
 #include "mta/outbound/smtp_delivery.hpp"
@@ -67,6 +72,11 @@ class DeliveryAgent {
   void reconfigure(const conf::DeliveryConfig& config) { context_.reconfigure(config); }
   // The [[dkim]] entries in force (at start and on every reload).
   void set_dkim(const std::vector<conf::DkimEntry>& entries);
+  // The cluster whose limits the sites share (none: this relay's own limits only).
+  void set_cluster(std::shared_ptr<ClusterLimits> cluster) { cluster_ = std::move(cluster); }
+  bool has_cluster() const { return cluster_ != nullptr; }
+  // Applies the suspensions other relays of the cluster published for the sites of `config`.
+  boost::asio::awaitable<void> poll_cluster(std::shared_ptr<const conf::Config> config);
 
   // config and resolver: the snapshot the attempt started with.
   boost::asio::awaitable<DestinationOutcome> deliver(const conf::Config& config,
@@ -101,6 +111,14 @@ class DeliveryAgent {
                                                       const DestinationRequest& request,
                                                       const DeliveryReport& report);
   void remember_site(const std::string& domain, const std::string& site);
+  // The time a message to the site may leave by the cluster's rate bucket at `rate` (a slot
+  // kept for the message when it was sent away to wait for it).
+  boost::asio::awaitable<std::chrono::steady_clock::time_point> cluster_slot(std::string site,
+                                                                             std::string message_id,
+                                                                             double rate);
+  // The cluster's lease for a new connection to the site, or when to try again.
+  boost::asio::awaitable<std::expected<std::shared_ptr<const void>, SiteHold>> cluster_lease(
+      std::string site, std::size_t limit);
   void count(const DeliveryReport& report);
   // The MTA-STS policy in force for the route's domain (decision.mta_sts), counted and logged.
   boost::asio::awaitable<sts::PolicyLookup> mta_sts_policy(const conf::Config& config,
@@ -116,6 +134,9 @@ class DeliveryAgent {
   std::unordered_map<std::string, std::string> destination_labels_;
   TrafficShaper shaper_;
   std::unordered_map<std::string, std::string> domain_sites_;  // for `queue summary`
+  std::shared_ptr<ClusterLimits> cluster_;
+  // Cluster rate slots of messages sent away to wait for them, by message ID.
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> cluster_slots_;
 };
 
 }  // namespace mxrelay::mta

@@ -480,6 +480,15 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
   }
   if (report.site_held_until) co_return report;
   auto slot = std::move(std::get<ConnectionSlot>(grant));
+  if (request.site_lease && !slot.holds_lease()) {
+    auto lease = co_await request.site_lease();
+    if (!lease) {
+      report.site_held_until = lease.error().until;
+      report.site_held_reason = std::move(lease.error().reason);
+      co_return report;
+    }
+    slot.hold(std::move(*lease));
+  }
 
   CandidatePlan plan(admitted.size(), !request.credentials && !request.implicit_tls);
   auto policy = tls_policy;

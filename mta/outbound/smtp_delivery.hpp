@@ -18,7 +18,9 @@
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstddef>
+#include <expected>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -78,13 +80,21 @@ struct DeliveryReport {
   // A reply that matched one of DeliveryRequest::throttle_rules, and the rule.
   const conf::ThrottleRule* throttle_rule = nullptr;
   std::string throttle_reply;
-  // The site was suspended when the message was about to go: nothing was sent (no outcome,
-  // no attempt) and it may go again at this time.
+  // The site was suspended when the message was about to go, or the cluster had no lease for
+  // a new connection to it: nothing was sent (no outcome, no attempt) and it may go again at
+  // this time.
   std::optional<std::chrono::steady_clock::time_point> site_held_until;
+  std::string site_held_reason;  // the cluster's refusal; "" for a suspension
   // MTA-STS: candidates not used or sessions failed under an enforce policy, and what a
   // testing policy would have refused ("mx.example: MX host ... is not listed").
   unsigned sts_enforced_failures = 0;
   std::vector<std::string> sts_testing_failures;
+};
+
+// Why the cluster gives no lease for a new connection to a site, and when to try again.
+struct SiteHold {
+  std::chrono::steady_clock::time_point until;
+  std::string reason;
 };
 
 // How a delivery may share connections (the pool is the DeliveryContext's).
@@ -121,6 +131,11 @@ struct DeliveryRequest {
   // for one) is granted, so a message that waited for it does not go into a suspension
   // another message's reply began meanwhile. Empty: no site.
   std::function<std::optional<std::chrono::steady_clock::time_point>()> site_suspended = {};
+  // The cluster's lease for a new connection to the site, asked once a slot for one is granted
+  // (a reused connection holds its own): kept with the connection's slot until it closes.
+  // Empty: no cluster.
+  std::function<boost::asio::awaitable<std::expected<std::shared_ptr<const void>, SiteHold>>()>
+      site_lease = {};
   // The MTA-STS policy in force for the recipient domain; nullptr: none (or not applicable).
   const sts::DomainPolicy* sts = nullptr;
 };

@@ -60,7 +60,8 @@ QueueRunner::QueueRunner(asio::io_context& io, std::shared_ptr<const conf::Confi
       agent_(io.get_executor(), metrics, config_->delivery),
       notifier_(spool, disk, metrics),
       wakeup_(io),
-      gauge_timer_(io) {
+      gauge_timer_(io),
+      cluster_timer_(io) {
   agent_.set_dkim(config_->dkim);
   declare_sites();
 }
@@ -139,12 +140,14 @@ void QueueRunner::start() {
   running_ = true;
   asio::co_spawn(io_, schedule_loop(), asio::detached);
   asio::co_spawn(io_, gauge_loop(), asio::detached);
+  if (agent_.has_cluster()) asio::co_spawn(io_, cluster_loop(), asio::detached);
 }
 
 void QueueRunner::stop() {
   running_ = false;
   wake();
   gauge_timer_.cancel();
+  cluster_timer_.cancel();
   agent_.close_idle();
 }
 
@@ -321,6 +324,14 @@ asio::awaitable<void> QueueRunner::gauge_loop() {
     update_site_gauges();
     gauge_timer_.expires_after(std::chrono::seconds(1));
     co_await gauge_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
+  }
+}
+
+asio::awaitable<void> QueueRunner::cluster_loop() {
+  while (running_) {
+    co_await agent_.poll_cluster(config_);
+    cluster_timer_.expires_after(std::chrono::seconds(1));
+    co_await cluster_timer_.async_wait(asio::as_tuple(asio::use_awaitable));
   }
 }
 

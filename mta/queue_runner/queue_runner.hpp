@@ -57,6 +57,11 @@ class QueueRunner {
   void recover();
   // A message the listener has just stored durably (message_bytes long); due now.
   void enqueue(queue::Envelope envelope, std::uint64_t message_bytes);
+  // The cluster the delivery engine shares the sites' limits with (before start()): its
+  // suspensions are polled once a second while running.
+  void set_cluster(std::shared_ptr<ClusterLimits> cluster) {
+    agent_.set_cluster(std::move(cluster));
+  }
   void start();
   void stop();
   std::size_t attempts_in_flight() const { return queue_.attempts_running(); }
@@ -105,6 +110,8 @@ class QueueRunner {
                                                   const resolver::TransportDecision& decision);
   // Queue-state, oldest-age and unhealthy-address gauges, refreshed about once a second.
   boost::asio::awaitable<void> gauge_loop();
+  // The cluster's suspensions, polled once a second.
+  boost::asio::awaitable<void> cluster_loop();
   void update_queue_gauges();
   void update_health_gauges();
   void update_site_gauges();
@@ -139,6 +146,7 @@ class QueueRunner {
   DsnNotifier notifier_;
   boost::asio::steady_timer wakeup_;
   boost::asio::steady_timer gauge_timer_;
+  boost::asio::steady_timer cluster_timer_;
   std::vector<std::string> unhealthy_labels_;  // labels whose gauge was last set above 0
   Clock::time_point next_sweep_{};
   bool running_ = false;

@@ -69,6 +69,18 @@ SiteThrottle::Clock::time_point SiteThrottle::apply(const conf::ThrottleRule& ru
   return now + step;
 }
 
+bool SiteThrottle::impose_suspension(Clock::time_point until, std::string reply,
+                                     Clock::time_point now) {
+  if (until <= now || until <= suspended_until_) return false;
+  const auto step = recovery_step(std::chrono::ceil<std::chrono::seconds>(until - now));
+  suspended_until_ = until;
+  rate_.reduce(0, kRestartAfterSuspension, until, step);
+  connections_.reduce(0, kRestartAfterSuspension, until, step);
+  last_reply_ = std::move(reply);
+  last_action_ = conf::ThrottleAction::suspend;
+  return true;
+}
+
 std::optional<SiteThrottle::Clock::time_point> SiteThrottle::suspended_until(
     Clock::time_point now) const {
   if (now < suspended_until_) return suspended_until_;

@@ -44,6 +44,10 @@ class SiteThrottle {
 
   // Applies a matching reply. Returns when the message that got it may be tried again.
   Clock::time_point apply(const conf::ThrottleRule& rule, std::string reply, Clock::time_point now);
+  // A suspension until `until` that another relay of the cluster got `reply` for: as a
+  // suspending rule's, with its recovery, but not counted as a reply here. False when the site
+  // is suspended until then or later already (nothing changes).
+  bool impose_suspension(Clock::time_point until, std::string reply, Clock::time_point now);
 
   std::optional<Clock::time_point> suspended_until(Clock::time_point now) const;
   double rate_factor(Clock::time_point now) const { return rate_.factor(now); }

@@ -43,6 +43,12 @@ std::size_t TrafficShaper::connection_limit(const conf::ShapingSite& site,
   return found == sites_.end() ? site.max_connections : connection_limit(site, found->second, now);
 }
 
+double TrafficShaper::rate_limit(const conf::ShapingSite& site, Clock::time_point now) const {
+  const auto found = sites_.find(site.site);
+  return found == sites_.end() ? static_cast<double>(site.max_messages_per_minute)
+                               : rate_limit(site, found->second, now);
+}
+
 double TrafficShaper::last_minute(const Site& state, Clock::time_point now) {
   const auto size = static_cast<std::int64_t>(state.per_second.size());
   const auto oldest = second_of(now) - size + 1;
@@ -133,6 +139,17 @@ TrafficShaper::Clock::time_point TrafficShaper::throttled(const conf::ShapingSit
   if (state.throttle.connection_factor(now) >= 1)
     state.connection_base = std::max<std::size_t>(1, open);
   return state.throttle.apply(rule, std::move(reply), now);
+}
+
+bool TrafficShaper::impose_suspension(const conf::ShapingSite& site, Clock::time_point until,
+                                      std::string reply, std::size_t open, Clock::time_point now) {
+  auto& state = sites_[site.site];
+  const bool rate_whole = state.throttle.rate_factor(now) >= 1;
+  const bool connections_whole = state.throttle.connection_factor(now) >= 1;
+  if (!state.throttle.impose_suspension(until, std::move(reply), now)) return false;
+  if (rate_whole) state.rate_base = std::max(1.0, last_minute(state, now));
+  if (connections_whole) state.connection_base = std::max<std::size_t>(1, open);
+  return true;
 }
 
 SiteView TrafficShaper::view(const conf::ShapingSite& site, std::size_t open,

@@ -66,10 +66,17 @@ class TrafficShaper {
   std::string suspension_reason(const conf::ShapingSite& site, Clock::time_point now) const;
   // The site's connection limit now (0: none); open: its connections open now.
   std::size_t connection_limit(const conf::ShapingSite& site, Clock::time_point now) const;
+  // The site's messages per minute now (0: none).
+  double rate_limit(const conf::ShapingSite& site, Clock::time_point now) const;
   // A reply that matched `rule`; open: the site's connections open now. Returns when the
   // message that got it may be tried again.
   Clock::time_point throttled(const conf::ShapingSite& site, const conf::ThrottleRule& rule,
                               std::string reply, std::size_t open, Clock::time_point now);
+  // Another relay of the cluster got a suspending reply from the site: suspend it here too
+  // until `until` (then recover as after a suspension of this relay's own); open: the site's
+  // connections open now. False when it is suspended that long already.
+  bool impose_suspension(const conf::ShapingSite& site, Clock::time_point until, std::string reply,
+                         std::size_t open, Clock::time_point now);
   SiteView view(const conf::ShapingSite& site, std::size_t open, Clock::time_point now) const;
 
  private:

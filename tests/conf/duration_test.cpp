@@ -1,4 +1,4 @@
-// Tests for conf::parse_duration.
+// Tests for conf::parse_duration and conf::parse_duration_ms.
 #include "conf/duration.hpp"
 
 #include <gtest/gtest.h>
@@ -41,6 +41,32 @@ TEST(ParseDuration, Table) {
       {"1h30m", std::nullopt},
   };
   for (const auto& row : rows) EXPECT_EQ(parse_duration(row.text), row.expected) << row.text;
+}
+
+TEST(ParseDurationMs, Table) {
+  using std::chrono::milliseconds;
+  struct Row {
+    const char* text;
+    std::optional<milliseconds> expected;
+  } rows[] = {
+      {"200ms", milliseconds(200)},
+      {"0ms", milliseconds(0)},
+      {"0", milliseconds(0)},
+      {"2s", milliseconds(2000)},
+      {"1m", milliseconds(60000)},
+      {"9223372036854775807ms", milliseconds(9223372036854775807LL)},
+      {"9223372036854775808ms", std::nullopt},
+      {"106751991167300d", std::nullopt},
+      {"ms", std::nullopt},
+      {"200", std::nullopt},
+      {"200 ms", std::nullopt},
+      {"200MS", std::nullopt},
+      {"-5ms", std::nullopt},
+      {"1.5ms", std::nullopt},
+      {"200us", std::nullopt},
+      {"1s200ms", std::nullopt},
+  };
+  for (const auto& row : rows) EXPECT_EQ(parse_duration_ms(row.text), row.expected) << row.text;
 }
 
 }  // namespace

@@ -98,6 +98,11 @@ void expect_defaults(const Config& config) {
 
   EXPECT_EQ(config.metrics.listen, "127.0.0.1:9464");
   EXPECT_EQ(config.log.format, core::LogFormat::text);
+  EXPECT_FALSE(config.cluster.enabled());
+  EXPECT_EQ(config.cluster.redis, "");
+  EXPECT_EQ(config.cluster.expected_nodes, 2u);
+  EXPECT_EQ(config.cluster.key_prefix, "mxrelay:");
+  EXPECT_EQ(config.cluster.timeout, std::chrono::milliseconds(200));
 
   EXPECT_EQ(config.transport_file, "");
   EXPECT_TRUE(config.transport.empty());
@@ -114,7 +119,7 @@ TEST(ConfigDefaults, EmptyFileGivesEveryDefault) {
 
 TEST(ConfigDefaults, EmptySectionsGiveEveryDefault) {
   auto config = parse_config(
-      "[server]\n[queue]\n[dns]\n[dns.unbound_options]\n[delivery]\n[metrics]\n[log]\n",
+      "[server]\n[queue]\n[dns]\n[dns.unbound_options]\n[delivery]\n[metrics]\n[log]\n[cluster]\n",
       "sections.toml");
   ASSERT_TRUE(config) << config.error().front().str();
   expect_defaults(*config);

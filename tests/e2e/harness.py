@@ -382,6 +382,47 @@ class FlakyDns(Fixture):
         return [self.process.log_path, self.record_path]
 
 
+# ---- Redis ----------------------------------------------------------------------------
+
+
+class Redis(Fixture):
+    """redis-server on `address`:`port` without persistence (a [cluster]'s shared store);
+    stop() and start() again give an empty one on the same port."""
+
+    name = "redis"
+
+    def __init__(self, workdir, address, port=None):
+        self.dir = Path(workdir) / "redis"
+        self.dir.mkdir(parents=True, exist_ok=True)
+        self.address = address
+        self.port = port or free_port(address)
+        self.process = Process(
+            self.name,
+            ["redis-server", "--port", self.port, "--bind", address, "--save", "",
+             "--appendonly", "no", "--dir", self.dir],
+            self.dir / "redis.log",
+        )
+
+    @property
+    def endpoint(self):
+        return f"{self.address}:{self.port}"
+
+    def start(self):
+        self.process.start()
+
+        def ready():
+            self.process.check_running()
+            return port_accepts(self.address, self.port)
+
+        wait_until(ready, START_TIMEOUT, "redis-server to listen")
+
+    def stop(self):
+        self.process.terminate()
+
+    def logs(self):
+        return [self.process.log_path]
+
+
 # ---- SMTP sinks -----------------------------------------------------------------------
 
 

@@ -61,7 +61,7 @@ lintian --fail-on error,warning "$deb" >"$work/lintian.log" 2>&1 ||
   { cat "$work/lintian.log"; fail "lintian reports errors or warnings"; }
 depends=$(dpkg-deb -f "$deb" Depends)
 for package in adduser dns-root-data libunbound8 libssl3 libtomlplusplus3 \
-  libprometheus-cpp-pull1.0 libidn2-0; do
+  libprometheus-cpp-pull1.0 libidn2-0 libhiredis0.14; do
   [[ $depends =~ (^|, )$package( |,|$) ]] || fail "Depends lacks $package: $depends"
 done
 

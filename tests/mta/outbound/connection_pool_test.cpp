@@ -1,7 +1,7 @@
 // Tests of ConnectionPool without a network: slots under the total and per-destination
 // limits, waiting in arrival order, reuse of parked connections by key, idle expiry, and
 // eviction of another destination's idle connection when the total limit is reached, and a
-// shaping site's limit shared by its destinations.
+// shaping site's limit shared by its destinations, and the cluster lease a slot keeps.
 #include "mta/outbound/connection_pool.hpp"
 
 #include <gtest/gtest.h>
@@ -74,6 +74,30 @@ TEST(ConnectionPool, GrantsSlotsUpToThePerDestinationLimitThenWaits) {
   ASSERT_EQ(h.grants.size(), 3u);
   EXPECT_EQ(h.pool.open_connections("a.example"), 2u);
   EXPECT_EQ(h.pool.waiting(), 0u);
+}
+
+TEST(ConnectionPool, ASlotKeepsTheClusterLeaseOfItsConnectionUntilItGoes) {
+  Harness h;
+  h.acquire(request("a.example", 2, 10));
+  h.settle();
+  ASSERT_EQ(h.grants.size(), 1u);
+  auto lease = std::make_shared<int>(7);
+  const std::weak_ptr<int> watched = lease;
+  auto& slot = std::get<ConnectionSlot>(*h.grants.front());
+  EXPECT_FALSE(slot.holds_lease());
+  slot.hold(std::move(lease));
+  EXPECT_TRUE(slot.holds_lease());
+  // The lease moves with the slot into the connection, and back out of it.
+  auto open = h.connection_from(0, key("a.example", 1));
+  EXPECT_TRUE(open->slot.holds_lease());
+  ConnectionSlot back = std::move(open->slot);
+  EXPECT_TRUE(back.holds_lease());
+  EXPECT_FALSE(watched.expired());
+  open.reset();
+  EXPECT_FALSE(watched.expired());
+  back = ConnectionSlot();
+  EXPECT_TRUE(watched.expired());
+  EXPECT_EQ(h.pool.open_connections("a.example"), 0u);
 }
 
 TEST(ConnectionPool, TotalLimitSpansDestinationsAndServesInArrivalOrder) {

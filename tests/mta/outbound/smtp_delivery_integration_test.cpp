@@ -1,7 +1,8 @@
 // Integration tests of deliver() against real peers on loopback: Postfix's smtp-sink (also
 // answering 4xx at connect), and Python aiosmtpd with STARTTLS and a certificate from a CA
 // generated here with the openssl command; and a peer in the test that records where each
-// connection came from (delivery.source_ipv4 / source_ipv6).
+// connection came from (delivery.source_ipv4 / source_ipv6, and no connection without a
+// cluster lease).
 #include <gtest/gtest.h>
 
 #include <boost/asio/co_spawn.hpp>
@@ -45,6 +46,8 @@ struct Delivery {
   // after co_spawn returns: every argument must outlive io.run(), so no temporaries.
   std::string helo_name = "relay.example";
   conf::DeliveryConfig config;
+  const ConnectionLimits* connections = nullptr;
+  decltype(DeliveryRequest::site_lease) site_lease;
   Delivery() {
     envelope.id = "Q1";
     envelope.sender = "s@relay.example";
@@ -57,9 +60,12 @@ struct Delivery {
                      TlsPolicy policy) {
     asio::io_context io;
     DeliveryReport report;
+    DeliveryRequest request{envelope, recipients, body};
+    request.connections = connections;
+    request.site_lease = site_lease;
     asio::co_spawn(io,
-                   deliver(io.get_executor(), candidates, {envelope, recipients, body}, config,
-                           helo_name, context, policy),
+                   deliver(io.get_executor(), candidates, std::move(request), config, helo_name,
+                           context, policy),
                    [&](std::exception_ptr error, DeliveryReport result) {
                      if (error) std::rethrow_exception(error);
                      report = std::move(result);
@@ -161,6 +167,56 @@ class SourceRecorder {
   std::vector<std::string> sources_;
   std::thread thread_;
 };
+
+TEST(DeliverIntegration, WithoutAClusterLeaseTheSiteHoldsTheMessageAndNothingConnects) {
+  SourceRecorder peer("127.0.0.68");
+  Delivery delivery;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  int asked = 0;
+  delivery.site_lease =
+      [&]() -> asio::awaitable<std::expected<std::shared_ptr<const void>, SiteHold>> {
+    ++asked;
+    co_return std::unexpected(SiteHold{until, "site microsoft has its 2 connections open"});
+  };
+  DeliveryContext context;
+  const auto report = delivery.run({candidate("mx.dest.example", "127.0.0.68", peer.port())},
+                                   context, TlsPolicy::none);
+  EXPECT_EQ(asked, 1);
+  EXPECT_EQ(report.site_held_until, until);
+  EXPECT_EQ(report.site_held_reason, "site microsoft has its 2 connections open");
+  EXPECT_TRUE(report.recipients.empty());
+  EXPECT_TRUE(peer.sources().empty());
+}
+
+TEST(DeliverIntegration, AClusterLeaseLastsAsLongAsItsPooledConnection) {
+  const auto port = free_port("127.0.0.69");
+  auto sink = smtp_sink("127.0.0.69", port);
+  Delivery delivery;
+  ConnectionLimits limits;
+  limits.label = "mx";
+  limits.site = "microsoft";
+  limits.site_limit = 2;
+  limits.idle_time = std::chrono::milliseconds(100);
+  delivery.connections = &limits;
+  auto lease = std::make_shared<int>(1);
+  const std::weak_ptr<int> watched = lease;
+  int asked = 0;
+  delivery.site_lease =
+      [&]() -> asio::awaitable<std::expected<std::shared_ptr<const void>, SiteHold>> {
+    ++asked;
+    co_return std::move(lease);
+  };
+  DeliveryContext context;
+  const auto report =
+      delivery.run({candidate("mx.dest.example", "127.0.0.69", port)}, context, TlsPolicy::none);
+  ASSERT_EQ(report.recipients.size(), 1u);
+  EXPECT_EQ(report.recipients[0].status, queue::DeliveryStatus::sent)
+      << report.recipients[0].reason;
+  EXPECT_EQ(asked, 1);
+  // run() returns once the parked connection's idle time has closed it: the lease went with it.
+  EXPECT_EQ(context.pool().open_connections(), 0u);
+  EXPECT_TRUE(watched.expired());
+}
 
 std::optional<core::IpAddress> address(const std::string& text) {
   return core::IpAddress::parse(text).value();

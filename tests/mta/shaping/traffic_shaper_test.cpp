@@ -142,6 +142,51 @@ TEST(TrafficShaper, ASuspendedSiteAdmitsNothingUntilItEndsThenRecoversItsRate) {
   EXPECT_EQ(view.connection_limit, 8u);
 }
 
+TEST(TrafficShaper, ASuspensionImposedByAnotherRelayHoldsTheSiteAndRecoversLikeItsOwn) {
+  TrafficShaper shaper;
+  const auto limited = site(8, 600);
+  EXPECT_TRUE(shaper.impose_suspension(limited, kStart + minutes(10), "451 4.7.650 from relay b", 2,
+                                       kStart));
+  const auto during = shaper.admit(limited, "a", kStart + minutes(5));
+  ASSERT_EQ(during.kind, SiteAdmission::Kind::later);
+  EXPECT_TRUE(during.suspended);
+  EXPECT_EQ(during.at, kStart + minutes(10));
+  EXPECT_NE(during.reason.find("451 4.7.650 from relay b"), std::string::npos);
+  auto view = shaper.view(limited, 0, kStart + minutes(5));
+  EXPECT_EQ(view.suspended_until, kStart + minutes(10));
+  EXPECT_EQ(view.last_action, "suspend");
+  EXPECT_EQ(view.throttle_replies, 0u);  // the reply came to the other relay
+  // Polled again: the same suspension, or a shorter one, changes nothing.
+  EXPECT_FALSE(
+      shaper.impose_suspension(limited, kStart + minutes(10), "again", 2, kStart + seconds(1)));
+  EXPECT_FALSE(
+      shaper.impose_suspension(limited, kStart + minutes(3), "shorter", 2, kStart + seconds(1)));
+  EXPECT_FALSE(shaper.impose_suspension(limited, kStart, "over already", 2, kStart + seconds(1)));
+  EXPECT_EQ(shaper.view(limited, 0, kStart + seconds(2)).last_reply, "451 4.7.650 from relay b");
+  const auto after = kStart + minutes(10);
+  EXPECT_EQ(shaper.admit(limited, "b", after).kind, SiteAdmission::Kind::go);
+  view = shaper.view(limited, 0, after);
+  EXPECT_DOUBLE_EQ(view.rate_limit, 150);
+  EXPECT_DOUBLE_EQ(shaper.rate_limit(limited, after), 150);
+  EXPECT_EQ(view.connection_limit, 2u);
+  view = shaper.view(limited, 0, after + minutes(2));
+  EXPECT_DOUBLE_EQ(view.rate_limit, 600);
+  EXPECT_DOUBLE_EQ(shaper.rate_limit(limited, after + minutes(2)), 600);
+  EXPECT_EQ(view.connection_limit, 8u);
+  // A site the shaper has not seen yet has its configured rate.
+  EXPECT_DOUBLE_EQ(TrafficShaper().rate_limit(site(0, 90), kStart), 90);
+}
+
+TEST(TrafficShaper, ALongerImposedSuspensionExtendsTheSitesOwn) {
+  TrafficShaper shaper;
+  const auto limited = site(8, 600);
+  shaper.throttled(limited, rule(conf::ThrottleAction::suspend), "451 own", 1, kStart);
+  EXPECT_TRUE(shaper.impose_suspension(limited, kStart + minutes(20), "451 theirs", 1,
+                                       kStart + minutes(1)));
+  EXPECT_EQ(shaper.suspended_until(limited, kStart + minutes(16)), kStart + minutes(20));
+  EXPECT_EQ(shaper.view(limited, 0, kStart + minutes(16)).throttle_replies, 1u);
+}
+
 TEST(TrafficShaper, HalvingAnUnlimitedSiteStartsFromWhatItSentAndHadOpen) {
   TrafficShaper shaper;
   const auto unlimited = site(0, 0);

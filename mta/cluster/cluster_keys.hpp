@@ -1,0 +1,35 @@
+// mta/cluster: what the relays of a cluster keep in Redis, by name: per site, under the
+// configured prefix,
+//   PREFIX conns:SITE    a sorted set of connection leases, member "NODE:N", score its expiry
+//                        (Redis time in ms);
+//   PREFIX rate:SITE     the site's rate bucket: its theoretical arrival time (Redis time in ms);
+//   PREFIX suspend:SITE  a suspension, "NODE UNTIL REPLY" (UNTIL: Unix time in ms), expiring
+//                        with it.
+// Pure.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace mxrelay::mta {
+
+std::string lease_key(std::string_view prefix, std::string_view site);
+std::string rate_key(std::string_view prefix, std::string_view site);
+std::string suspension_key(std::string_view prefix, std::string_view site);
+
+// A site's suspension as one relay published it.
+struct SuspensionRecord {
+  std::string node;  // the relay that got the throttling reply (no spaces)
+  std::int64_t until_unix_ms = 0;
+  std::string reply;  // the reply, for the queue and the log
+
+  bool operator==(const SuspensionRecord&) const = default;
+};
+
+std::string format_suspension(const SuspensionRecord& record);
+// std::nullopt for a value that is not one (written by something else).
+std::optional<SuspensionRecord> parse_suspension(std::string_view value);
+
+}  // namespace mxrelay::mta
