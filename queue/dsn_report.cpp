@@ -260,7 +260,9 @@ std::string render_dsn(const DsnContext& context, const Envelope& envelope,
                        std::string_view original_message,
                        std::span<const DsnRecipient> recipients) {
   const std::string original = normalise_lines(original_message);
-  const bool full = envelope.ret == DsnRet::full;
+  // RFC 8689: the report of a REQUIRETLS message returns only its header section,
+  // since the report itself may travel without TLS.
+  const bool full = envelope.ret == DsnRet::full && !envelope.require_tls;
   const std::string_view returned = full ? std::string_view(original) : header_section(original);
   const std::string human = human_readable_part(context, envelope, recipients);
   const std::string status = delivery_status_part(context, envelope, recipients);

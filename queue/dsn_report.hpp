@@ -48,7 +48,8 @@ struct DsnContext {
 // The report sent to the original sender (To: envelope.sender, or context.postmaster when
 // the sender is <>). Subject by the most serious action present: failed, then delayed,
 // then success. Part 3 holds the original headers (text/rfc822-headers), or the whole
-// original message (message/rfc822) when envelope.ret is DsnRet::full.
+// original message (message/rfc822) when envelope.ret is DsnRet::full and the message was
+// not sent with REQUIRETLS (RFC 8689: then only its header section).
 // original_message: the message as spooled (headers, blank line, body; CRLF lines).
 std::string render_dsn(const DsnContext& context, const Envelope& envelope,
                        std::string_view original_message, std::span<const DsnRecipient> recipients);

@@ -97,6 +97,7 @@ std::string encode_record(const Envelope& envelope, std::string_view body) {
   add_field(out, "from", envelope.sender);
   if (envelope.ret != DsnRet::unspecified) add_field(out, "ret", ret_keyword(envelope.ret));
   if (!envelope.envid.empty()) add_field(out, "envid", envelope.envid);
+  if (envelope.require_tls) add_field(out, "requiretls", "yes");
   for (std::size_t i = 0; i < envelope.recipients.size(); ++i) {
     add_field(out, "rcpt", envelope.recipients[i]);
     add_recipient_dsn(out, recipient_dsn_of(envelope, i));
@@ -145,6 +146,9 @@ std::expected<RecordHeader, std::string> decode_record_header(std::string_view b
       env.ret = value == "full" ? DsnRet::full : DsnRet::headers;
     } else if (key == "envid") {
       env.envid = value;
+    } else if (key == "requiretls") {
+      if (value != "yes") return std::unexpected("bad requiretls");
+      env.require_tls = true;
     } else if (key == "rcpt") {
       env.recipients.emplace_back(value);
       recipient_dsn.emplace_back();

@@ -6,7 +6,8 @@
 //   MXQ1\n  id ID\n  arrival UNIX\n  client IP\n  helo NAME\n  from ADDR\n  rcpt ADDR\n...
 //   size N\n  \n  <N body bytes>  END <crc32 of all preceding bytes, 8 hex>\n
 // RFC 3461 DSN fields are written only when given, so records without them keep the
-// original layout: "ret full|hdrs" and "envid TEXT" after "from"; "notify never" or
+// original layout: "ret full|hdrs", "envid TEXT" and "requiretls yes" (RFC 8689) after
+// "from"; "notify never" or
 // "notify success,failure,delay" (any non-empty subset) and "orcpt TYPE;ADDRESS" right
 // after the "rcpt" line they belong to.
 // Envelope fields never contain CR, LF or NUL (the SMTP server rejects them), so one
@@ -34,7 +35,8 @@ struct Envelope {
   std::string sender;  // "" is the null reverse path
   std::vector<std::string> recipients;
   DsnRet ret = DsnRet::unspecified;
-  std::string envid;  // ENVID, xtext-decoded printable ASCII; "" when not given
+  std::string envid;         // ENVID, xtext-decoded printable ASCII; "" when not given
+  bool require_tls = false;  // MAIL FROM carried REQUIRETLS (RFC 8689)
   // Empty when no recipient had DSN parameters, else one entry per recipient, in order.
   std::vector<RecipientDsn> recipient_dsn;
 
@@ -79,7 +81,8 @@ struct RecipientOutcome {
 
 std::string encode_recipient_outcome(const RecipientOutcome& outcome);
 // Complete lines only: a torn last line (crash during append) is ignored; malformed
-// lines (among them any with a CR or NUL, which the encoder never writes) are skipped. Returned in log order: applied in order, later lines win.
+// lines (among them any with a CR or NUL, which the encoder never writes) are skipped. Returned in
+// log order: applied in order, later lines win.
 std::vector<RecipientOutcome> decode_recipient_outcomes(std::string_view log);
 
 }  // namespace mxrelay::queue

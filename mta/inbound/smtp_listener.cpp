@@ -61,6 +61,7 @@ queue::Envelope make_envelope(const ReceivedMessage& message, const core::IpAddr
   envelope.recipients = message.recipients;
   envelope.ret = message.dsn.ret;
   envelope.envid = message.dsn.envid;
+  envelope.require_tls = message.require_tls;
   if (std::ranges::any_of(message.recipient_dsn, [](const queue::RecipientDsn& dsn) {
         return dsn != queue::RecipientDsn{};
       }))

@@ -12,6 +12,7 @@
 
 #include "core/log_line.hpp"
 #include "mta/outbound/dane_policy.hpp"
+#include "mta/protocol/tls_required_header.hpp"
 #include "mta/shaping/site_matcher.hpp"
 #include "queue/retry_schedule.hpp"
 
@@ -119,9 +120,10 @@ boost::asio::awaitable<DestinationOutcome> DeliveryAgent::deliver(
     delivery.credentials = ClientCredentials{auth->second.username, auth->second.password};
   }
   delivery.implicit_tls = request.decision.implicit_tls;
-  auto tls_policy = request.decision.tls;
+  auto tls_policy = tls_policy_for(request);
   sts::PolicyLookup sts_lookup;
-  if (request.decision.mta_sts) sts_lookup = co_await mta_sts_policy(config, resolver, request);
+  if (request.decision.mta_sts && !relaxed_by_header(request))
+    sts_lookup = co_await mta_sts_policy(config, resolver, request);
   if (sts_lookup.policy) {
     delivery.sts = &*sts_lookup.policy;
     // Sessions (pooled ones too) to an enforce domain are verified unless DANE authenticates.
@@ -181,6 +183,19 @@ boost::asio::awaitable<sts::PolicyLookup> DeliveryAgent::mta_sts_policy(
         .kv("max_age", static_cast<long long>(lookup.policy->policy.max_age))
         .emit();
   co_return lookup;
+}
+
+bool DeliveryAgent::relaxed_by_header(const DestinationRequest& request) {
+  return !request.envelope.require_tls && tls_required_no(request.body);
+}
+
+TlsPolicy DeliveryAgent::tls_policy_for(const DestinationRequest& request) {
+  const auto policy = request.decision.tls;
+  // REQUIRETLS: verified TLS (DANE where it applies) on every hop, whatever the route says.
+  if (request.envelope.require_tls) return uses_dane(policy) ? policy : TlsPolicy::verify;
+  // "TLS-Required: No": the recipient's DANE policy is not applied (TLS stays opportunistic).
+  if (uses_dane(policy) && relaxed_by_header(request)) return TlsPolicy::may;
+  return policy;
 }
 
 DeliveryAgent::Destination DeliveryAgent::destination_of(

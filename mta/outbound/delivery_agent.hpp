@@ -101,6 +101,12 @@ class DeliveryAgent {
     std::string name;         // next-hop identity: the transport host / MX name, or the domain
     ConnectionLimits limits;  // limits.label: the transport-map key or "mx"
   };
+  // A "TLS-Required: No" header (RFC 8689) on a message not sent with REQUIRETLS: the
+  // recipient's MTA-STS and DANE policies are not applied to it.
+  static bool relaxed_by_header(const DestinationRequest& request);
+  // The session policy of the attempt: the route's, raised to verify for REQUIRETLS, DANE
+  // dropped to may under "TLS-Required: No".
+  static TlsPolicy tls_policy_for(const DestinationRequest& request);
   static Destination destination_of(const conf::Config& config,
                                     const resolver::TransportDecision& decision,
                                     const std::string& domain);

@@ -279,6 +279,7 @@ void fill_outbound(const DeliveryRequest& request, Outbound& out) {
     out.message.recipients.push_back(request.envelope.recipients[index]);
   out.message.data = &out.data;
   copy_dsn(request, out.message);
+  out.message.require_tls = request.envelope.require_tls;
   out.destination =
       request.destination.empty() ? default_destination(request) : std::string(request.destination);
 }

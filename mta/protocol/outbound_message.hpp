@@ -25,6 +25,9 @@ struct OutboundMessage {
   MessageDsn dsn;                                  // RET and ENVID
   std::vector<queue::RecipientDsn> recipient_dsn;  // NOTIFY and ORCPT: empty, or one per recipient
   bool smtputf8 = false;  // received with SMTPUTF8 (non-ASCII addresses also imply it)
+  // REQUIRETLS (RFC 8689): sent only over TLS verified by the session's policy (verify, or
+  // DANE) to a server offering REQUIRETLS, else the message fails for good with 5.7.30.
+  bool require_tls = false;
   // DKIM: the signature fields for exactly these bytes (the content as it will be sent, after
   // any 7-bit conversion), "" to send it unsigned; empty: no signing.
   std::function<std::string(std::string_view content)> sign = {};

@@ -44,6 +44,8 @@ void add_keyword(PeerCapabilities& caps, std::string_view line) {
     caps.starttls = true;
   } else if (keyword == "CHUNKING") {
     caps.chunking = true;
+  } else if (keyword == "REQUIRETLS") {
+    caps.requiretls = true;
   } else if (keyword == "DSN") {
     caps.dsn = true;
   } else if (keyword == "ENHANCEDSTATUSCODES") {

@@ -21,6 +21,7 @@ struct PeerCapabilities {
   bool chunking = false;                     // RFC 3030
   bool dsn = false;                          // RFC 3461
   bool enhanced_status_codes = false;        // RFC 2034
+  bool requiretls = false;                   // RFC 8689
   std::vector<std::string> auth_mechanisms;  // RFC 4954, upper case
 
   // Keywords from the lines after the first (the first line is the server's name).

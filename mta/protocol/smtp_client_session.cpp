@@ -442,7 +442,15 @@ bool SmtpClientSession::prepare_content(const OutboundMessage& message) {
   converted_.clear();
   signature_.clear();
   std::optional<core::Failure> failure;
-  if (smtputf8_ && !capabilities_.smtputf8) {
+  if (message.require_tls && !(tls_active_ && certificate_must_verify(context_.tls_policy))) {
+    failure = core::Failure::permanent(
+        550, {5, 7, 30},
+        "message needs REQUIRETLS (RFC 8689): no verified TLS session with " + host(context_));
+  } else if (message.require_tls && !capabilities_.requiretls) {
+    failure = core::Failure::permanent(
+        550, {5, 7, 30},
+        "message needs REQUIRETLS (RFC 8689), which " + host(context_) + " does not offer");
+  } else if (smtputf8_ && !capabilities_.smtputf8) {
     failure = core::Failure::permanent(
         550, {5, 6, 7},
         "message needs SMTPUTF8 (RFC 6531), which " + host(context_) + " does not offer");
@@ -715,6 +723,7 @@ void SmtpClientSession::send_mail() {
   }
   if (eight_bit_) out_ += " BODY=8BITMIME";
   if (smtputf8_) out_ += " SMTPUTF8";
+  if (message_->require_tls) out_ += " REQUIRETLS";
   if (capabilities_.dsn) out_ += mail_dsn_parameters(message_->dsn);
   record_command(start);
   expect({Command::mail});

@@ -393,6 +393,7 @@ void SmtpServerSession::append_ehlo_reply() {
       "ENHANCEDSTATUSCODES", "SMTPUTF8",   "CHUNKING", "DSN"};
   if (context_.tls_available && !tls_active_) lines.push_back("STARTTLS");
   if (context_.auth_available && tls_active_) lines.push_back("AUTH PLAIN LOGIN");
+  if (tls_active_) lines.push_back("REQUIRETLS");  // RFC 8689 4.1: only over TLS
   for (std::size_t i = 0; i < lines.size(); ++i) {
     output_.append(i + 1 < lines.size() ? "250-" : "250 ");
     append_text(output_, lines[i]);
@@ -440,16 +441,17 @@ void SmtpServerSession::on_mail(std::string_view argument) {
   reply({250, Status{2, 1, 0}, "Ok"});
 }
 
-// Applies SIZE, BODY, SMTPUTF8, RET, ENVID and AUTH (the extensions EHLO announced); any
-// other parameter, or any parameter after HELO, is refused.
+// Applies SIZE, BODY, SMTPUTF8, RET, ENVID, AUTH and REQUIRETLS (the extensions EHLO announced);
+// any other parameter, or any parameter after HELO, is refused.
 std::optional<SmtpServerSession::Reply> SmtpServerSession::apply_mail_parameters(
     const std::vector<EsmtpParameter>& parameters) {
   message_.body = BodyType::unspecified;
   message_.smtputf8 = false;
+  message_.require_tls = false;
   message_.dsn = {};
   declared_size_.reset();
   bool seen_size = false, seen_body = false, seen_smtputf8 = false, seen_ret = false,
-       seen_envid = false, seen_auth = false;
+       seen_envid = false, seen_auth = false, seen_requiretls = false;
   auto first_time = [](bool& seen) { return !std::exchange(seen, true); };
   for (const auto& [keyword, value] : parameters) {
     if (greeted_ != Greeted::ehlo) return Reply{555, Status{5, 5, 4}, "MAIL parameters need EHLO"};
@@ -483,6 +485,10 @@ std::optional<SmtpServerSession::Reply> SmtpServerSession::apply_mail_parameters
       auto envid = parse_dsn_envid(value);
       if (!envid) return parameter_refusal(envid.error(), "ENVID");
       message_.dsn.envid = std::move(*envid);
+    } else if (equals_ignoring_case(keyword, "REQUIRETLS") && tls_active_) {
+      if (!first_time(seen_requiretls)) return Reply{501, Status{5, 5, 4}, "Duplicate REQUIRETLS"};
+      if (!value.empty()) return Reply{501, Status{5, 5, 4}, "REQUIRETLS takes no value"};
+      message_.require_tls = true;
     } else if (equals_ignoring_case(keyword, "AUTH") && context_.auth_available) {
       // RFC 4954 5: the submitter's identity; mxrelay does not trust it, only checks it.
       if (!first_time(seen_auth)) return Reply{501, Status{5, 5, 4}, "Duplicate AUTH"};

@@ -46,7 +46,8 @@ struct ReceivedMessage {
   // The message as CRLF lines: dot-unstuffed after DATA, exactly as sent after BDAT.
   std::string data;
   BodyType body = BodyType::unspecified;
-  bool smtputf8 = false;  // MAIL FROM carried SMTPUTF8 (RFC 6531)
+  bool smtputf8 = false;     // MAIL FROM carried SMTPUTF8 (RFC 6531)
+  bool require_tls = false;  // MAIL FROM carried REQUIRETLS (RFC 8689; accepted only over TLS)
 };
 
 struct ServerLimits {

@@ -436,11 +436,13 @@ class SmtpSink(Fixture):
     every byte clients send, before TLS decryption, in raw_path (raw_bytes());
     eight_bit_mime=False leaves 8BITMIME out of its EHLO reply. rate_limit=(N, SECONDS)
     answers MAIL with 451 4.7.650 once N messages arrived in the last SECONDS, and
-    max_concurrent=M greets connections beyond M open ones with 421 4.7.0 (throttles())."""
+    max_concurrent=M greets connections beyond M open ones with 421 4.7.0 (throttles()).
+    requiretls=True offers REQUIRETLS under TLS and records the MAIL parameter."""
 
     def __init__(self, workdir, name, addresses, port, replies=None, *, tls=None,
                  implicit_tls=False, auth=None, auth_without_tls=False, auth_mechanisms=None,
-                 raw=False, eight_bit_mime=True, rate_limit=None, max_concurrent=None):
+                 raw=False, eight_bit_mime=True, rate_limit=None, max_concurrent=None,
+                 requiretls=False):
         self.name = name
         self.dir = Path(workdir) / f"sink-{name}"
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -471,6 +473,8 @@ class SmtpSink(Fixture):
             argv += ["--rate-limit", f"{rate_limit[0]}:{rate_limit[1]}"]
         if max_concurrent:
             argv += ["--max-concurrent", max_concurrent]
+        if requiretls:
+            argv += ["--requiretls"]
         self.process = Process(name, argv, self.dir / "sink.log")
 
     def raw_bytes(self):

@@ -29,6 +29,8 @@ TLS and AUTH, for the smart-host tests:
   --raw FILE                      append every byte clients send on any TCP connection, as
                                   read from the socket (before TLS decryption), to FILE
   --no-8bitmime                   leave 8BITMIME out of the EHLO reply
+  --requiretls                    offer REQUIRETLS (RFC 8689) under TLS and take the MAIL
+                                  parameter; message events then carry "requiretls": bool
 
 Limits like a large provider's, for the traffic shaping tests (each refusal is recorded as
 {"event": "throttled", "peer": ..., "limit": "rate" or "connections", "reply": ...}):
@@ -58,6 +60,7 @@ from aiosmtpd.smtp import SMTP, AuthResult
 STAGES = ("greeting", "mail", "rcpt", "data")
 MECHANISMS = ("PLAIN", "LOGIN")
 MAIL_AUTH_PARAMETER = re.compile(r"\s+AUTH=(\S*)", re.IGNORECASE)
+REQUIRETLS_PARAMETER = re.compile(r"\s+REQUIRETLS(?=\s|$)", re.IGNORECASE)
 
 
 class Recorder:
@@ -155,10 +158,18 @@ class RateLimit:
 class Handler:
     """aiosmtpd hooks: answer the configured override for a stage, else accept and record."""
 
-    def __init__(self, recorder, replies, rate_limit=None):
+    def __init__(self, recorder, replies, rate_limit=None, requiretls=False):
         self._recorder = recorder
         self._replies = replies
         self._rate_limit = rate_limit
+        self._requiretls = requiretls
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self._requiretls and tls_version(server.transport):
+            last = responses.pop()
+            responses += ["250-" + last[4:], "250 REQUIRETLS"]
+        return responses
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         if "mail" in self._replies:
@@ -199,6 +210,7 @@ class Handler:
             tls=tls_version(server.transport),
             auth_username=login.decode("utf-8", errors="replace") if login else None,
             mail_auth=getattr(envelope, "mail_auth", None),
+            requiretls=getattr(envelope, "requiretls", False),
         )
         if self._rate_limit:
             self._rate_limit.accepted()
@@ -209,7 +221,7 @@ class SevenBitHandler(Handler):
     """Handler of a sink that does not offer 8BITMIME (--no-8bitmime)."""
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
-        session.host_name = hostname
+        responses = await super().handle_EHLO(server, session, envelope, hostname, responses)
         return [line for line in responses if line != "250-8BITMIME"]
 
 
@@ -243,10 +255,12 @@ class RecordingSMTP(SMTP):
     # Connections open now, across every listening socket of the process.
     open_connections = 0
 
-    def __init__(self, recorder, *args, accept_mail_auth=False, max_concurrent=None, **kwargs):
+    def __init__(self, recorder, *args, accept_mail_auth=False, max_concurrent=None,
+                 accept_requiretls=False, **kwargs):
         super().__init__(*args, **kwargs)
         self._recorder = recorder
         self._accept_mail_auth = accept_mail_auth
+        self._accept_requiretls = accept_requiretls
         self._max_concurrent = max_concurrent
         self._refused = False
 
@@ -278,6 +292,11 @@ class RecordingSMTP(SMTP):
         super().connection_lost(error)
 
     async def smtp_MAIL(self, arg):
+        if self._accept_requiretls and arg and tls_version(self.transport):
+            match = REQUIRETLS_PARAMETER.search(arg)
+            if match:
+                arg = arg[: match.start()] + arg[match.end():]
+                self.envelope.requiretls = True
         if self._accept_mail_auth and arg:
             match = MAIL_AUTH_PARAMETER.search(arg)
             if match:
@@ -337,7 +356,8 @@ async def serve(args):
     tap = RawTap(args.raw) if args.raw else None
     replies = dict(args.reply)
     rate_limit = RateLimit(*args.rate_limit) if args.rate_limit else None
-    handler = (SevenBitHandler if args.no_8bitmime else Handler)(recorder, replies, rate_limit)
+    handler = (SevenBitHandler if args.no_8bitmime else Handler)(recorder, replies, rate_limit,
+                                                                 args.requiretls)
     options, listener_tls = smtp_options(args, recorder)
     servers = []
     for address in args.listen:
@@ -356,6 +376,7 @@ async def serve(args):
                     data_size_limit=None,
                     loop=loop,
                     max_concurrent=args.max_concurrent,
+                    accept_requiretls=args.requiretls,
                     **options,
                 ),
                 sock=sock,
@@ -420,6 +441,8 @@ def main():
     parser.add_argument("--no-8bitmime", action="store_true", help="do not offer 8BITMIME")
     parser.add_argument("--rate-limit", type=rate, help="N:SECONDS: at most N messages in any "
                         "SECONDS, then 451 4.7.650")
+    parser.add_argument("--requiretls", action="store_true",
+                        help="offer REQUIRETLS under TLS and take the MAIL parameter")
     parser.add_argument("--max-concurrent", type=int,
                         help="greet connections beyond this many with 421 4.7.0")
     args = parser.parse_args()

@@ -13,7 +13,9 @@ The policy cache under the spool survives a restart and stands in while the HTTP
 down; a changed TXT id is refetched.
 """
 
+import smtplib
 import unittest
+from email.message import EmailMessage
 
 from harness import (
     E2eTestCase,
@@ -188,6 +190,20 @@ class MtaStsTest(E2eTestCase):
         self.assertIn("mx patterns: mx.enforce.sts.example", text)
         self.assertIn("mx.enforce.sts.example: TLS required, the certificate verified", text)
         self.assertEqual(len(self.fetches("enforce")), 1)
+
+    def test_tls_required_no_lets_a_message_past_an_enforce_policy(self):
+        # RFC 8689: the sender asks that the recipient's MTA-STS policy not be applied.
+        message = EmailMessage()
+        message["From"] = SENDER
+        message["To"] = f"user@{domain('mismatch')}"
+        message["Subject"] = "no policy for me"
+        message["TLS-Required"] = "No"
+        message.set_content("relaxed\n")
+        with smtplib.SMTP(*self.relay.smtp_server, timeout=15) as smtp:
+            smtp.send_message(message)
+        (delivered,) = self.trusted.wait_for_messages(1)
+        self.assertIn("Subject: no policy for me", delivered["data"])
+        self.assertEqual(self.fetches("mismatch"), [], "the policy was looked up anyway")
 
     def test_testing_mode_delivers_as_before_and_counts_the_failures(self):
         queue_id = self.send("testing", "sts testing")

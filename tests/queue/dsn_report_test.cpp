@@ -155,6 +155,18 @@ TEST(DsnReport, FailedWithRetFullReturnsTheWholeMessage) {
   EXPECT_NE(dsn.find("the figures are attached in spirit.\r\n"), std::string::npos);
 }
 
+TEST(DsnReport, ARequireTlsMessageReturnsOnlyItsHeadersEvenWithRetFull) {
+  auto e = original_envelope();
+  e.recipients = {"bob@outlook.com"};
+  e.ret = DsnRet::full;
+  e.require_tls = true;
+  DsnRecipient recipients[] = {bob_unknown()};
+  const auto dsn = render_dsn(context(), e, kOriginal, recipients);
+  EXPECT_FALSE(has_line_starting(dsn, "Content-Type: message/rfc822\r\n"));
+  EXPECT_TRUE(has_line_starting(dsn, "Content-Type: text/rfc822-headers\r\n"));
+  EXPECT_EQ(dsn.find("the figures are attached in spirit.\r\n"), std::string::npos);
+}
+
 TEST(DsnReport, DelayWarning) {
   auto e = original_envelope();
   e.recipients = {"dave@partner.example"};

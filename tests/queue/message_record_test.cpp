@@ -87,6 +87,21 @@ TEST(MessageRecord, RoundTripWithDsnFields) {
   EXPECT_EQ(decoded->body, "Subject: x\r\n\r\nbody\r\n");
 }
 
+TEST(MessageRecord, RequireTlsRoundTripsAndOnlyWhenSet) {
+  auto original = sample_envelope();
+  original.require_tls = true;
+  const auto bytes = encode_record(original, "Subject: x\r\n\r\nbody\r\n");
+  EXPECT_NE(bytes.find("\nrequiretls yes\n"), std::string::npos);
+  auto decoded = decode_record(bytes);
+  ASSERT_TRUE(decoded) << decoded.error();
+  EXPECT_TRUE(decoded->envelope.require_tls);
+  const auto plain = encode_record(sample_envelope(), "Subject: x\r\n\r\nbody\r\n");
+  EXPECT_EQ(plain.find("requiretls"), std::string::npos);
+  auto without = decode_record(plain);
+  ASSERT_TRUE(without);
+  EXPECT_FALSE(without->envelope.require_tls);
+}
+
 TEST(MessageRecord, RetHeadersAndEveryNotifyCombinationRoundTrip) {
   auto e = sample_envelope();
   e.ret = DsnRet::headers;

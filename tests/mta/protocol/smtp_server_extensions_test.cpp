@@ -251,9 +251,10 @@ ServerSessionContext tls_context(bool relay_allowed = true) {
 const std::string kEhloBeforeTls = crlf_lines(
     {"250-mx.test", "250-PIPELINING", "250-SIZE 52428800", "250-8BITMIME",
      "250-ENHANCEDSTATUSCODES", "250-SMTPUTF8", "250-CHUNKING", "250-DSN", "250 STARTTLS"});
-const std::string kEhloUnderTls = crlf_lines(
-    {"250-mx.test", "250-PIPELINING", "250-SIZE 52428800", "250-8BITMIME",
-     "250-ENHANCEDSTATUSCODES", "250-SMTPUTF8", "250-CHUNKING", "250-DSN", "250 AUTH PLAIN LOGIN"});
+const std::string kEhloUnderTls =
+    crlf_lines({"250-mx.test", "250-PIPELINING", "250-SIZE 52428800", "250-8BITMIME",
+                "250-ENHANCEDSTATUSCODES", "250-SMTPUTF8", "250-CHUNKING", "250-DSN",
+                "250-AUTH PLAIN LOGIN", "250 REQUIRETLS"});
 
 TEST(SmtpServerStartTls, NotOfferedWithoutTlsContext) {
   Dialogue dialogue;
@@ -296,6 +297,32 @@ TEST(SmtpServerStartTls, RequireTlsRefusesMailBeforeStartTls) {
                                          "220 2.0.0 Ready to start TLS"}));
   dialogue.feed(crlf_lines({"EHLO client.test", "MAIL FROM:<a@client.test>"}));
   EXPECT_EQ(dialogue.output(), kEhloUnderTls + "250 2.1.0 Ok\r\n");
+}
+
+// ---- REQUIRETLS (RFC 8689): offered and taken only under TLS ----
+
+TEST(SmtpServerRequireTls, TakenUnderTlsAndKeptWithTheMessage) {
+  Dialogue dialogue(tls_context());
+  dialogue.feed(
+      crlf_lines({"EHLO client.test", "MAIL FROM:<a@client.test> REQUIRETLS", "RSET", "STARTTLS"}));
+  EXPECT_EQ(dialogue.take_output(),
+            kEhloBeforeTls + crlf_lines({"555 5.5.4 Unsupported MAIL parameter", "250 2.0.0 Ok",
+                                         "220 2.0.0 Ready to start TLS"}));
+  dialogue.feed(crlf_lines({"EHLO client.test", "MAIL FROM:<a@client.test> REQUIRETLS REQUIRETLS",
+                            "MAIL FROM:<a@client.test> REQUIRETLS=YES",
+                            "MAIL FROM:<a@client.test> REQUIRETLS", "RCPT TO:<b@remote.test>",
+                            "DATA", "x", "."}));
+  EXPECT_EQ(dialogue.take_output(),
+            kEhloUnderTls +
+                crlf_lines({"501 5.5.4 Duplicate REQUIRETLS", "501 5.5.4 REQUIRETLS takes no value",
+                            "250 2.1.0 Ok", "250 2.1.5 Ok", "354 End data with <CR><LF>.<CR><LF>",
+                            "250 2.0.0 Ok: queued as Q1"}));
+  ASSERT_EQ(dialogue.stored().size(), 1u);
+  EXPECT_TRUE(dialogue.stored()[0].require_tls);
+  dialogue.feed(
+      crlf_lines({"MAIL FROM:<a@client.test>", "RCPT TO:<b@remote.test>", "DATA", "y", "."}));
+  ASSERT_EQ(dialogue.stored().size(), 2u);
+  EXPECT_FALSE(dialogue.stored()[1].require_tls);
 }
 
 // ---- AUTH ----
@@ -411,8 +438,8 @@ TEST(SmtpServerAuth, NotOfferedWithoutCredentials) {
   Dialogue dialogue(context);
   dialogue.feed(crlf_lines({"EHLO client.test", "STARTTLS"}));
   dialogue.feed(crlf_lines({"EHLO client.test", "AUTH PLAIN"}));
-  EXPECT_TRUE(
-      dialogue.output().ends_with("250 DSN\r\n502 5.5.1 Error: authentication not enabled\r\n"));
+  EXPECT_TRUE(dialogue.output().ends_with(
+      "250-DSN\r\n250 REQUIRETLS\r\n502 5.5.1 Error: authentication not enabled\r\n"));
 }
 
 TEST(SmtpServerAuth, PipelinedAuthIsAnsweredInOrder) {
