@@ -2,7 +2,7 @@
 ([cluster]): together they never open more connections to the site than its max_connections
 (the peer refuses any beyond them), a suspension one relay gets holds the other's mail too,
 and while Redis is stopped each keeps to its share of the limit and mail still flows, until
-Redis is back."""
+Redis is back and they share it again."""
 
 import concurrent.futures
 import unittest
@@ -108,10 +108,15 @@ class ClusterTest(E2eTestCase):
         # ceil(2 / 2) = 1 connection each: still no more than the site's 2 together.
         self.send_through_both(20, "alone")
         self.assert_delivered_within_the_site_limit(40)
+        # The connections of the outage close after their idle second; then Redis returns
+        # and the relays share the site's two connections again.
+        self.peer.wait_for_disconnections(len(self.peer.connections()))
         self.redis.start()
         for relay in self.relays:
             relay.wait_for_sample("mxrelay_cluster_redis_up", 1, timeout=20)
             self.assertEqual(len(relay.log_events(event="cluster_available")), 2)
+        self.send_through_both(20, "shared again")
+        self.assert_delivered_within_the_site_limit(80)
 
 
 if __name__ == "__main__":
