@@ -37,6 +37,7 @@
 #include "mta/relay.hpp"
 #include "mta/sendmail/sendmail_command.hpp"
 #include "queue/queue_id.hpp"
+#include "resolver/candidate_hosts.hpp"
 #include "resolver/next_hop_resolver.hpp"
 #include "resolver/route_comparison.hpp"
 #include "resolver/route_report.hpp"
@@ -205,7 +206,8 @@ int route(const Arguments& args) {
     io.run();
     sts.lookup = lookup.get();
   }
-  const auto hosts = mta::route_hosts(explanation);
+  const auto hosts = explanation.result ? resolver::candidate_hosts(*explanation.result)
+                                        : std::vector<std::string>();
   if (args.json) {
     auto document = boost::json::parse(resolver::render_route_json(explanation)).as_object();
     document["shaping"] = mta::route_site_json(*config, explanation);

@@ -8,6 +8,7 @@
 #include "mta/control/json_fields.hpp"
 #include "mta/shaping/site_matcher.hpp"
 #include "queue/queue_entry.hpp"
+#include "resolver/candidate_hosts.hpp"
 
 namespace mxrelay::mta {
 
@@ -22,9 +23,7 @@ std::int64_t unix_of(std::chrono::system_clock::time_point when) {
 const conf::ShapingSite* route_site(const conf::Config& config,
                                     const resolver::RouteExplanation& explanation) {
   if (!explanation.result) return nullptr;
-  std::vector<std::string> hosts;
-  for (const auto& candidate : *explanation.result) hosts.push_back(candidate.host);
-  return site_for(config.shaping, hosts);
+  return site_for(config.shaping, resolver::candidate_hosts(*explanation.result));
 }
 
 std::string limit_text(std::size_t limit, const char* unit) {

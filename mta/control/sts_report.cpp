@@ -1,8 +1,6 @@
 // mta/control: the MTA-STS part of `mxrelay route` (see sts_report.hpp).
 #include "mta/control/sts_report.hpp"
 
-#include <algorithm>
-
 #include "mta/control/json_fields.hpp"
 #include "mta/mta_sts/sts_tls_rule.hpp"
 
@@ -44,14 +42,6 @@ std::string sts_not_applied(bool enabled, const resolver::TransportDecision& dec
   if (!decision.mta_sts)
     return "the route is not the domain's own MX, or its transport entry sets tls";
   return {};
-}
-
-std::vector<std::string> route_hosts(const resolver::RouteExplanation& explanation) {
-  std::vector<std::string> out;
-  if (!explanation.result) return out;
-  for (const auto& candidate : *explanation.result)
-    if (std::ranges::find(out, candidate.host) == out.end()) out.push_back(candidate.host);
-  return out;
 }
 
 void print_route_sts(std::ostream& out, const RouteSts& sts, const std::vector<std::string>& hosts,

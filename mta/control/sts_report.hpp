@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "mta/mta_sts/policy_source.hpp"
-#include "resolver/route.hpp"
 #include "resolver/transport_decision.hpp"
 
 namespace mxrelay::mta {
@@ -25,9 +24,6 @@ struct RouteSts {
 
 // Why MTA-STS does not apply to the route ("" when it does).
 std::string sts_not_applied(bool enabled, const resolver::TransportDecision& decision);
-
-// The distinct MX hosts of the route's candidates, in order.
-std::vector<std::string> route_hosts(const resolver::RouteExplanation& explanation);
 
 void print_route_sts(std::ostream& out, const RouteSts& sts, const std::vector<std::string>& hosts,
                      conf::TlsPolicy session_policy);

@@ -15,6 +15,7 @@
 #include "mta/protocol/tls_required_header.hpp"
 #include "mta/shaping/site_matcher.hpp"
 #include "queue/retry_schedule.hpp"
+#include "resolver/candidate_hosts.hpp"
 
 namespace mxrelay::mta {
 
@@ -61,10 +62,7 @@ boost::asio::awaitable<DestinationOutcome> DeliveryAgent::deliver(
       out.recipients.push_back(queue::DeliveryOutcome::from_failure(index, route.result.error()));
     co_return out;
   }
-  std::vector<std::string> hosts;
-  for (const auto& candidate : *route.result)
-    if (std::ranges::find(hosts, candidate.host) == hosts.end()) hosts.push_back(candidate.host);
-  const auto* site = site_for(config.shaping, hosts);
+  const auto* site = site_for(config.shaping, resolver::candidate_hosts(*route.result));
   remember_site(request.domain, site ? site->site : std::string("other"));
   auto limits = destination.limits;
   if (site) {
@@ -120,9 +118,12 @@ boost::asio::awaitable<DestinationOutcome> DeliveryAgent::deliver(
     delivery.credentials = ClientCredentials{auth->second.username, auth->second.password};
   }
   delivery.implicit_tls = request.decision.implicit_tls;
-  auto tls_policy = tls_policy_for(request);
+  // The header is read only where it could change something, and once.
+  const bool relaxed =
+      (request.decision.mta_sts || uses_dane(request.decision.tls)) && relaxed_by_header(request);
+  auto tls_policy = tls_policy_for(request, relaxed);
   sts::PolicyLookup sts_lookup;
-  if (request.decision.mta_sts && !relaxed_by_header(request))
+  if (request.decision.mta_sts && !relaxed)
     sts_lookup = co_await mta_sts_policy(config, resolver, request);
   if (sts_lookup.policy) {
     delivery.sts = &*sts_lookup.policy;
@@ -189,12 +190,12 @@ bool DeliveryAgent::relaxed_by_header(const DestinationRequest& request) {
   return !request.envelope.require_tls && tls_required_no(request.body);
 }
 
-TlsPolicy DeliveryAgent::tls_policy_for(const DestinationRequest& request) {
+TlsPolicy DeliveryAgent::tls_policy_for(const DestinationRequest& request, bool relaxed) {
   const auto policy = request.decision.tls;
   // REQUIRETLS: verified TLS (DANE where it applies) on every hop, whatever the route says.
   if (request.envelope.require_tls) return uses_dane(policy) ? policy : TlsPolicy::verify;
   // "TLS-Required: No": the recipient's DANE policy is not applied (TLS stays opportunistic).
-  if (uses_dane(policy) && relaxed_by_header(request)) return TlsPolicy::may;
+  if (uses_dane(policy) && relaxed) return TlsPolicy::may;
   return policy;
 }
 

@@ -105,8 +105,8 @@ class DeliveryAgent {
   // recipient's MTA-STS and DANE policies are not applied to it.
   static bool relaxed_by_header(const DestinationRequest& request);
   // The session policy of the attempt: the route's, raised to verify for REQUIRETLS, DANE
-  // dropped to may under "TLS-Required: No".
-  static TlsPolicy tls_policy_for(const DestinationRequest& request);
+  // dropped to may when `relaxed` (relaxed_by_header).
+  static TlsPolicy tls_policy_for(const DestinationRequest& request, bool relaxed);
   static Destination destination_of(const conf::Config& config,
                                     const resolver::TransportDecision& decision,
                                     const std::string& domain);
