@@ -379,10 +379,23 @@ void read_log(const TomlSection& log, LogConfig& out) {
   read_enum(log, "format", kLogFormatNames, out.format);
 }
 
+void read_tls_report(const TomlSection& section, TlsReportConfig& out) {
+  section.reject_unknown_keys({"enabled", "organization_name", "contact"});
+  if (auto enabled = section.boolean("enabled")) out.enabled = *enabled;
+  read_non_empty_string(section, "organization_name", out.organization_name);
+  auto contact = section.string("contact");
+  if (!contact) return;
+  if (auto address = parse_mailbox_address(contact->value))
+    out.contact = *address;
+  else
+    section.report(contact->node->source(), "contact",
+                   "invalid address " + quoted_value(contact->value) + " (use local@domain)");
+}
+
 // Everything but the transport map; files named in it are relative to base_dir.
 void read_document(const TomlSection& root, const std::filesystem::path& base_dir, Config& out) {
   root.reject_unknown_keys({"server", "queue", "dns", "delivery", "metrics", "log", "auth", "dkim",
-                            "shaping", "cluster", "transport", "transport_file"});
+                            "shaping", "cluster", "tls_report", "transport", "transport_file"});
   read_server(root.section("server"), base_dir, out.server);
   read_queue(root.section("queue"), out.queue);
   read_dns(root.section("dns"), out.dns);
@@ -393,6 +406,7 @@ void read_document(const TomlSection& root, const std::filesystem::path& base_di
   read_dkim_entries(root, base_dir, out.dkim);
   read_shaping_sites(root, out.shaping);
   read_cluster(root.section("cluster"), out.cluster);
+  read_tls_report(root.section("tls_report"), out.tls_report);
 }
 
 }  // namespace

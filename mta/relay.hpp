@@ -24,6 +24,7 @@
 #include "mta/inbound/smtp_listener.hpp"
 #include "mta/metrics.hpp"
 #include "mta/queue_runner/queue_runner.hpp"
+#include "mta/tls_report/tls_reporter.hpp"
 #include "queue/spool.hpp"
 #include "resolver/next_hop_resolver.hpp"
 
@@ -60,6 +61,7 @@ class Relay {
   std::shared_ptr<ClusterLimits> cluster_;  // none without a [cluster]
   queue::Spool spool_;
   QueueRunner queue_runner_;
+  tlsrpt::TlsReporter tls_report_;
   SmtpListener listener_;
   ControlServer control_;
   boost::asio::signal_set signals_;

@@ -29,6 +29,7 @@
 #include "mta/mta_sts/policy_source.hpp"
 #include "mta/outbound/smtp_delivery.hpp"
 #include "mta/shaping/traffic_shaper.hpp"
+#include "mta/tls_report/report_store.hpp"
 #include "queue/delivery_delays.hpp"
 #include "queue/delivery_outcome.hpp"
 #include "queue/message_record.hpp"
@@ -75,6 +76,10 @@ class DeliveryAgent {
   // The cluster whose limits the sites share (none: this relay's own limits only).
   void set_cluster(std::shared_ptr<ClusterLimits> cluster) { cluster_ = std::move(cluster); }
   bool has_cluster() const { return cluster_ != nullptr; }
+  // TLS reporting: every counted session (and refused candidate, and MTA-STS policy that
+  // could not be had) of every delivery, under the recipient domain's policy.
+  using TlsObserver = std::function<void(const tlsrpt::Observation&)>;
+  void set_tls_observer(TlsObserver observer) { tls_observer_ = std::move(observer); }
   // Applies the suspensions other relays of the cluster published for the sites of `config`.
   boost::asio::awaitable<void> poll_cluster(std::shared_ptr<const conf::Config> config);
 
@@ -130,6 +135,8 @@ class DeliveryAgent {
   boost::asio::awaitable<sts::PolicyLookup> mta_sts_policy(const conf::Config& config,
                                                            resolver::NextHopResolver& resolver,
                                                            const DestinationRequest& request);
+  void report_tls(const DestinationRequest& request, const sts::PolicyLookup& sts,
+                  const DeliveryReport& report);
   void log(const DestinationRequest& request, const Destination& destination,
            const DeliveryRequest& delivery, const DeliveryReport& report);
 
@@ -143,6 +150,7 @@ class DeliveryAgent {
   std::shared_ptr<ClusterLimits> cluster_;
   // Cluster rate slots of messages sent away to wait for them, by message ID.
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> cluster_slots_;
+  TlsObserver tls_observer_;
 };
 
 }  // namespace mxrelay::mta

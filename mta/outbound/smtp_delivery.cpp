@@ -385,6 +385,41 @@ bool sts_admits(const DeliveryRequest& request, const OpenConnection& open) {
               .failure;
 }
 
+// TLS-RPT: why DANE refused a candidate (see dane_policy.hpp: 4.7.5 for a failed TLSA lookup,
+// 4.7.4 for dane-only without DNSSEC or without a usable record).
+tlsrpt::Refusal dane_refusal(const DaneRequirement& dane) {
+  if (dane.failure && dane.failure->status.detail == 5) return tlsrpt::Refusal::tlsa_lookup_failed;
+  if (dane.note.find("unusable") != std::string::npos) return tlsrpt::Refusal::tlsa_unusable;
+  return tlsrpt::Refusal::dane_insecure;
+}
+
+void note_refusal(tlsrpt::Refusal refusal, bool dane, const resolver::Candidate& candidate,
+                  DeliveryReport& report) {
+  if (const auto result = tlsrpt::classify_refusal(refusal))
+    report.tls_sessions.push_back(
+        {*result, dane, {}, candidate.host, candidate.address.str(), std::string()});
+}
+
+// TLS-RPT: the outcome of a new session once its setup ended (ready, or failed).
+void note_session(const DeliveryRequest& request, const DaneRequirement& dane, TlsPolicy policy,
+                  SmtpClientSession::Step::Kind setup, const OpenConnection& open,
+                  DeliveryReport& report) {
+  const auto& failure = open.session.connection_failure();
+  tlsrpt::SessionFacts facts;
+  facts.tls_wanted = policy != TlsPolicy::none;
+  facts.verification_wanted = request.sts != nullptr || dane.authenticates();
+  facts.dane = dane.authenticates();
+  facts.hello_done =
+      setup == SmtpClientSession::Step::Kind::ready || (failure && failure->status.subject == 7);
+  facts.tls_established = open.tls.has_value();
+  facts.tls_verified = open.tls && open.tls->verified;
+  facts.handshake_failed = open.session.tls_failed();
+  facts.verify_error = open.connection.verify_result();
+  if (const auto result = tlsrpt::classify_session(facts))
+    report.tls_sessions.push_back({*result, dane.authenticates(), dane.tlsa, open.remote.host,
+                                   open.remote.address, open.connection.local_address()});
+}
+
 // Under a testing policy, a session that enforce would have refused (no TLS, or a
 // certificate not valid for the MX name) is reported.
 void note_sts_testing(const DeliveryRequest& request, const DaneRequirement& dane,
@@ -511,6 +546,7 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
           throw std::logic_error("a dane delivery needs the resolver and the route");
         dane = co_await dane_requirement(*request.dns, tls_policy, *request.route, *candidate);
         if (dane.failure) {
+          note_refusal(dane_refusal(dane), true, *candidate, report);
           last_failure = *dane.failure;
           plan.record(AttemptEnd::unusable, policy);
           continue;
@@ -519,6 +555,7 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
       }
       auto rule = sts::apply_policy(request.sts, policy, dane.authenticates(), candidate->host);
       if (rule.failure) {
+        note_refusal(tlsrpt::Refusal::sts_mx_not_listed, false, *candidate, report);
         ++report.sts_enforced_failures;
         last_failure = *rule.failure;
         plan.record(AttemptEnd::unusable, policy);
@@ -564,6 +601,7 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
     auto setup = co_await drive(*open, config, context.tls_contexts(), policy);
     report.tls_outcomes.push_back(tls_outcome(*open));
     note_sts_testing(request, dane, *open, report);
+    if (!planned->plaintext_retry) note_session(request, dane, policy, setup, *open, report);
     std::optional<MessageResult> result;
     if (setup == SmtpClientSession::Step::Kind::ready)
       result = co_await send_message(*open, out.message, config, context.tls_contexts(), report);
