@@ -175,6 +175,19 @@ void read_server(const TomlSection& server, const std::filesystem::path& base_di
   read_bare_newlines(server, out);
 }
 
+// A local@domain address (its domain made canonical), or "" for what empty_means says.
+void read_mailbox_or_empty(const TomlSection& section, std::string_view key,
+                           std::string_view empty_means, std::string& out) {
+  auto item = section.string(key);
+  if (!item || item->value.empty()) return;
+  if (auto address = parse_mailbox_address(item->value))
+    out = *address;
+  else
+    section.report(item->node->source(), key,
+                   "invalid address " + quoted_value(item->value) + " (use local@domain, or \"\" " +
+                       std::string(empty_means) + ")");
+}
+
 void read_queue(const TomlSection& queue, QueueConfig& out) {
   queue.reject_unknown_keys({"dir", "retry_intervals", "max_age", "delay_warning", "postmaster"});
   if (auto dir = queue.string("dir")) {
@@ -186,14 +199,7 @@ void read_queue(const TomlSection& queue, QueueConfig& out) {
   read_durations(queue, "retry_intervals", out.retry_intervals);
   read_duration(queue, "max_age", out.max_age);
   read_duration_or_zero(queue, "delay_warning", out.delay_warning);
-  auto postmaster = queue.string("postmaster");
-  if (!postmaster || postmaster->value.empty()) return;
-  if (auto address = parse_mailbox_address(postmaster->value))
-    out.postmaster = *address;
-  else
-    queue.report(postmaster->node->source(), "postmaster",
-                 "invalid address " + quoted_value(postmaster->value) +
-                     " (use local@domain, or \"\" to drop failed DSNs)");
+  read_mailbox_or_empty(queue, "postmaster", "to drop failed DSNs", out.postmaster);
 }
 
 // One [[dns.stub]] entry; `seen` maps zones to the line that defined them.
@@ -382,14 +388,8 @@ void read_log(const TomlSection& log, LogConfig& out) {
 void read_tls_report(const TomlSection& section, TlsReportConfig& out) {
   section.reject_unknown_keys({"enabled", "organization_name", "contact"});
   if (auto enabled = section.boolean("enabled")) out.enabled = *enabled;
-  read_non_empty_string(section, "organization_name", out.organization_name);
-  auto contact = section.string("contact");
-  if (!contact) return;
-  if (auto address = parse_mailbox_address(contact->value))
-    out.contact = *address;
-  else
-    section.report(contact->node->source(), "contact",
-                   "invalid address " + quoted_value(contact->value) + " (use local@domain)");
+  if (auto name = section.string("organization_name")) out.organization_name = name->value;
+  read_mailbox_or_empty(section, "contact", "for postmaster@server.hostname", out.contact);
 }
 
 // Everything but the transport map; files named in it are relative to base_dir.

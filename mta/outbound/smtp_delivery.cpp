@@ -401,13 +401,15 @@ void note_refusal(tlsrpt::Refusal refusal, bool dane, const resolver::Candidate&
 }
 
 // TLS-RPT: the outcome of a new session once its setup ended (ready, or failed).
+// sts_unlisted: a testing policy does not list the MX host.
 void note_session(const DeliveryRequest& request, const DaneRequirement& dane, TlsPolicy policy,
-                  SmtpClientSession::Step::Kind setup, const OpenConnection& open,
-                  DeliveryReport& report) {
+                  bool sts_unlisted, SmtpClientSession::Step::Kind setup,
+                  const OpenConnection& open, DeliveryReport& report) {
   const auto& failure = open.session.connection_failure();
   tlsrpt::SessionFacts facts;
   facts.tls_wanted = policy != TlsPolicy::none;
-  facts.verification_wanted = request.sts != nullptr || dane.authenticates();
+  facts.verification_wanted =
+      (request.sts && request.sts->policy.mode != sts::Mode::none) || dane.authenticates();
   facts.dane = dane.authenticates();
   facts.hello_done =
       setup == SmtpClientSession::Step::Kind::ready || (failure && failure->status.subject == 7);
@@ -415,6 +417,7 @@ void note_session(const DeliveryRequest& request, const DaneRequirement& dane, T
   facts.tls_verified = open.tls && open.tls->verified;
   facts.handshake_failed = open.session.tls_failed();
   facts.verify_error = open.connection.verify_result();
+  facts.mx_unlisted = sts_unlisted;
   if (const auto result = tlsrpt::classify_session(facts))
     report.tls_sessions.push_back({*result, dane.authenticates(), dane.tlsa, open.remote.host,
                                    open.remote.address, open.connection.local_address()});
@@ -530,6 +533,7 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
   auto policy = tls_policy;
   DaneRequirement dane;
   bool sts_enforced = false;
+  bool sts_unlisted = false;
   while (const auto planned = plan.next()) {
     const auto* candidate = admitted[planned->candidate];
     const queue::RemoteServer remote{candidate->host, candidate->address.str(), candidate->port};
@@ -561,7 +565,8 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
         plan.record(AttemptEnd::unusable, policy);
         continue;
       }
-      if (!rule.testing_failure.empty())
+      sts_unlisted = !rule.testing_failure.empty();
+      if (sts_unlisted)
         report.sts_testing_failures.push_back(candidate->host + ": " + rule.testing_failure);
       policy = rule.session_policy;
       sts_enforced = rule.enforced;
@@ -601,7 +606,8 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
     auto setup = co_await drive(*open, config, context.tls_contexts(), policy);
     report.tls_outcomes.push_back(tls_outcome(*open));
     note_sts_testing(request, dane, *open, report);
-    if (!planned->plaintext_retry) note_session(request, dane, policy, setup, *open, report);
+    if (!planned->plaintext_retry)
+      note_session(request, dane, policy, sts_unlisted, setup, *open, report);
     std::optional<MessageResult> result;
     if (setup == SmtpClientSession::Step::Kind::ready)
       result = co_await send_message(*open, out.message, config, context.tls_contexts(), report);

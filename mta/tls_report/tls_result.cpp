@@ -71,8 +71,9 @@ std::optional<Result> result_from_string(std::string_view text) {
 
 std::optional<Result> classify_session(const SessionFacts& facts) {
   if (facts.tls_established) {
-    if (facts.tls_verified || !facts.verification_wanted) return Result::success;
-    return facts.dane ? Result::tlsa_invalid : certificate_result(facts.verify_error);
+    if (facts.verification_wanted && !facts.tls_verified)
+      return facts.dane ? Result::tlsa_invalid : certificate_result(facts.verify_error);
+    return facts.mx_unlisted ? Result::validation_failure : Result::success;
   }
   if (facts.handshake_failed) {
     if (facts.dane && facts.verify_error != X509_V_OK) return Result::tlsa_invalid;

@@ -2,6 +2,7 @@
 // 4.3 (success, or one of its result types), classified from what the delivery saw. Pure.
 //   TLS established, verified (or no verification wanted)     success
 //   TLS established, unverified under a policy (STS testing)  the certificate's result type
+//   TLS established, STS testing policy does not list the MX  validation-failure
 //   handshake failed under DANE, certificate error            tlsa-invalid
 //   handshake failed, X509 hostname mismatch                  certificate-host-mismatch
 //   handshake failed, expired or not yet valid                certificate-expired
@@ -67,7 +68,8 @@ struct SessionFacts {
   bool tls_established = false;
   bool tls_verified = false;
   bool handshake_failed = false;
-  long verify_error = 0;  // OpenSSL's X509_V_ERR_* of the handshake (0: X509_V_OK)
+  long verify_error = 0;     // OpenSSL's X509_V_ERR_* of the handshake (0: X509_V_OK)
+  bool mx_unlisted = false;  // an MTA-STS testing policy does not list the MX host
 };
 
 // nullopt: not a TLS session RFC 8460 counts.

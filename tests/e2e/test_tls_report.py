@@ -2,11 +2,14 @@
   good     MTA-STS enforce, MX with a certificate from the test CA  -> delivered (success)
   bad      MTA-STS enforce, MX with a self-signed certificate       -> deferred
                                                                       (certificate-not-trusted)
+  testing  MTA-STS testing not listing its MX, verified certificate  -> delivered
+                                                                      (validation-failure)
   plain    no policy, MX without STARTTLS                           -> delivered
                                                                       (no-policy-found,
                                                                       starttls-not-supported)
 good publishes _smtp._tls with an https: rua (a second HTTPS server on its own port) and a
-mailto: rua (a sink for reports.tlsrpt.example); bad an https: rua only; plain none. After
+mailto: rua (a sink for reports.tlsrpt.example); bad and testing an https: rua only; plain
+none. After
 the deliveries the relay is restarted (the counters must survive it), then `mxrelay
 tls-report send-now` closes the period: the HTTPS receiver must get a POST of
 application/tlsrpt+gzip per domain whose JSON has RFC 8460 section 4's structure and the
@@ -49,9 +52,13 @@ def domain(name):
     return f"{name}.{ZONE}"
 
 
-def sts_policy(name):
-    return (f"version: STSv1\r\nmode: enforce\r\nmx: mx.{domain(name)}\r\n"
-            "max_age: 86400\r\n").encode()
+def sts_policy(mode, mx):
+    return f"version: STSv1\r\nmode: {mode}\r\nmx: {mx}\r\nmax_age: 86400\r\n".encode()
+
+
+POLICIES = {"good": sts_policy("enforce", f"mx.{domain('good')}"),
+            "bad": sts_policy("enforce", f"mx.{domain('bad')}"),
+            "testing": sts_policy("testing", f"mx.elsewhere.{ZONE}")}
 
 
 class Schema:
@@ -107,10 +114,11 @@ class TlsReportTest(E2eTestCase):
         self.receiver_port = free_port(self.receiver_address)
         tls = self.workdir / "tls"
         self.ca = make_test_ca(tls / "ca")
-        trusted = ca_signed_certificate(self.ca, tls / "trusted", f"mx.{domain('good')}")
+        trusted = ca_signed_certificate(self.ca, tls / "trusted", f"mx.{domain('good')}",
+                                        [f"mx.{domain('testing')}"])
         untrusted = self_signed_certificate(tls / "untrusted", f"mx.{domain('bad')}")
         sts_cert = ca_signed_certificate(self.ca, tls / "sts", f"mta-sts.{domain('good')}",
-                                         [f"mta-sts.{domain('bad')}"])
+                                         [f"mta-sts.{domain(n)}" for n in ("bad", "testing")])
         receiver_cert = ca_signed_certificate(self.ca, tls / "receiver", f"reports.{ZONE}")
 
         self.nsd = self.start(Nsd(self.workdir, self.block.host(53), {ZONE: self.zone()}))
@@ -121,8 +129,8 @@ class TlsReportTest(E2eTestCase):
         self.plain = self.start(SmtpSink(self.workdir, "plain", self.plain_address, self.port))
         self.reports = self.start(SmtpSink(self.workdir, "reports", self.reports_address,
                                            self.port))
-        routes = {(f"mta-sts.{domain(n)}", POLICY_PATH): (200, {"Content-Type": "text/plain"},
-                                                          sts_policy(n)) for n in ("good", "bad")}
+        routes = {(f"mta-sts.{domain(n)}", POLICY_PATH): (200, {"Content-Type": "text/plain"}, body)
+                  for n, body in POLICIES.items()}
         self.sts = self.start(HttpsServer(self.sts_address, 443, *sts_cert, routes))
         self.receiver = self.start(HttpsServer(
             self.receiver_address, self.receiver_port, *receiver_cert,
@@ -140,14 +148,16 @@ class TlsReportTest(E2eTestCase):
                  "ns A 127.0.0.1",
                  f"good MX 10 mx.good", f"mx.good A {self.trusted_address}",
                  f"bad MX 10 mx.bad", f"mx.bad A {self.untrusted_address}",
+                 f"testing MX 10 mx.testing", f"mx.testing A {self.trusted_address}",
                  f"plain MX 10 mx.plain", f"mx.plain A {self.plain_address}",
                  f"reports MX 10 mx.reports", f"mx.reports A {self.reports_address}",
                  f"reports A {self.receiver_address}"]
-        for name in ("good", "bad"):
+        for name in POLICIES:
             lines += [f'_mta-sts.{name} TXT "v=STSv1; id=1;"',
                       f"mta-sts.{name} A {self.sts_address}"]
         lines += [f'_smtp._tls.good TXT "v=TLSRPTv1; rua={https_rua},mailto:{REPORT_ADDRESS}"',
                   f'_smtp._tls.bad TXT "v=TLSRPTv1;rua={https_rua}"',
+                  f'_smtp._tls.testing TXT "v=TLSRPTv1; rua={https_rua}"',
                   '_smtp._tls.plain TXT "v=spf1 -all"']
         return "\n".join(lines) + "\n"
 
@@ -164,9 +174,11 @@ class TlsReportTest(E2eTestCase):
         self.assertEqual(post[4].get("content-type"), MEDIA_TYPE)
         return Schema(self).report(json.loads(gzip.decompress(post[3])))
 
-    def deliver_the_three(self):
+    def deliver_the_four(self):
         self.send("good", "to good")
         self.trusted.wait_for_messages(1)
+        self.send("testing", "to testing")
+        self.trusted.wait_for_messages(2)
         bad_id = self.send("bad", "to bad")
         self.relay.wait_for_log(event="delivery", queue_id=bad_id, status="deferred")
         self.send("plain", "to plain")
@@ -182,8 +194,10 @@ class TlsReportTest(E2eTestCase):
         return entry
 
     def test_reports_go_to_https_and_mailto_and_survive_a_restart(self):
-        bad_id = self.deliver_the_three()
+        bad_id = self.deliver_the_four()
         self.relay.wait_for_sample("mxrelay_tls_report_sessions_total", 1, result="success")
+        self.relay.wait_for_sample("mxrelay_tls_report_sessions_total", 1,
+                                   result="validation_failure")
         self.relay.wait_for_sample("mxrelay_tls_report_sessions_total", 1,
                                    result="certificate_not_trusted")
         self.relay.wait_for_sample("mxrelay_tls_report_sessions_total", 1,
@@ -197,13 +211,13 @@ class TlsReportTest(E2eTestCase):
         self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
         self.assertIn(f"{domain('good')} mailto:{REPORT_ADDRESS} sent", done.stdout)
         self.assertIn(f"{domain('plain')}  skipped", done.stdout)
-        wait_until(lambda: len(self.posts()) == 2, 20.0, "two report POSTs")
+        wait_until(lambda: len(self.posts()) == 3, 20.0, "three report POSTs")
         reports = {}
         for post in self.posts():
             self.assertEqual((post[1], post[2]), (f"reports.{ZONE}", REPORT_PATH))
             report = self.report_from_post(post)
             reports[self.policy_of(report)["policy"]["policy-domain"]] = report
-        self.assertEqual(set(reports), {domain("good"), domain("bad")})
+        self.assertEqual(set(reports), {domain("good"), domain("bad"), domain("testing")})
 
         good = reports[domain("good")]
         self.assertEqual(good["organization-name"], ORGANIZATION)
@@ -226,7 +240,15 @@ class TlsReportTest(E2eTestCase):
         self.assertEqual(detail["receiving-ip"], self.untrusted_address)
         self.assertEqual(detail["failed-session-count"], 1)
 
-        (mail,) = [m for m in self.reports.wait_for_messages(1)]
+        entry = self.policy_of(reports[domain("testing")])
+        self.assertIn("mode: testing", entry["policy"]["policy-string"])
+        self.assertEqual(entry["summary"], {"total-successful-session-count": 0,
+                                            "total-failure-session-count": 1})
+        self.assertEqual(entry["failure-details"][0]["result-type"], "validation-failure")
+        self.assertEqual(entry["failure-details"][0]["receiving-mx-hostname"],
+                         f"mx.{domain('testing')}")
+
+        (mail,) = self.reports.wait_for_messages(1)
         self.assertEqual(mail["mail_from"], "<>")  # the null reverse path: no DSN loop
         self.assertEqual(mail["rcpt_tos"], [REPORT_ADDRESS])
         message = email.message_from_string(mail["data"], policy=email.policy.default)
@@ -247,7 +269,7 @@ class TlsReportTest(E2eTestCase):
         mailed = Schema(self).report(json.loads(gzip.decompress(attachment.get_content())))
         self.assertEqual(mailed, good)
 
-        self.relay.wait_for_sample("mxrelay_tls_reports_sent_total", 2, transport="https",
+        self.relay.wait_for_sample("mxrelay_tls_reports_sent_total", 3, transport="https",
                                    outcome="sent")
         self.relay.wait_for_sample("mxrelay_tls_reports_sent_total", 1, transport="mailto",
                                    outcome="sent")

@@ -13,10 +13,10 @@ struct SessionCase {
   std::optional<Result> expected;
 };
 
-// wanted, verification, dane, hello, established, verified, failed, verify error
+// wanted, verification, dane, hello, established, verified, failed, verify error, unlisted
 SessionFacts facts(bool wanted, bool verification, bool dane, bool hello, bool established,
-                   bool verified, bool failed, long error) {
-  return {wanted, verification, dane, hello, established, verified, failed, error};
+                   bool verified, bool failed, long error, bool unlisted = false) {
+  return {wanted, verification, dane, hello, established, verified, failed, error, unlisted};
 }
 
 class Classification : public testing::TestWithParam<SessionCase> {};
@@ -37,6 +37,13 @@ INSTANTIATE_TEST_SUITE_P(
         SessionCase{"unverified under STS testing",
                     facts(true, true, false, true, true, false, false,
                           X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT),
+                    Result::certificate_not_trusted},
+        SessionCase{"STS testing, MX not listed",
+                    facts(true, true, false, true, true, true, false, 0, true),
+                    Result::validation_failure},
+        SessionCase{"STS testing, MX not listed, certificate untrusted",
+                    facts(true, true, false, true, true, false, false,
+                          X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT, true),
                     Result::certificate_not_trusted},
         SessionCase{"expired",
                     facts(true, true, false, true, false, false, true, X509_V_ERR_CERT_HAS_EXPIRED),
