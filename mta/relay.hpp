@@ -1,7 +1,7 @@
 // mta: one running relay process: owns the event loop, the disk thread pool, metrics, the
-// spool, the resolver, the delivery engine, the SMTP listener and the control socket, wires
-// them together, and handles the process's signals: SIGTERM/SIGINT stop it gracefully
-// (server.shutdown_grace), SIGHUP (and the control socket's "reload") re-read the
+// spool, the resolver, the delivery engine, TLS reporting, the SMTP listener and the control
+// socket, wires them together, and handles the process's signals: SIGTERM/SIGINT stop it
+// gracefully (server.shutdown_grace), SIGHUP (and the control socket's "reload") re-read the
 // configuration without losing anything queued. With a [cluster], it connects to the cluster's
 // Redis at start (the section's changes need a restart).
 #pragma once

@@ -237,7 +237,7 @@ asio::awaitable<void> TlsReporter::send_report(resolver::UnboundClient& dns, Pen
       if (results) results->push_back(rua_result(report.domain, uri, "skipped", "unusable URI"));
       continue;
     }
-    auto sent = co_await deliver(*rua, report, gzipped);
+    auto sent = co_await deliver(dns, *rua, report, gzipped);
     metrics_.tls_report_sent(transport_of(*rua), sent ? "sent" : "failed");
     core::LogLine(sent ? "tls_report_sent" : "tls_report_failed",
                   sent ? core::Severity::info : core::Severity::warning)
@@ -255,7 +255,8 @@ asio::awaitable<void> TlsReporter::send_report(resolver::UnboundClient& dns, Pen
   report.rua_left = std::move(left);
 }
 
-asio::awaitable<std::expected<void, std::string>> TlsReporter::deliver(const Rua& rua,
+asio::awaitable<std::expected<void, std::string>> TlsReporter::deliver(resolver::UnboundClient& dns,
+                                                                       const Rua& rua,
                                                                        const PendingReport& report,
                                                                        const std::string& gzipped) {
   if (rua.kind == Rua::Kind::mailto) co_return co_await mail(rua, report, gzipped);
@@ -267,7 +268,6 @@ asio::awaitable<std::expected<void, std::string>> TlsReporter::deliver(const Rua
   request.content_type = std::string(kMediaType);
   request.body = gzipped;
   request.body_limit = kMaxResponseBytes;
-  resolver::UnboundClient dns(io_.get_executor(), config_->dns);
   auto response =
       co_await https_request(dns, std::move(request), config_->delivery.tls_ca_file, kPostTimeout);
   if (!response) co_return std::unexpected(response.error().reason);

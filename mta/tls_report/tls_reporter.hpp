@@ -66,7 +66,8 @@ class TlsReporter {
   boost::asio::awaitable<void> send_pending(boost::json::array* results);
   boost::asio::awaitable<void> send_report(resolver::UnboundClient& dns, PendingReport& report,
                                            boost::json::array* results);
-  boost::asio::awaitable<std::expected<void, std::string>> deliver(const Rua& rua,
+  boost::asio::awaitable<std::expected<void, std::string>> deliver(resolver::UnboundClient& dns,
+                                                                   const Rua& rua,
                                                                    const PendingReport& report,
                                                                    const std::string& gzipped);
   boost::asio::awaitable<std::expected<void, std::string>> mail(const Rua& rua,

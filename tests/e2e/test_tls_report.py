@@ -202,6 +202,12 @@ class TlsReportTest(E2eTestCase):
                                    result="certificate_not_trusted")
         self.relay.wait_for_sample("mxrelay_tls_report_sessions_total", 1,
                                    result="starttls_not_supported")
+        shown = self.relay.run_command("tls-report", "-c", self.relay.config_path, "show")
+        self.assertEqual(shown.returncode, 0, shown.stderr)
+        open_period = Schema(self).report(json.loads(shown.stdout)["open"])
+        counts = {e["policy"]["policy-domain"]: e["summary"] for e in open_period["policies"]}
+        self.assertEqual(counts[domain("good")]["total-successful-session-count"], 1)
+        self.assertEqual(counts[domain("plain")]["total-failure-session-count"], 1)
         # The deferred message would be tried again at start; the counts must stay as they are.
         _, code = self.relay.queue("delete", bad_id)
         self.assertEqual(code, 0)
