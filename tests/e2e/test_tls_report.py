@@ -14,7 +14,9 @@ the deliveries the relay is restarted (the counters must survive it), then `mxre
 tls-report send-now` closes the period: the HTTPS receiver must get a POST of
 application/tlsrpt+gzip per domain whose JSON has RFC 8460 section 4's structure and the
 counts of what happened, and the mailto: sink a multipart/report (report-type tlsrpt) with
-the RFC's header fields and the gzip'd JSON as application/tlsrpt+gzip.
+the RFC's header fields and the gzip'd JSON as application/tlsrpt+gzip. A POST answered 500
+keeps the report for that rua alone, and the next send-now delivers the same report; a
+corrupt counter file is set aside without stopping the relay.
 """
 
 import email
@@ -282,6 +284,35 @@ class TlsReportTest(E2eTestCase):
         # The period is closed and sent: a second send-now has nothing of it left.
         again = self.send_now()
         self.assertNotIn(domain("bad"), again.stdout)
+
+    def test_a_failed_post_is_kept_and_sent_again_for_that_rua_only(self):
+        self.receiver.set_route(f"reports.{ZONE}", REPORT_PATH, 500,
+                                {"Content-Type": "text/plain"}, b"down\n")
+        self.send("good", "to good")
+        self.trusted.wait_for_messages(1)
+        first = self.send_now()
+        self.assertEqual(first.returncode, 1, first.stdout + first.stderr)
+        self.assertIn("tlsrpt/v1 failed (HTTP 500)", first.stdout)
+        self.assertIn(f"mailto:{REPORT_ADDRESS} sent", first.stdout)
+        self.relay.wait_for_sample("mxrelay_tls_reports_sent_total", 1, transport="https",
+                                   outcome="failed")
+        shown = json.loads(self.relay.run_command("tls-report", "-c", self.relay.config_path,
+                                                  "show").stdout)
+        (waiting,) = shown["pending"]
+        self.assertEqual(waiting["domain"], domain("good"))
+        self.assertEqual(len(waiting["rua_left"]), 1)
+        self.assertTrue(waiting["rua_left"][0].startswith("https://"))
+
+        self.receiver.set_route(f"reports.{ZONE}", REPORT_PATH, 200,
+                                {"Content-Type": "text/plain"}, b"ok\n")
+        second = self.send_now()
+        self.assertEqual(second.returncode, 0, second.stdout + second.stderr)
+        self.assertIn("tlsrpt/v1 sent", second.stdout)
+        self.assertNotIn("mailto:", second.stdout)
+        failed, sent = (self.report_from_post(p) for p in self.posts())
+        self.assertEqual(failed, sent)
+        self.assertEqual(self.policy_of(sent)["summary"]["total-successful-session-count"], 1)
+        self.assertEqual(len(self.reports.wait_for_messages(1)), 1)
 
     def test_a_corrupt_counter_file_is_set_aside_and_counting_goes_on(self):
         self.send("good", "before corruption")
