@@ -3,10 +3,12 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <optional>
 #include <stdexcept>
+#include <utility>
 
 #include "core/log_line.hpp"
 #include "mta/io/asio_helpers.hpp"
@@ -398,6 +400,30 @@ void note_sts_testing(const DeliveryRequest& request, const DaneRequirement& dan
                                           open.tls->verification);
 }
 
+// REQUIRETLS (RFC 8689 section 4.2.1): the next hops found unable to carry the message (no
+// verified TLS, or REQUIRETLS not offered) are passed over for the route's other hosts; the
+// message is returned to its sender only when none of them can carry it.
+class UnqualifiedHops {
+ public:
+  void note(const ConnectionKey& key, const core::Failure& why, DeliveryReport& report) {
+    hops_.emplace_back(key.address, key.port);
+    failure_ = why;
+    report.skipped.push_back(key.address.str() + ": " + why.reason);
+  }
+  bool contains(const resolver::Candidate& candidate) const {
+    return std::find(hops_.begin(), hops_.end(), std::pair(candidate.address, candidate.port)) !=
+           hops_.end();
+  }
+  // The refusal to report when every one of the route's `candidates` was unqualified.
+  const core::Failure* refusal_for_all(std::size_t candidates) const {
+    return failure_ && hops_.size() >= candidates ? &*failure_ : nullptr;
+  }
+
+ private:
+  std::vector<std::pair<core::IpAddress, std::uint16_t>> hops_;
+  std::optional<core::Failure> failure_;
+};
+
 }  // namespace
 
 namespace {
@@ -445,6 +471,7 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
     co_return report;
   }
   const auto admitted = admitted_candidates(candidates, out.destination, health, report);
+  UnqualifiedHops unqualified;
 
   auto grant = co_await acquire(request, out, admitted, tls_policy, helo_name, context, true);
   if (request.site_suspended) report.site_held_until = request.site_suspended();
@@ -464,19 +491,25 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
       if (open->session.protocol_error()) ++report.protocol_errors;
       if (result) throttled(request, result, result->failure, report);
     }
-    if (result && result->scope != FailureScope::connection) {
+    if (result && !result->next_hop_unqualified && result->scope != FailureScope::connection) {
       report_outcomes(request, *open, *result, report);
       co_await release_connection(std::move(open), request, config, context);
       co_return report;
     }
-    // The parked connection had died (or was out of step): the message goes once over a
-    // fresh connection.
-    open->connection.close();
-    open.reset();
-    if (report.throttle_rule && result && result->failure) {
-      report_failure(request, *result->failure, FailureScope::destination, report);
-      co_return report;
+    if (result && result->next_hop_unqualified) {
+      // Not this next hop (REQUIRETLS): the message goes over a fresh connection to another.
+      unqualified.note(open->key, *result->failure, report);
+      co_await quit_connection(*open);
+    } else {
+      // The parked connection had died (or was out of step): the message goes once over a
+      // fresh connection.
+      open->connection.close();
+      if (report.throttle_rule && result && result->failure) {
+        report_failure(request, *result->failure, FailureScope::destination, report);
+        co_return report;
+      }
     }
+    open.reset();
     grant = co_await acquire(request, out, admitted, tls_policy, helo_name, context, false);
   }
   if (report.site_held_until) co_return report;
@@ -499,6 +532,10 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
     const auto* candidate = admitted[planned->candidate];
     const queue::RemoteServer remote{candidate->host, candidate->address.str(), candidate->port};
     const auto relay = remote.relay();
+    if (unqualified.contains(*candidate)) {
+      plan.record(AttemptEnd::unusable, policy);
+      continue;
+    }
     report.remote = remote;
     if (planned->plaintext_retry) {
       policy = TlsPolicy::none;
@@ -581,6 +618,14 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
                             AddressHealth::Clock::now());
     else if (!problem)
       health.record_success(out.destination, candidate->address);
+    if (result && result->next_hop_unqualified) {
+      unqualified.note(open->key, *result->failure, report);
+      report.transcript = transcript_lines(open->session.transcript());
+      co_await quit_connection(*open);
+      slot = std::move(open->slot);
+      plan.record(AttemptEnd::unusable, policy);
+      continue;
+    }
     if (result && result->scope != FailureScope::connection) {
       report_outcomes(request, *open, *result, report);
       co_await release_connection(std::move(open), request, config, context);
@@ -606,6 +651,10 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
   }
   if (plan.stopped()) {
     report_failure(request, last_failure, FailureScope::destination, report);
+    co_return report;
+  }
+  if (const auto* refusal = unqualified.refusal_for_all(candidates.size())) {
+    report_failure(request, *refusal, FailureScope::message, report);
     co_return report;
   }
   report.destination_failed = true;

@@ -56,7 +56,9 @@ struct DeliveryReport {
   std::vector<queue::DeliveryOutcome> recipients;  // one per DeliveryRequest::recipients
   std::vector<std::string> transcript;             // of the last failed session, without content
   DeliveryTls tls;
-  std::vector<std::string> skipped;  // "ip: reason" of addresses skipped as unhealthy
+  // "ip: reason" of addresses skipped as unhealthy, or passed over as unable to carry the
+  // message (REQUIRETLS).
+  std::vector<std::string> skipped;
   // Every address failed at the connection level (or none could be tried): the destination
   // failed as a whole.
   bool destination_failed = false;
