@@ -159,7 +159,8 @@ boost::asio::awaitable<DestinationOutcome> DeliveryAgent::deliver(
 boost::asio::awaitable<sts::PolicyLookup> DeliveryAgent::mta_sts_policy(
     const conf::Config& config, resolver::NextHopResolver& resolver,
     const DestinationRequest& request) {
-  sts::PolicySource source(config.queue.dir / "mta-sts", config.delivery.tls_ca_file);
+  sts::PolicySource source(config.queue.dir / "mta-sts", config.delivery.tls_ca_file, true,
+                           &sts_memory_);
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();

@@ -26,6 +26,7 @@
 #include "conf/config.hpp"
 #include "mta/cluster/cluster_limits.hpp"
 #include "mta/metrics.hpp"
+#include "mta/mta_sts/policy_memory.hpp"
 #include "mta/mta_sts/policy_source.hpp"
 #include "mta/outbound/smtp_delivery.hpp"
 #include "mta/shaping/traffic_shaper.hpp"
@@ -68,8 +69,12 @@ class DeliveryAgent {
  public:
   DeliveryAgent(boost::asio::any_io_executor executor, Metrics& metrics,
                 const conf::DeliveryConfig& config);
-  // A reload: the TLS CA file and the health thresholds change, the state stays.
-  void reconfigure(const conf::DeliveryConfig& config) { context_.reconfigure(config); }
+  // A reload: the TLS CA file and the health thresholds change, the state stays; the MTA-STS
+  // cache files are read afresh (an operator may have removed some).
+  void reconfigure(const conf::DeliveryConfig& config) {
+    context_.reconfigure(config);
+    sts_memory_.forget_all();
+  }
   // The [[dkim]] entries in force (at start and on every reload).
   void set_dkim(const std::vector<conf::DkimEntry>& entries);
   // The cluster whose limits the sites share (none: this relay's own limits only).
@@ -136,6 +141,7 @@ class DeliveryAgent {
   boost::asio::any_io_executor executor_;
   Metrics& metrics_;
   DeliveryContext context_;
+  sts::PolicyMemory sts_memory_;
   // Metrics label of every destination with unhealthy addresses seen (absent: "mx").
   std::unordered_map<std::string, std::string> destination_labels_;
   TrafficShaper shaper_;
