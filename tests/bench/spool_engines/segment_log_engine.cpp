@@ -1,5 +1,5 @@
 // bench/spool_engines: a segment log of our own as a spool engine. Records (a message, or the
-// removal of one) are framed as [length u32][crc32 u32][kind u8][record] and appended to the
+// removal of one) are framed by queue::encode_log_frame and appended to the
 // current segment by one committer thread, which takes every record pending, writes them with
 // writev and makes them durable with one fdatasync, then wakes the writers of messages. A
 // batch of removals only is written without a sync of its own: the next message's sync (or
@@ -22,7 +22,7 @@
 #include <thread>
 #include <vector>
 
-#include "queue/checksum.hpp"
+#include "queue/log_frame.hpp"
 #include "spool_engine.hpp"
 
 namespace mxrelay::bench {
@@ -30,21 +30,6 @@ namespace {
 
 constexpr off_t kSegmentSize = 64 << 20;
 constexpr std::size_t kMaxIovecs = 1024;
-
-void put_u32(std::string& out, std::uint32_t value) {
-  for (int shift = 0; shift < 32; shift += 8) out.push_back(static_cast<char>(value >> shift));
-}
-
-// The framed record: header and payload in one string.
-std::string frame(char kind, std::string_view payload) {
-  std::string out;
-  out.reserve(payload.size() + 9);
-  put_u32(out, static_cast<std::uint32_t>(payload.size()));
-  put_u32(out, queue::crc32(payload, queue::crc32(std::string_view(&kind, 1))));
-  out.push_back(kind);
-  out.append(payload);
-  return out;
-}
 
 class SegmentLogEngine : public SpoolEngine {
  public:
@@ -69,10 +54,12 @@ class SegmentLogEngine : public SpoolEngine {
   void store(const queue::Envelope& envelope, std::string_view body) override {
     std::promise<void> durable;
     auto done = durable.get_future();
-    enqueue({frame('M', queue::encode_record(envelope, body)), &durable});
+    enqueue({queue::encode_log_frame(key_, 'M', queue::encode_record(envelope, body)), &durable});
     done.get();
   }
-  void remove(const std::string& id) override { enqueue({frame('R', id), nullptr}); }
+  void remove(const std::string& id) override {
+    enqueue({queue::encode_log_frame(key_, 'R', id), nullptr});
+  }
   std::uint64_t syncs() const override { return syncs_; }
 
  private:
@@ -157,6 +144,7 @@ class SegmentLogEngine : public SpoolEngine {
 
   std::string dir_;
   bool zero_filled_;
+  queue::LogKey key_ = {'b', 'e', 'n', 'c', 'h', 'k', 'e', 'y'};
   int dir_fd_ = -1;
   int fd_ = -1;
   unsigned segment_ = 0;
