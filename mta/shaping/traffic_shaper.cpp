@@ -205,4 +205,34 @@ SiteView TrafficShaper::view(const conf::ShapingSite& site, std::size_t open,
   return out;
 }
 
+SiteView whole_site(std::string site, std::span<const SiteView> shares) {
+  SiteView out;
+  out.site = std::move(site);
+  if (shares.empty()) return out;
+  bool unlimited_connections = false;
+  bool unlimited_rate = false;
+  bool all_suspended = true;
+  for (const auto& share : shares) {
+    out.open_connections += share.open_connections;
+    out.connection_limit += share.connection_limit;
+    out.rate_limit += share.rate_limit;
+    out.messages_last_minute += share.messages_last_minute;
+    out.throttle_replies += share.throttle_replies;
+    unlimited_connections = unlimited_connections || share.connection_limit == 0;
+    unlimited_rate = unlimited_rate || share.rate_limit <= 0;
+    if (!share.suspended_until)
+      all_suspended = false;
+    else if (!out.suspended_until || *share.suspended_until < *out.suspended_until)
+      out.suspended_until = share.suspended_until;
+    if (!share.last_reply.empty()) {
+      out.last_reply = share.last_reply;
+      out.last_action = share.last_action;
+    }
+  }
+  if (unlimited_connections) out.connection_limit = 0;
+  if (unlimited_rate) out.rate_limit = 0;
+  if (!all_suspended) out.suspended_until.reset();
+  return out;
+}
+
 }  // namespace mxrelay::mta

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -57,6 +58,11 @@ struct SiteView {
   std::string last_action;  // what it did: suspend, halve_rate, halve_connections
   unsigned long long throttle_replies = 0;
 };
+
+// A site as a whole from its source addresses' shares: connections, limits and messages
+// added up (a share without a limit: none), suspended while every share is (until the first
+// ends), the replies counted together, the last reply one share's.
+SiteView whole_site(std::string site, std::span<const SiteView> shares);
 
 class TrafficShaper {
  public:
