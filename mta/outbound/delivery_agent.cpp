@@ -12,10 +12,10 @@
 #include <map>
 
 #include "core/log_line.hpp"
-#include "mta/outbound/dane_policy.hpp"
-#include "mta/protocol/tls_required_header.hpp"
 #include "mta/cluster/cluster_keys.hpp"
+#include "mta/outbound/dane_policy.hpp"
 #include "mta/outbound/source_choice.hpp"
+#include "mta/protocol/tls_required_header.hpp"
 #include "mta/shaping/site_matcher.hpp"
 #include "queue/retry_schedule.hpp"
 #include "resolver/candidate_hosts.hpp"
@@ -31,6 +31,9 @@ std::chrono::system_clock::time_point wall_clock(std::chrono::steady_clock::time
              when - std::chrono::steady_clock::now());
 }
 
+// A message whose source address's share of a site is suspended while another's is not tries
+// again this much later (from the other).
+constexpr auto kSourceSwitchRetry = std::chrono::seconds(1);
 // A message refused a connection lease by the cluster tries again this much later.
 constexpr auto kClusterLeaseRetry = std::chrono::seconds(2);
 // Cluster rate slots kept for messages that never came back are dropped once this many are
@@ -74,8 +77,8 @@ boost::asio::awaitable<DestinationOutcome> DeliveryAgent::deliver(
   const auto candidates = candidates_from(*route.result, source, configured);
   auto limits = destination.limits;
   if (site) {
-    const auto admission = shaper_.admit(*site, request.envelope.id,
-                                         std::chrono::steady_clock::now(), source_name);
+    const auto admission =
+        shaper_.admit(*site, request.envelope.id, std::chrono::steady_clock::now(), source_name);
     if (admission.kind == SiteAdmission::Kind::later) {
       metrics_.site_deferral(site->site, admission.suspended ? "suspended" : "rate_limit");
       out.backed_off_until = wall_clock(admission.at);
@@ -89,11 +92,10 @@ boost::asio::awaitable<DestinationOutcome> DeliveryAgent::deliver(
       if (slot > std::chrono::steady_clock::now() + kLongestShapingWait) {
         metrics_.site_deferral(site->site, "rate_limit");
         out.backed_off_until = wall_clock(slot);
-        out.backoff_reason = "site " + site->site + " is limited to " +
-                             std::to_string(static_cast<long long>(std::lround(rate))) +
-                             " messages a minute" +
-                             (source ? " from " + source_name : std::string()) +
-                             " across the cluster";
+        out.backoff_reason =
+            "site " + site->site + " is limited to " +
+            std::to_string(static_cast<long long>(std::lround(rate))) + " messages a minute" +
+            (source ? " from " + source_name : std::string()) + " across the cluster";
         co_return out;
       }
       leaves = std::max(leaves, slot);
@@ -148,17 +150,24 @@ boost::asio::awaitable<DestinationOutcome> DeliveryAgent::deliver(
   if (site && report.site_held_until) {
     const bool suspended = report.site_held_reason.empty();
     metrics_.site_deferral(site->site, suspended ? "suspended" : "connection_limit");
-    out.backed_off_until = wall_clock(*report.site_held_until);
-    out.backoff_reason = suspended
-                             ? shaper_.suspension_reason(*site, std::chrono::steady_clock::now(),
-                                                         source_name)
-                             : report.site_held_reason;
+    out.backed_off_until =
+        wall_clock(suspended && another_source_open(*site, source_name, configured, *route.result)
+                       ? std::chrono::steady_clock::now() + kSourceSwitchRetry
+                       : *report.site_held_until);
+    out.backoff_reason =
+        suspended ? shaper_.suspension_reason(*site, std::chrono::steady_clock::now(), source_name)
+                  : report.site_held_reason;
     co_return out;
   }
   count(report);
-  if (site && report.throttle_rule)
-    out.throttled_until = wall_clock(note_throttle(*site, source_name, request, report));
-  else
+  if (site && report.throttle_rule) {
+    const auto resume = note_throttle(*site, source_name, request, report);
+    // Another source address's share of the site may take the message at once.
+    out.throttled_until =
+        wall_clock(another_source_open(*site, source_name, configured, *route.result)
+                       ? std::min(resume, std::chrono::steady_clock::now() + kSourceSwitchRetry)
+                       : resume);
+  } else
     note_destination_outcome(destination, report);
   log(request, destination, delivery, report);
   for (const auto& line : report.transcript) out.transcript += line + "\n";
@@ -275,6 +284,16 @@ std::optional<core::IpAddress> DeliveryAgent::choose_source_for(
   return chosen;
 }
 
+bool DeliveryAgent::another_source_open(const conf::ShapingSite& site, const std::string& source,
+                                        const std::vector<core::IpAddress>& configured,
+                                        const std::vector<resolver::Candidate>& candidates) const {
+  const auto now = std::chrono::steady_clock::now();
+  return std::ranges::any_of(usable_sources(configured, candidates), [&](const auto& address) {
+    const auto name = address.str();
+    return name != source && !shaper_.suspended_until(site, now, name);
+  });
+}
+
 std::chrono::steady_clock::time_point DeliveryAgent::note_throttle(
     const conf::ShapingSite& site, const std::string& source, const DestinationRequest& request,
     const DeliveryReport& report) {
@@ -285,10 +304,10 @@ std::chrono::steady_clock::time_point DeliveryAgent::note_throttle(
                         context_.pool().site_connections(site.site, source), now, source);
   metrics_.site_throttle_reply(site.site, conf::to_string(rule.action));
   if (cluster_ && rule.action == conf::ThrottleAction::suspend)
-    asio::co_spawn(executor_,
-                   cluster_->publish_suspension(share_name(site.site, source), resume,
-                                                report.throttle_reply),
-                   asio::detached);
+    asio::co_spawn(
+        executor_,
+        cluster_->publish_suspension(share_name(site.site, source), resume, report.throttle_reply),
+        asio::detached);
   core::LogLine("site_throttled", core::Severity::warning)
       .kv("queue_id", request.envelope.id)
       .kv("site", site.site)
@@ -393,8 +412,7 @@ std::vector<SiteStatus> DeliveryAgent::sites(const conf::Config& config) const {
           context_.pool().site_connections(site.site, source) == 0)
         continue;
       SourceStatus share{
-          shaper_.view(site, context_.pool().site_connections(site.site, source), now, source),
-          {}};
+          shaper_.view(site, context_.pool().site_connections(site.site, source), now, source), {}};
       if (share.view.suspended_until)
         share.suspended_until = wall_clock(*share.view.suspended_until);
       status.sources.push_back(std::move(share));

@@ -131,6 +131,10 @@ class DeliveryAgent {
       const conf::ShapingSite* site, const std::string& message_id,
       const std::vector<core::IpAddress>& configured,
       const std::vector<resolver::Candidate>& candidates);
+  // Whether a usable source address other than `source` has its share of the site going.
+  bool another_source_open(const conf::ShapingSite& site, const std::string& source,
+                           const std::vector<core::IpAddress>& configured,
+                           const std::vector<resolver::Candidate>& candidates) const;
   // The configured source addresses' names, and "" for the kernel's choice.
   static std::vector<std::string> source_names(const conf::Config& config);
   void remember_site(const std::string& domain, const std::string& site);

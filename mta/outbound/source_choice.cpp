@@ -11,8 +11,8 @@ namespace mxrelay::mta {
 namespace {
 
 bool has_family(std::span<const core::IpAddress> addresses, bool v6) {
-  return std::ranges::any_of(addresses,
-                             [v6](const core::IpAddress& address) { return address.is_v6() == v6; });
+  return std::ranges::any_of(
+      addresses, [v6](const core::IpAddress& address) { return address.is_v6() == v6; });
 }
 
 }  // namespace
@@ -58,8 +58,7 @@ std::vector<resolver::Candidate> candidates_from(std::span<const resolver::Candi
   std::vector<resolver::Candidate> out;
   for (const auto& candidate : candidates) {
     const bool v6 = candidate.address.is_v6();
-    if ((source && source->is_v6() == v6) || !has_family(configured, v6))
-      out.push_back(candidate);
+    if ((source && source->is_v6() == v6) || !has_family(configured, v6)) out.push_back(candidate);
   }
   return out;
 }

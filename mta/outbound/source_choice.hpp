@@ -23,9 +23,9 @@ namespace mxrelay::mta {
 
 // One usable source address as the choice sees it now.
 struct SourceOption {
-  std::size_t open = 0;    // connections open from it (to the site; in all without a site)
-  std::size_t limit = 0;   // its connection limit now (0: none)
-  bool suspended = false;  // its share of the site is suspended
+  std::size_t open = 0;     // connections open from it (to the site; in all without a site)
+  std::size_t limit = 0;    // its connection limit now (0: none)
+  bool suspended = false;   // its share of the site is suspended
   bool keeps_slot = false;  // the message was sent away to wait for a rate slot kept on it
   std::chrono::steady_clock::time_point next_slot{};  // when its rate lets a message go
   std::uint64_t last_chosen = 0;                      // a counter; 0: never chosen

@@ -114,15 +114,16 @@ std::string TrafficShaper::suspension_reason(const conf::ShapingSite& site, Cloc
   const auto until = suspended_until(site, now, source);
   if (!until) return {};
   const auto whom = source.empty() ? site.site : site.site + " from " + std::string(source);
-  return "site " + whom + " is suspended after the reply: " + find(site, source)->throttle.last_reply();
+  return "site " + whom +
+         " is suspended after the reply: " + find(site, source)->throttle.last_reply();
 }
 
 SiteAdmission TrafficShaper::admit(const conf::ShapingSite& site, const std::string& message_id,
                                    Clock::time_point now, std::string_view source) {
   auto& state = sites_[key_of(site, source)];
   if (const auto until = state.throttle.suspended_until(now))
-    return SiteAdmission{SiteAdmission::Kind::later, *until,
-                         suspension_reason(site, now, source), true};
+    return SiteAdmission{SiteAdmission::Kind::later, *until, suspension_reason(site, now, source),
+                         true};
   const auto rate = rate_limit(site, state, now);
   if (rate <= 0) {
     state.bucket.reset();
@@ -184,8 +185,8 @@ bool TrafficShaper::impose_suspension(const conf::ShapingSite& site, Clock::time
   return true;
 }
 
-SiteView TrafficShaper::view(const conf::ShapingSite& site, std::size_t open,
-                             Clock::time_point now, std::string_view source) const {
+SiteView TrafficShaper::view(const conf::ShapingSite& site, std::size_t open, Clock::time_point now,
+                             std::string_view source) const {
   SiteView out;
   out.site = site.site;
   out.source = source;
