@@ -310,8 +310,7 @@ void Metrics::declare_alerted_series() {
     for (const char* outcome :
          {"dane_verified", "verified", "unverified", "fallback", "failed", "plaintext"})
       outbound_tls_.Add({{"policy", std::string(policy)}, {"outcome", outcome}});
-  for (const char* source : {"cache", "fetch", "none"})
-    mta_sts_lookups_.Add({{"source_address", source}});
+  for (const char* source : {"cache", "fetch", "none"}) mta_sts_lookups_.Add({{"source", source}});
   for (const char* problem :
        {"txt_invalid", "txt_lookup", "fetch_failed", "webpki", "policy_invalid"})
     mta_sts_problems_.Add({{"problem", problem}});
@@ -433,7 +432,7 @@ void Metrics::outbound_tls(const char* policy, const char* outcome) {
 }
 
 void Metrics::mta_sts_lookup(const char* source) {
-  mta_sts_lookups_.Add({{"source_address", source}}).Increment();
+  mta_sts_lookups_.Add({{"source", source}}).Increment();
 }
 
 void Metrics::mta_sts_problem(const char* problem) {
