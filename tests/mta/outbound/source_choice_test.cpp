@@ -58,9 +58,11 @@ TEST(ChooseSource, PicksBySuspensionSlotRoomConnectionsAndRoundRobin) {
        {suspended(option(0, 2)), option(2, 2)},
        1},
       {"all suspended: still one of them", {suspended(option(1, 2)), suspended(option(0, 2))}, 1},
-      {"a rate slot far off is no room", {slot_at(option(0, 0), kNow + seconds(30)), option(1, 0)},
+      {"a rate slot far off is no room",
+       {slot_at(option(0, 0), kNow + seconds(30)), option(1, 0)},
        1},
-      {"a slot within the wait is room", {slot_at(option(0, 0), kNow + seconds(1)), option(1, 0)},
+      {"a slot within the wait is room",
+       {slot_at(option(0, 0), kNow + seconds(1)), option(1, 0)},
        0},
       {"no room anywhere: the earlier slot",
        {slot_at(option(0, 0), kNow + seconds(30)), slot_at(option(0, 0), kNow + seconds(10))},
@@ -75,7 +77,9 @@ TEST(ChooseSource, PicksBySuspensionSlotRoomConnectionsAndRoundRobin) {
   for (const auto& row : rows) EXPECT_EQ(choose_source(row.options, kNow), row.chosen) << row.what;
 }
 
-core::IpAddress ip(const char* text) { return *core::IpAddress::parse(text); }
+core::IpAddress ip(const char* text) {
+  return *core::IpAddress::parse(text);
+}
 
 resolver::Candidate candidate(const char* address) {
   return resolver::Candidate{"mx.example", 10, ip(address), 25};
