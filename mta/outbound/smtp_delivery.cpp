@@ -47,10 +47,15 @@ std::chrono::steady_clock::duration timeout_for(SmtpClientSession::Wait wait,
   return config.command_timeout;
 }
 
-// delivery.source_ipv4 or source_ipv6, by the destination's family; none: the kernel chooses.
-const std::optional<core::IpAddress>& source_address_for(const conf::DeliveryConfig& config,
-                                                         const core::IpAddress& destination) {
-  return destination.is_v6() ? config.source_ipv6 : config.source_ipv4;
+// The attempt's source address when of the destination's family, else the first configured
+// one of that family; none: the kernel chooses.
+std::optional<core::IpAddress> source_address_for(const DeliveryRequest& request,
+                                                  const conf::DeliveryConfig& config,
+                                                  const core::IpAddress& destination) {
+  if (request.source && request.source->is_v6() == destination.is_v6()) return request.source;
+  for (const auto& source : conf::configured_sources(config))
+    if (source.is_v6() == destination.is_v6()) return source;
+  return std::nullopt;
 }
 
 // Performs the TLS handshake the session asked for (STARTTLS got its 220), after checking
@@ -331,8 +336,14 @@ asio::awaitable<void> release_connection(std::unique_ptr<OpenConnection> open,
 ConnectionKey key_for(const DeliveryRequest& request, const Outbound& out,
                       const resolver::Candidate& candidate, TlsPolicy policy,
                       const std::string& helo_name) {
-  return {out.destination, candidate.address,    candidate.port,    policy,
-          helo_name,       request.implicit_tls, request.auth_table};
+  return {out.destination,
+          candidate.address,
+          candidate.port,
+          policy,
+          helo_name,
+          request.implicit_tls,
+          request.auth_table,
+          request.source ? request.source->str() : std::string()};
 }
 
 // Whether one of the session's replies (the failure, or a recipient's refusal) is a throttling
@@ -373,7 +384,8 @@ asio::awaitable<ConnectionGrant> acquire(const DeliveryRequest& request, const O
                            request.connections->total,
                            {},
                            request.connections->site,
-                           request.connections->site_limit};
+                           request.connections->site_limit,
+                           request.source ? request.source->str() : std::string()};
   if (reuse_idle)
     for (const auto* candidate : admitted)
       wanted.keys.push_back(key_for(request, out, *candidate, policy, helo_name));
@@ -574,7 +586,7 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
     open->fell_back = planned->plaintext_retry;
     if (dane.authenticates() && policy != TlsPolicy::none) open->tlsa = dane.tlsa;
     open->quit_timeout = config.command_timeout;
-    if (const auto& source = source_address_for(config, candidate->address)) {
+    if (const auto source = source_address_for(request, config, candidate->address)) {
       auto bound = open->connection.bind_source(to_asio(*source));
       if (!bound) {
         // Our own address is at fault, not the destination's: no health record.

@@ -140,6 +140,10 @@ struct DeliveryRequest {
       site_lease = {};
   // The MTA-STS policy in force for the recipient domain; nullptr: none (or not applicable).
   const sts::DomainPolicy* sts = nullptr;
+  // The source address the attempt sends from (the delivery engine's choice among
+  // delivery.source_addresses), bound for candidates of its family; a candidate of the other
+  // family uses the first configured source of its family, else the kernel's choice.
+  std::optional<core::IpAddress> source = {};
 };
 
 // State shared by all deliveries of a running instance (one per io_context thread): the
