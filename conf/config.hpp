@@ -137,10 +137,17 @@ struct DeliveryConfig {
   // unset: the kernel chooses.
   std::optional<core::IpAddress> source_ipv4;
   std::optional<core::IpAddress> source_ipv6;
+  // delivery.source_addresses: several local addresses, of either family, that connections
+  // are spread over (each with its own share of a site's limits); excludes source_ipv4/ipv6.
+  std::vector<core::IpAddress> source_addresses;
   // MTA-STS (RFC 8461) for routes to the recipient domain's own MX whose TLS policy is not set
   // by a transport entry.
   bool mta_sts = true;
 };
+
+// The source addresses connections are spread over: delivery.source_addresses, else
+// source_ipv4 and source_ipv6 (those set); empty: the kernel chooses.
+std::vector<core::IpAddress> configured_sources(const DeliveryConfig& config);
 
 struct LogConfig {
   core::LogFormat format = core::LogFormat::text;

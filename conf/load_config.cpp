@@ -22,6 +22,7 @@
 #include "mailbox_address.hpp"
 #include "secret_file.hpp"
 #include "shaping_entries.hpp"
+#include "source_addresses.hpp"
 #include "text_file.hpp"
 #include "toml_section.hpp"
 #include "transport_entries.hpp"
@@ -285,22 +286,6 @@ constexpr std::array<std::string_view, 5> kIpVersionNames{"any", "ipv4", "ipv6",
 // The most concurrent outbound connections delivery.max_connections* may ask for.
 constexpr std::size_t kMaxOutboundConnections = 10000;
 
-// delivery.source_ipv4 / source_ipv6: a literal address of the key's family; "" leaves it
-// unset (the kernel chooses).
-void read_source_address(const TomlSection& delivery, std::string_view key, bool v6,
-                         std::optional<core::IpAddress>& out) {
-  auto item = delivery.string(key);
-  if (!item || item->value.empty()) return;
-  auto address = core::IpAddress::parse(item->value);
-  if (address && address->is_v6() == v6) {
-    out = *address;
-    return;
-  }
-  delivery.report(item->node->source(), key,
-                  "invalid " + std::string(v6 ? "IPv6" : "IPv4") + " address " +
-                      quoted_value(item->value) + " (or \"\" to let the kernel choose)");
-}
-
 void read_delivery_limits(const TomlSection& delivery, const std::filesystem::path& base_dir,
                           DeliveryConfig& out) {
   read_file_path(delivery, "tls_ca_file", base_dir, out.tls_ca_file);
@@ -317,8 +302,7 @@ void read_delivery_limits(const TomlSection& delivery, const std::filesystem::pa
   read_duration(delivery, "connection_idle_time", out.connection_idle_time);
   if (auto use_bdat = delivery.boolean("use_bdat")) out.use_bdat = *use_bdat;
   if (auto mta_sts = delivery.boolean("mta_sts")) out.mta_sts = *mta_sts;
-  read_source_address(delivery, "source_ipv4", false, out.source_ipv4);
-  read_source_address(delivery, "source_ipv6", true, out.source_ipv6);
+  read_source_addresses(delivery, out);
 }
 
 void read_delivery(const TomlSection& delivery, const std::filesystem::path& base_dir,
@@ -345,6 +329,7 @@ void read_delivery(const TomlSection& delivery, const std::filesystem::path& bas
                                 "use_bdat",
                                 "source_ipv4",
                                 "source_ipv6",
+                                "source_addresses",
                                 "mta_sts"});
   read_integer<std::uint16_t>(delivery, "port", 1, 65535, out.port);
   read_enum(delivery, "address_literals", kAddressLiteralsNames, out.address_literals);

@@ -218,6 +218,16 @@ Metrics::Metrics()
                            .Help("Messages per minute a shaping site is limited to now, after "
                                  "throttling replies (0: no limit).")
                            .Register(*registry_)),
+      site_source_connections_(BuildGauge()
+                                   .Name("mxrelay_site_source_connections")
+                                   .Help("Outbound connections open to a shaping site from one "
+                                         "configured source address.")
+                                   .Register(*registry_)),
+      site_source_suspended_(BuildGauge()
+                                 .Name("mxrelay_site_source_suspended")
+                                 .Help("1 while one source address's share of a shaping site "
+                                       "is suspended after a throttling reply.")
+                                 .Register(*registry_)),
       site_throttle_replies_(counter_family(
           *registry_, "mxrelay_site_throttle_replies_total",
           "Replies that matched a site's [[shaping.on_reply]] rules, by site and reaction.")),
@@ -512,9 +522,20 @@ void Metrics::set_cluster_redis_up(bool up) {
   cluster_redis_up_.Set(up ? 1 : 0);
 }
 
-void Metrics::declare_sites(const std::vector<std::string>& sites) {
+void Metrics::set_site_source_state(const std::string& site, const std::string& source,
+                                    double connections, bool suspended) {
+  site_source_connections_.Add({{"site", site}, {"source_address", source}}).Set(connections);
+  site_source_suspended_.Add({{"site", site}, {"source_address", source}}).Set(suspended ? 1 : 0);
+}
+
+void Metrics::declare_sites(const std::vector<std::string>& sites,
+                            const std::vector<std::string>& sources) {
   site_connections_.Add({{"site", "other"}});
   for (const auto& site : sites) {
+    for (const auto& source : sources) {
+      site_source_connections_.Add({{"site", site}, {"source_address", source}});
+      site_source_suspended_.Add({{"site", site}, {"source_address", source}});
+    }
     site_connections_.Add({{"site", site}});
     site_suspended_.Add({{"site", site}});
     site_rate_limit_.Add({{"site", site}});

@@ -135,8 +135,14 @@ class Metrics : public resolver::ResolverObserver, public queue::SpoolObserver {
   // A message held back by its site's shaping: suspended, rate_limit or connection_limit (the
   // cluster had no lease for a new connection).
   void site_deferral(const std::string& site, const char* reason);
-  // Makes every site's series exist at 0 (at start and on every reload).
-  void declare_sites(const std::vector<std::string>& sites);
+  // One source address's share of a site (delivery.source_addresses): its connections open
+  // and whether it is suspended.
+  void set_site_source_state(const std::string& site, const std::string& source, double connections,
+                             bool suspended);
+  // Makes every site's series exist at 0 (at start and on every reload), per source address
+  // too.
+  void declare_sites(const std::vector<std::string>& sites,
+                     const std::vector<std::string>& sources = {});
   // Whether the [cluster] Redis answers (it exists from the start, at 0).
   void set_cluster_redis_up(bool up);
 
@@ -194,6 +200,8 @@ class Metrics : public resolver::ResolverObserver, public queue::SpoolObserver {
   prometheus::Family<prometheus::Gauge>& site_connections_;
   prometheus::Family<prometheus::Gauge>& site_suspended_;
   prometheus::Family<prometheus::Gauge>& site_rate_limit_;
+  prometheus::Family<prometheus::Gauge>& site_source_connections_;
+  prometheus::Family<prometheus::Gauge>& site_source_suspended_;
   prometheus::Family<prometheus::Counter>& site_throttle_replies_;
   prometheus::Family<prometheus::Counter>& site_deferrals_;
   prometheus::Gauge& cluster_redis_up_;

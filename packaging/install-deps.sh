@@ -15,7 +15,7 @@ test_packages=(
   python3 python3-aiosmtpd python3-dnslib python3-dkim python3-nacl opendkim opendkim-tools
   openssl curl procps
   systemd dpkg-dev file lintian pflogsumm fail2ban
-  clang-16 libclang-rt-16-dev redis-server
+  clang-16 libclang-rt-16-dev redis-server librocksdb-dev
 )
 
 packages=("${build_packages[@]}")

@@ -17,6 +17,15 @@ std::string key(std::string_view prefix, std::string_view kind, std::string_view
 
 }  // namespace
 
+std::string share_name(std::string_view site, std::string_view source) {
+  std::string out(site);
+  if (!source.empty()) {
+    out += '@';
+    out += source;
+  }
+  return out;
+}
+
 std::string lease_key(std::string_view prefix, std::string_view site) {
   return key(prefix, "conns", site);
 }

@@ -5,6 +5,10 @@
 //   PREFIX rate:SITE     the site's rate bucket: its theoretical arrival time (Redis time in ms);
 //   PREFIX suspend:SITE  a suspension, "NODE UNTIL REPLY" (UNTIL: Unix time in ms), expiring
 //                        with it.
+// A site's limits are kept per source address (delivery.source_addresses): SITE stands for the
+// share, share_name(): "SITE@ADDRESS" for connections from a configured source address, the
+// bare "SITE" for those whose source the kernel chooses. Relays binding the same source
+// address share its limits; relays behind one NAT address that bind none share the bare key.
 // Pure.
 #pragma once
 
@@ -14,6 +18,9 @@
 #include <string_view>
 
 namespace mxrelay::mta {
+
+// The share of `site` for connections from `source` ("": the kernel chooses).
+std::string share_name(std::string_view site, std::string_view source);
 
 std::string lease_key(std::string_view prefix, std::string_view site);
 std::string rate_key(std::string_view prefix, std::string_view site);

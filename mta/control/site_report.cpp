@@ -69,22 +69,36 @@ std::expected<json::object, std::string> site_state(const conf::Config& config,
   return std::unexpected("the relay does not know site " + site + " (reload it?)");
 }
 
+json::object share_json(const SiteView& view,
+                        const std::optional<std::chrono::system_clock::time_point>& suspended) {
+  json::object entry{{"site", view.site},
+                     {"open_connections", view.open_connections},
+                     {"connection_limit", view.connection_limit},
+                     {"rate_limit", view.rate_limit},
+                     {"messages_last_minute", view.messages_last_minute},
+                     {"suspended_until", nullptr},
+                     {"last_reply", view.last_reply},
+                     {"last_action", view.last_action},
+                     {"throttle_replies", view.throttle_replies}};
+  if (suspended) entry["suspended_until"] = unix_of(*suspended);
+  return entry;
+}
+
 }  // namespace
 
 json::array sites_to_json(const std::vector<SiteStatus>& sites) {
   json::array out;
   for (const auto& site : sites) {
-    const auto& view = site.view;
-    json::object entry{{"site", view.site},
-                       {"open_connections", view.open_connections},
-                       {"connection_limit", view.connection_limit},
-                       {"rate_limit", view.rate_limit},
-                       {"messages_last_minute", view.messages_last_minute},
-                       {"suspended_until", nullptr},
-                       {"last_reply", view.last_reply},
-                       {"last_action", view.last_action},
-                       {"throttle_replies", view.throttle_replies}};
-    if (site.suspended_until) entry["suspended_until"] = unix_of(*site.suspended_until);
+    auto entry = share_json(site.view, site.suspended_until);
+    json::array sources;
+    for (const auto& share : site.sources) {
+      auto item = share_json(share.view, share.suspended_until);
+      item.erase("site");
+      item["source"] =
+          share.view.source.empty() ? json::value(nullptr) : json::value(share.view.source);
+      sources.push_back(std::move(item));
+    }
+    entry["sources"] = std::move(sources);
     out.push_back(std::move(entry));
   }
   return out;
@@ -142,6 +156,32 @@ std::string render_queue_summary(const json::array& rows) {
   return out;
 }
 
+namespace {
+
+// Each configured source address's share of the site (nothing when none is configured).
+void print_source_shares(std::ostream& out, const json::object& state) {
+  const auto* sources = state.if_contains("sources");
+  if (!sources || !sources->is_array()) return;
+  for (const auto& value : sources->as_array()) {
+    if (!value.is_object()) continue;
+    const auto& share = value.as_object();
+    const auto* source = share.if_contains("source");
+    if (!source || !source->is_string()) continue;
+    const auto limit = json_number(share, "connection_limit");
+    out << "  from " << source->as_string().c_str() << ": "
+        << json_number(share, "open_connections") << " connection(s) open (limit "
+        << (limit == 0 ? std::string("none") : std::to_string(limit)) << "), "
+        << json_number(share, "messages_last_minute") << " message(s) in the last minute";
+    if (json_number(share, "suspended_until") > 0)
+      out << ", suspended until " << utc_time_text(json_number(share, "suspended_until")) << " UTC";
+    out << "\n";
+    if (!json_text(share, "last_reply").empty())
+      out << "    last throttling reply: " << json_text(share, "last_reply") << "\n";
+  }
+}
+
+}  // namespace
+
 void print_route_site(std::ostream& out, const conf::Config& config,
                       const resolver::RouteExplanation& explanation) {
   const auto* site = route_site(config, explanation);
@@ -173,6 +213,7 @@ void print_route_site(std::ostream& out, const conf::Config& config,
     out << "  last throttling reply (" << json_number(*state, "throttle_replies")
         << " so far, action " << json_text(*state, "last_action")
         << "): " << json_text(*state, "last_reply") << "\n";
+  print_source_shares(out, *state);
 }
 
 json::object route_site_json(const conf::Config& config,

@@ -101,8 +101,22 @@ std::vector<Source> sources(const conf::DeliveryConfig& delivery) {
       out.push_back({*chosen, "the kernel's choice"});
     }
   };
-  if (delivery.ip_version != conf::IpVersion::ipv6) add(false, delivery.source_ipv4);
-  if (delivery.ip_version != conf::IpVersion::ipv4) add(true, delivery.source_ipv6);
+  if (delivery.source_addresses.empty()) {
+    if (delivery.ip_version != conf::IpVersion::ipv6) add(false, delivery.source_ipv4);
+    if (delivery.ip_version != conf::IpVersion::ipv4) add(true, delivery.source_ipv6);
+    return out;
+  }
+  // Each of several source addresses is checked; a family without one uses the kernel's.
+  for (bool v6 : {false, true}) {
+    if (delivery.ip_version == (v6 ? conf::IpVersion::ipv4 : conf::IpVersion::ipv6)) continue;
+    bool listed = false;
+    for (const auto& address : delivery.source_addresses)
+      if (address.is_v6() == v6) {
+        out.push_back({address, "delivery.source_addresses"});
+        listed = true;
+      }
+    if (!listed) add(v6, std::nullopt);
+  }
   return out;
 }
 

@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "core/domain_name.hpp"
+#include "mta/mta_sts/policy_memory.hpp"
 
 namespace mxrelay::mta::sts {
 
@@ -59,6 +60,15 @@ std::filesystem::path PolicyCache::file_of(std::string_view domain) const {
 
 std::optional<CachedPolicy> PolicyCache::load(std::string_view domain) const {
   if (!core::is_valid_hostname(domain)) return std::nullopt;
+  if (!memory_) return read_file(domain);
+  const auto key = core::canonical_domain(domain);
+  if (const auto* known = memory_->find(key)) return *known;
+  auto cached = read_file(domain);
+  memory_->remember(key, cached);
+  return cached;
+}
+
+std::optional<CachedPolicy> PolicyCache::read_file(std::string_view domain) const {
   std::ifstream in(file_of(domain), std::ios::binary);
   if (!in) return std::nullopt;
   std::ostringstream text;
@@ -86,6 +96,7 @@ std::expected<void, std::string> PolicyCache::store(std::string_view domain,
   }
   std::filesystem::rename(temporary, target, error);
   if (error) return std::unexpected("cannot rename " + temporary.string() + ": " + error.message());
+  if (memory_) memory_->remember(core::canonical_domain(domain), cached);
   return {};
 }
 

@@ -4,7 +4,8 @@
 // from then. The file format (encode_cached / decode_cached, pure):
 //   mxrelay-mta-sts 1\n  id ID\n  fetched UNIX_SECONDS\n  \n  BODY
 // Writes go to a temporary file renamed over the old one; a file that cannot be read or
-// decoded is no cached policy.
+// decoded is no cached policy. With a PolicyMemory, a domain's file is read once and then
+// answered from memory; a store updates both.
 #pragma once
 
 #include <cstdint>
@@ -31,10 +32,14 @@ struct CachedPolicy {
 std::string encode_cached(const CachedPolicy& cached);
 std::expected<CachedPolicy, std::string> decode_cached(std::string_view text);
 
+class PolicyMemory;
+
 class PolicyCache {
  public:
-  // dir: the folder of the cache files (created on the first store).
-  explicit PolicyCache(std::filesystem::path dir) : dir_(std::move(dir)) {}
+  // dir: the folder of the cache files (created on the first store). memory: kept by the
+  // caller, outliving the cache; none: every load reads the file.
+  explicit PolicyCache(std::filesystem::path dir, PolicyMemory* memory = nullptr)
+      : dir_(std::move(dir)), memory_(memory) {}
 
   const std::filesystem::path& dir() const { return dir_; }
   // domain: canonical A-label form.
@@ -45,7 +50,10 @@ class PolicyCache {
  private:
   std::filesystem::path file_of(std::string_view domain) const;
 
+  std::optional<CachedPolicy> read_file(std::string_view domain) const;
+
   std::filesystem::path dir_;
+  PolicyMemory* memory_;
 };
 
 }  // namespace mxrelay::mta::sts

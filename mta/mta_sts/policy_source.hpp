@@ -45,10 +45,13 @@ Step next_step(const std::expected<std::string, std::string>& txt_id,
 class PolicySource {
  public:
   // keep_fetched: a fetched policy is written to the cache (the relay); false leaves the cache
-  // as it is (`mxrelay route`, which may run as another user).
+  // as it is (`mxrelay route`, which may run as another user). memory: the relay's in-memory
+  // layer over the cache folder (outliving the source); none: the files are read every time.
   PolicySource(std::filesystem::path cache_dir, std::filesystem::path ca_file,
-               bool keep_fetched = true)
-      : cache_(std::move(cache_dir)), ca_file_(std::move(ca_file)), keep_fetched_(keep_fetched) {}
+               bool keep_fetched = true, PolicyMemory* memory = nullptr)
+      : cache_(std::move(cache_dir), memory),
+        ca_file_(std::move(ca_file)),
+        keep_fetched_(keep_fetched) {}
 
   // domain: canonical A-label. now: Unix seconds.
   boost::asio::awaitable<PolicyLookup> lookup(resolver::UnboundClient& dns, std::string domain,

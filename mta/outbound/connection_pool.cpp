@@ -15,12 +15,14 @@ namespace mxrelay::mta {
 namespace asio = boost::asio;
 
 ConnectionSlot::ConnectionSlot(ConnectionPool& pool, std::weak_ptr<void> pool_alive,
-                               std::string destination, std::string label, std::string site)
+                               std::string destination, std::string label, std::string site,
+                               std::string source)
     : pool_(&pool),
       pool_alive_(std::move(pool_alive)),
       destination_(std::move(destination)),
       label_(std::move(label)),
-      site_(std::move(site)) {
+      site_(std::move(site)),
+      source_(std::move(source)) {
   pool_->slot_opened(*this);
 }
 
@@ -30,6 +32,7 @@ ConnectionSlot::ConnectionSlot(ConnectionSlot&& other) noexcept
       destination_(std::move(other.destination_)),
       label_(std::move(other.label_)),
       site_(std::move(other.site_)),
+      source_(std::move(other.source_)),
       lease_(std::move(other.lease_)) {}
 
 ConnectionSlot& ConnectionSlot::operator=(ConnectionSlot&& other) noexcept {
@@ -40,6 +43,7 @@ ConnectionSlot& ConnectionSlot::operator=(ConnectionSlot&& other) noexcept {
   destination_ = std::move(other.destination_);
   label_ = std::move(other.label_);
   site_ = std::move(other.site_);
+  source_ = std::move(other.source_);
   lease_ = std::move(other.lease_);
   return *this;
 }
@@ -56,6 +60,17 @@ std::size_t ConnectionPool::open_connections(const std::string& destination) con
 std::size_t ConnectionPool::site_connections(const std::string& site) const {
   const auto found = per_site_.find(site);
   return found == per_site_.end() ? 0 : found->second;
+}
+
+std::size_t ConnectionPool::site_connections(const std::string& site,
+                                             const std::string& source) const {
+  const auto found = per_site_source_.find({site, source});
+  return found == per_site_source_.end() ? 0 : found->second;
+}
+
+std::size_t ConnectionPool::source_connections(const std::string& source) const {
+  const auto found = per_source_.find(source);
+  return found == per_source_.end() ? 0 : found->second;
 }
 
 asio::awaitable<ConnectionGrant> ConnectionPool::acquire(ConnectionRequest request) {
@@ -81,7 +96,8 @@ std::optional<ConnectionGrant> ConnectionPool::try_grant(const ConnectionRequest
   if (open_connections(request.destination) >= request.destination_limit) return std::nullopt;
   if (site_full(request)) return std::nullopt;
   return ConnectionGrant(
-      ConnectionSlot(*this, alive_, request.destination, request.label, request.site));
+      ConnectionSlot(*this, alive_, request.destination, request.label, request.site,
+                     request.source));
 }
 
 std::unique_ptr<OpenConnection> ConnectionPool::take_idle(const ConnectionRequest& request) {
@@ -150,13 +166,17 @@ asio::awaitable<void> ConnectionPool::close_in_background(
 
 bool ConnectionPool::site_full(const ConnectionRequest& request) const {
   return !request.site.empty() && request.site_limit > 0 &&
-         site_connections(request.site) >= request.site_limit;
+         site_connections(request.site, request.source) >= request.site_limit;
 }
 
 void ConnectionPool::slot_opened(const ConnectionSlot& slot) {
   ++total_;
   ++per_destination_[slot.destination()];
-  if (!slot.site().empty()) ++per_site_[slot.site()];
+  if (!slot.site().empty()) {
+    ++per_site_[slot.site()];
+    ++per_site_source_[{slot.site(), slot.source()}];
+  }
+  ++per_source_[slot.source()];
   const auto count = ++per_label_[slot.label()];
   if (observer_) observer_(slot.label(), count);
 }
@@ -164,7 +184,12 @@ void ConnectionPool::slot_opened(const ConnectionSlot& slot) {
 void ConnectionPool::slot_closed(const ConnectionSlot& slot) {
   --total_;
   if (--per_destination_[slot.destination()] == 0) per_destination_.erase(slot.destination());
-  if (!slot.site().empty() && --per_site_[slot.site()] == 0) per_site_.erase(slot.site());
+  if (!slot.site().empty()) {
+    if (--per_site_[slot.site()] == 0) per_site_.erase(slot.site());
+    const std::pair<std::string, std::string> share{slot.site(), slot.source()};
+    if (--per_site_source_[share] == 0) per_site_source_.erase(share);
+  }
+  if (--per_source_[slot.source()] == 0) per_source_.erase(slot.source());
   const auto count = --per_label_[slot.label()];
   if (count == 0) per_label_.erase(slot.label());
   if (observer_) observer_(slot.label(), count);
@@ -196,7 +221,11 @@ void ConnectionPool::make_room(const ConnectionRequest& blocked) {
                                                 return idle->key.destination == blocked.destination;
                                               })
       : site_full      ? std::ranges::find_if(
-                             idle_, [&](const auto& idle) { return idle->slot.site() == blocked.site; })
+                             idle_,
+                             [&](const auto& idle) {
+                               return idle->slot.site() == blocked.site &&
+                                      idle->slot.source() == blocked.source;
+                             })
                   : idle_.begin();
   if (victim == idle_.end()) return;
   retire(victim, true);

@@ -3,7 +3,8 @@
 // key (destination, remote address and port, TLS policy, HELO name, credentials); the next delivery
 // to the same key takes it instead of connecting. Every open connection (busy or idle) holds a
 // ConnectionSlot, counted against a total limit, a per-destination limit and, for a
-// destination of a shaping site, the site's limit (shared by every destination of the site);
+// destination of a shaping site, the site's limit (shared by every destination of the site),
+// counted per source address (each source address has the whole of the site's limit);
 // a slot may also hold the cluster's lease for its connection, given back with the slot.
 // A delivery that can get neither an idle connection nor a slot waits, first come first
 // served; when the total limit is reached while other destinations hold idle connections, the
@@ -45,6 +46,7 @@ struct ConnectionKey {
   std::string helo_name;
   bool implicit_tls = false;
   std::string auth = {};  // the [auth.NAME] table the session authenticated with; "" for none
+  std::string source = {};  // the local address it is bound to; "" when the kernel chose it
   auto operator<=>(const ConnectionKey&) const = default;
 };
 
@@ -56,7 +58,7 @@ class ConnectionSlot {
  public:
   ConnectionSlot() = default;
   ConnectionSlot(ConnectionPool& pool, std::weak_ptr<void> pool_alive, std::string destination,
-                 std::string label, std::string site);
+                 std::string label, std::string site, std::string source);
   ConnectionSlot(ConnectionSlot&& other) noexcept;
   ConnectionSlot& operator=(ConnectionSlot&& other) noexcept;
   ConnectionSlot(const ConnectionSlot&) = delete;
@@ -66,6 +68,7 @@ class ConnectionSlot {
   const std::string& destination() const { return destination_; }
   const std::string& label() const { return label_; }
   const std::string& site() const { return site_; }
+  const std::string& source() const { return source_; }
   // Keeps `lease` (the cluster's count of this connection) until the slot goes.
   void hold(std::shared_ptr<const void> lease) { lease_ = std::move(lease); }
   bool holds_lease() const { return lease_ != nullptr; }
@@ -76,6 +79,7 @@ class ConnectionSlot {
   std::string destination_;
   std::string label_;
   std::string site_;  // the shaping site; "" for none
+  std::string source_;  // the source address; "" when the kernel chooses
   std::shared_ptr<const void> lease_;
 };
 
@@ -114,7 +118,8 @@ struct ConnectionRequest {
   std::size_t total_limit = 1;
   std::vector<ConnectionKey> keys;  // idle connections the delivery could use, by preference
   std::string site = {};            // the destination's shaping site; "" for none
-  std::size_t site_limit = 0;       // the site's connection limit now; 0: none
+  std::size_t site_limit = 0;       // the site's connection limit now (per source); 0: none
+  std::string source = {};          // the source address the connection comes from
 };
 
 class ConnectionPool {
@@ -141,6 +146,9 @@ class ConnectionPool {
   std::size_t open_connections() const { return total_; }
   std::size_t open_connections(const std::string& destination) const;
   std::size_t site_connections(const std::string& site) const;
+  // Connections open to `site` from `source`, and from `source` in all.
+  std::size_t site_connections(const std::string& site, const std::string& source) const;
+  std::size_t source_connections(const std::string& source) const;
   std::size_t idle_connections() const { return idle_.size(); }
   std::size_t waiting() const { return waiters_.size(); }
 
@@ -173,6 +181,8 @@ class ConnectionPool {
   std::map<std::string, std::size_t> per_destination_;
   std::map<std::string, std::size_t> per_label_;
   std::map<std::string, std::size_t> per_site_;
+  std::map<std::pair<std::string, std::string>, std::size_t> per_site_source_;
+  std::map<std::string, std::size_t> per_source_;
   std::list<std::unique_ptr<OpenConnection>> idle_;  // longest idle first
   std::list<Waiter> waiters_;
   std::size_t closing_ = 0;  // idle connections being closed to make room

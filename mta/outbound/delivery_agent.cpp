@@ -9,9 +9,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 
 #include "core/log_line.hpp"
+#include "mta/cluster/cluster_keys.hpp"
 #include "mta/outbound/dane_policy.hpp"
+#include "mta/outbound/source_choice.hpp"
 #include "mta/protocol/tls_required_header.hpp"
 #include "mta/shaping/site_matcher.hpp"
 #include "mta/tls_report/policy_key.hpp"
@@ -29,6 +32,9 @@ std::chrono::system_clock::time_point wall_clock(std::chrono::steady_clock::time
              when - std::chrono::steady_clock::now());
 }
 
+// A message whose source address's share of a site is suspended while another's is not tries
+// again this much later (from the other).
+constexpr auto kSourceSwitchRetry = std::chrono::seconds(1);
 // A message refused a connection lease by the cluster tries again this much later.
 constexpr auto kClusterLeaseRetry = std::chrono::seconds(2);
 // Cluster rate slots kept for messages that never came back are dropped once this many are
@@ -65,10 +71,15 @@ boost::asio::awaitable<DestinationOutcome> DeliveryAgent::deliver(
   }
   const auto* site = site_for(config.shaping, resolver::candidate_hosts(*route.result));
   remember_site(request.domain, site ? site->site : std::string("other"));
+  const auto configured = conf::configured_sources(config.delivery);
+  const auto source = choose_source_for(site, request.envelope.id, configured, *route.result);
+  const auto source_name = source ? source->str() : std::string();
+  const auto share = share_name(site ? site->site : std::string(), source_name);
+  const auto candidates = candidates_from(*route.result, source, configured);
   auto limits = destination.limits;
   if (site) {
     const auto admission =
-        shaper_.admit(*site, request.envelope.id, std::chrono::steady_clock::now());
+        shaper_.admit(*site, request.envelope.id, std::chrono::steady_clock::now(), source_name);
     if (admission.kind == SiteAdmission::Kind::later) {
       metrics_.site_deferral(site->site, admission.suspended ? "suspended" : "rate_limit");
       out.backed_off_until = wall_clock(admission.at);
@@ -76,15 +87,16 @@ boost::asio::awaitable<DestinationOutcome> DeliveryAgent::deliver(
       co_return out;
     }
     auto leaves = admission.at;
-    const auto rate = shaper_.rate_limit(*site, std::chrono::steady_clock::now());
+    const auto rate = shaper_.rate_limit(*site, std::chrono::steady_clock::now(), source_name);
     if (cluster_ && rate > 0) {
-      const auto slot = co_await cluster_slot(site->site, request.envelope.id, rate);
+      const auto slot = co_await cluster_slot(share, request.envelope.id, rate);
       if (slot > std::chrono::steady_clock::now() + kLongestShapingWait) {
         metrics_.site_deferral(site->site, "rate_limit");
         out.backed_off_until = wall_clock(slot);
-        out.backoff_reason = "site " + site->site + " is limited to " +
-                             std::to_string(static_cast<long long>(std::lround(rate))) +
-                             " messages a minute across the cluster";
+        out.backoff_reason =
+            "site " + site->site + " is limited to " +
+            std::to_string(static_cast<long long>(std::lround(rate))) + " messages a minute" +
+            (source ? " from " + source_name : std::string()) + " across the cluster";
         co_return out;
       }
       leaves = std::max(leaves, slot);
@@ -94,7 +106,8 @@ boost::asio::awaitable<DestinationOutcome> DeliveryAgent::deliver(
       co_await wait.async_wait(asio::as_tuple(asio::use_awaitable));
     }
     limits.site = site->site;
-    limits.site_limit = shaper_.connection_limit(*site, std::chrono::steady_clock::now());
+    limits.site_limit =
+        shaper_.connection_limit(*site, std::chrono::steady_clock::now(), source_name);
     if (site->max_messages_per_connection > 0)
       limits.max_messages_per_connection =
           std::min(limits.max_messages_per_connection, site->max_messages_per_connection);
@@ -106,12 +119,12 @@ boost::asio::awaitable<DestinationOutcome> DeliveryAgent::deliver(
                            &limits,          &resolver.dns(),    &route};
   if (site) {
     delivery.throttle_rules = site->on_reply;
-    delivery.site_suspended = [this, site] {
-      return shaper_.suspended_until(*site, std::chrono::steady_clock::now());
+    delivery.site_suspended = [this, site, source_name] {
+      return shaper_.suspended_until(*site, std::chrono::steady_clock::now(), source_name);
     };
     if (cluster_ && limits.site_limit > 0)
-      delivery.site_lease = [this, name = site->site, limit = limits.site_limit] {
-        return cluster_lease(name, limit);
+      delivery.site_lease = [this, share, limit = limits.site_limit] {
+        return cluster_lease(share, limit);
       };
   }
   if (const auto auth = config.auth.find(request.decision.auth); auth != config.auth.end()) {
@@ -119,6 +132,7 @@ boost::asio::awaitable<DestinationOutcome> DeliveryAgent::deliver(
     delivery.credentials = ClientCredentials{auth->second.username, auth->second.password};
   }
   delivery.implicit_tls = request.decision.implicit_tls;
+  delivery.source = source;
   // The header is read only where it could change something, and once.
   const bool relaxed =
       (request.decision.mta_sts || uses_dane(request.decision.tls)) && relaxed_by_header(request);
@@ -132,22 +146,30 @@ boost::asio::awaitable<DestinationOutcome> DeliveryAgent::deliver(
     if (sts_lookup.policy->policy.mode == sts::Mode::enforce && !uses_dane(tls_policy))
       tls_policy = TlsPolicy::verify;
   }
-  auto report = co_await mta::deliver(executor_, *route.result, delivery, config.delivery, helo,
+  auto report = co_await mta::deliver(executor_, candidates, delivery, config.delivery, helo,
                                       context_, tls_policy);
   if (site && report.site_held_until) {
     const bool suspended = report.site_held_reason.empty();
     metrics_.site_deferral(site->site, suspended ? "suspended" : "connection_limit");
-    out.backed_off_until = wall_clock(*report.site_held_until);
-    out.backoff_reason = suspended
-                             ? shaper_.suspension_reason(*site, std::chrono::steady_clock::now())
-                             : report.site_held_reason;
+    out.backed_off_until =
+        wall_clock(suspended && another_source_open(*site, source_name, configured, *route.result)
+                       ? std::chrono::steady_clock::now() + kSourceSwitchRetry
+                       : *report.site_held_until);
+    out.backoff_reason =
+        suspended ? shaper_.suspension_reason(*site, std::chrono::steady_clock::now(), source_name)
+                  : report.site_held_reason;
     co_return out;
   }
   count(report);
   report_tls(request, sts_lookup, report);
-  if (site && report.throttle_rule)
-    out.throttled_until = wall_clock(note_throttle(*site, request, report));
-  else
+  if (site && report.throttle_rule) {
+    const auto resume = note_throttle(*site, source_name, request, report);
+    // Another source address's share of the site may take the message at once.
+    out.throttled_until =
+        wall_clock(another_source_open(*site, source_name, configured, *route.result)
+                       ? std::min(resume, std::chrono::steady_clock::now() + kSourceSwitchRetry)
+                       : resume);
+  } else
     note_destination_outcome(destination, report);
   log(request, destination, delivery, report);
   for (const auto& line : report.transcript) out.transcript += line + "\n";
@@ -161,7 +183,8 @@ boost::asio::awaitable<DestinationOutcome> DeliveryAgent::deliver(
 boost::asio::awaitable<sts::PolicyLookup> DeliveryAgent::mta_sts_policy(
     const conf::Config& config, resolver::NextHopResolver& resolver,
     const DestinationRequest& request) {
-  sts::PolicySource source(config.queue.dir / "mta-sts", config.delivery.tls_ca_file);
+  sts::PolicySource source(config.queue.dir / "mta-sts", config.delivery.tls_ca_file, true,
+                           &sts_memory_);
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
@@ -260,21 +283,63 @@ void DeliveryAgent::note_destination_outcome(const Destination& destination,
       .emit();
 }
 
+std::optional<core::IpAddress> DeliveryAgent::choose_source_for(
+    const conf::ShapingSite* site, const std::string& message_id,
+    const std::vector<core::IpAddress>& configured,
+    const std::vector<resolver::Candidate>& candidates) {
+  const auto usable = usable_sources(configured, candidates);
+  if (usable.empty()) return std::nullopt;
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<SourceOption> options;
+  for (const auto& address : usable) {
+    const auto name = address.str();
+    SourceOption option;
+    option.next_slot = now;
+    option.last_chosen = source_chosen_[name];
+    if (site) {
+      option.open = context_.pool().site_connections(site->site, name);
+      option.limit = shaper_.connection_limit(*site, now, name);
+      option.suspended = shaper_.suspended_until(*site, now, name).has_value();
+      option.keeps_slot = shaper_.keeps_slot(*site, message_id, name);
+      option.next_slot = shaper_.next_slot(*site, message_id, now, name);
+    } else {
+      option.open = context_.pool().source_connections(name);
+    }
+    options.push_back(option);
+  }
+  const auto& chosen = usable[choose_source(options, now)];
+  source_chosen_[chosen.str()] = ++choices_;
+  return chosen;
+}
+
+bool DeliveryAgent::another_source_open(const conf::ShapingSite& site, const std::string& source,
+                                        const std::vector<core::IpAddress>& configured,
+                                        const std::vector<resolver::Candidate>& candidates) const {
+  const auto now = std::chrono::steady_clock::now();
+  return std::ranges::any_of(usable_sources(configured, candidates), [&](const auto& address) {
+    const auto name = address.str();
+    return name != source && !shaper_.suspended_until(site, now, name);
+  });
+}
+
 std::chrono::steady_clock::time_point DeliveryAgent::note_throttle(
-    const conf::ShapingSite& site, const DestinationRequest& request,
+    const conf::ShapingSite& site, const std::string& source, const DestinationRequest& request,
     const DeliveryReport& report) {
   const auto& rule = *report.throttle_rule;
   const auto now = std::chrono::steady_clock::now();
-  const auto resume = shaper_.throttled(site, rule, report.throttle_reply,
-                                        context_.pool().site_connections(site.site), now);
+  const auto resume =
+      shaper_.throttled(site, rule, report.throttle_reply,
+                        context_.pool().site_connections(site.site, source), now, source);
   metrics_.site_throttle_reply(site.site, conf::to_string(rule.action));
   if (cluster_ && rule.action == conf::ThrottleAction::suspend)
-    asio::co_spawn(executor_,
-                   cluster_->publish_suspension(site.site, resume, report.throttle_reply),
-                   asio::detached);
+    asio::co_spawn(
+        executor_,
+        cluster_->publish_suspension(share_name(site.site, source), resume, report.throttle_reply),
+        asio::detached);
   core::LogLine("site_throttled", core::Severity::warning)
       .kv("queue_id", request.envelope.id)
       .kv("site", site.site)
+      .kv("source", source.empty() ? std::string("kernel") : source)
       .kv("domain", request.domain)
       .kv("relay", report.remote.relay())
       .kv("action", conf::to_string(rule.action))
@@ -312,20 +377,37 @@ asio::awaitable<std::expected<std::shared_ptr<const void>, SiteHold>> DeliveryAg
                                          " connections open across the cluster"});
 }
 
+std::vector<std::string> DeliveryAgent::source_names(const conf::Config& config) {
+  std::vector<std::string> out;
+  for (const auto& address : conf::configured_sources(config.delivery))
+    out.push_back(address.str());
+  // The kernel's choice: no source configured, or one of a family without one.
+  out.emplace_back();
+  return out;
+}
+
 asio::awaitable<void> DeliveryAgent::poll_cluster(std::shared_ptr<const conf::Config> config) {
   if (!cluster_) co_return;
   std::vector<std::string> names;
-  for (const auto& site : config->shaping) names.push_back(site.site);
+  std::map<std::string, std::pair<const conf::ShapingSite*, std::string>> shares;
+  for (const auto& site : config->shaping)
+    for (const auto& source : source_names(*config)) {
+      names.push_back(share_name(site.site, source));
+      shares.emplace(names.back(), std::pair{&site, source});
+    }
   const auto seen = co_await cluster_->poll_suspensions(std::move(names));
   for (const auto& remote : seen) {
-    const auto site = std::ranges::find(config->shaping, remote.site, &conf::ShapingSite::site);
-    if (site == config->shaping.end() ||
-        !shaper_.impose_suspension(*site, remote.until, remote.reply,
-                                   context_.pool().site_connections(site->site),
-                                   std::chrono::steady_clock::now()))
+    const auto found = shares.find(remote.site);
+    if (found == shares.end()) continue;
+    const auto* site = found->second.first;
+    const auto& source = found->second.second;
+    if (!shaper_.impose_suspension(*site, remote.until, remote.reply,
+                                   context_.pool().site_connections(site->site, source),
+                                   std::chrono::steady_clock::now(), source))
       continue;
     core::LogLine("site_suspended_by_cluster", core::Severity::warning)
         .kv("site", site->site)
+        .kv("source", source.empty() ? std::string("kernel") : source)
         .kv("node", remote.node)
         .kv("until", static_cast<long long>(queue::to_unix(wall_clock(remote.until))))
         .kv("reply", remote.reply)
@@ -349,8 +431,23 @@ std::string DeliveryAgent::site_of_domain(const std::string& domain) const {
 std::vector<SiteStatus> DeliveryAgent::sites(const conf::Config& config) const {
   std::vector<SiteStatus> out;
   const auto now = std::chrono::steady_clock::now();
+  const auto sources = source_names(config);
   for (const auto& site : config.shaping) {
-    SiteStatus status{shaper_.view(site, context_.pool().site_connections(site.site), now), {}};
+    SiteStatus status;
+    for (const auto& source : sources) {
+      // The kernel's share is shown when it is the only one, or has been used.
+      if (source.empty() && sources.size() > 1 && !shaper_.known(site, source) &&
+          context_.pool().site_connections(site.site, source) == 0)
+        continue;
+      SourceStatus share{
+          shaper_.view(site, context_.pool().site_connections(site.site, source), now, source), {}};
+      if (share.view.suspended_until)
+        share.suspended_until = wall_clock(*share.view.suspended_until);
+      status.sources.push_back(std::move(share));
+    }
+    std::vector<SiteView> shares;
+    for (const auto& share : status.sources) shares.push_back(share.view);
+    status.view = whole_site(site.site, shares);
     if (status.view.suspended_until)
       status.suspended_until = wall_clock(*status.view.suspended_until);
     out.push_back(std::move(status));

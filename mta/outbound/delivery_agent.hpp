@@ -26,6 +26,7 @@
 #include "conf/config.hpp"
 #include "mta/cluster/cluster_limits.hpp"
 #include "mta/metrics.hpp"
+#include "mta/mta_sts/policy_memory.hpp"
 #include "mta/mta_sts/policy_source.hpp"
 #include "mta/outbound/smtp_delivery.hpp"
 #include "mta/shaping/traffic_shaper.hpp"
@@ -59,18 +60,30 @@ struct DestinationOutcome {
   std::optional<std::chrono::system_clock::time_point> throttled_until;
 };
 
-// A shaping site as an operator sees it, with wall-clock times.
+// One source address's share of a shaping site, with wall-clock times.
+struct SourceStatus {
+  SiteView view;
+  std::optional<std::chrono::system_clock::time_point> suspended_until;
+};
+
+// A shaping site as an operator sees it, with wall-clock times: the whole (whole_site()) and
+// each source address's share (one, source "", when no source address is configured).
 struct SiteStatus {
   SiteView view;
   std::optional<std::chrono::system_clock::time_point> suspended_until;
+  std::vector<SourceStatus> sources;
 };
 
 class DeliveryAgent {
  public:
   DeliveryAgent(boost::asio::any_io_executor executor, Metrics& metrics,
                 const conf::DeliveryConfig& config);
-  // A reload: the TLS CA file and the health thresholds change, the state stays.
-  void reconfigure(const conf::DeliveryConfig& config) { context_.reconfigure(config); }
+  // A reload: the TLS CA file and the health thresholds change, the state stays; the MTA-STS
+  // cache files are read afresh (an operator may have removed some).
+  void reconfigure(const conf::DeliveryConfig& config) {
+    context_.reconfigure(config);
+    sts_memory_.forget_all();
+  }
   // The [[dkim]] entries in force (at start and on every reload).
   void set_dkim(const std::vector<conf::DkimEntry>& entries);
   // The cluster whose limits the sites share (none: this relay's own limits only).
@@ -119,8 +132,21 @@ class DeliveryAgent {
   void note_destination_outcome(const Destination& destination, const DeliveryReport& report);
   // The site throttled us: slow it down; returns when the message may be tried again.
   std::chrono::steady_clock::time_point note_throttle(const conf::ShapingSite& site,
+                                                      const std::string& source,
                                                       const DestinationRequest& request,
                                                       const DeliveryReport& report);
+  // The source address the attempt sends from (choose_source over the usable ones); none
+  // when no configured source fits the next hop.
+  std::optional<core::IpAddress> choose_source_for(
+      const conf::ShapingSite* site, const std::string& message_id,
+      const std::vector<core::IpAddress>& configured,
+      const std::vector<resolver::Candidate>& candidates);
+  // Whether a usable source address other than `source` has its share of the site going.
+  bool another_source_open(const conf::ShapingSite& site, const std::string& source,
+                           const std::vector<core::IpAddress>& configured,
+                           const std::vector<resolver::Candidate>& candidates) const;
+  // The configured source addresses' names, and "" for the kernel's choice.
+  static std::vector<std::string> source_names(const conf::Config& config);
   void remember_site(const std::string& domain, const std::string& site);
   // The time a message to the site may leave by the cluster's rate bucket at `rate` (a slot
   // kept for the message when it was sent away to wait for it).
@@ -143,6 +169,7 @@ class DeliveryAgent {
   boost::asio::any_io_executor executor_;
   Metrics& metrics_;
   DeliveryContext context_;
+  sts::PolicyMemory sts_memory_;
   // Metrics label of every destination with unhealthy addresses seen (absent: "mx").
   std::unordered_map<std::string, std::string> destination_labels_;
   TrafficShaper shaper_;
@@ -150,6 +177,9 @@ class DeliveryAgent {
   std::shared_ptr<ClusterLimits> cluster_;
   // Cluster rate slots of messages sent away to wait for them, by message ID.
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> cluster_slots_;
+  // When each source address was last chosen (a counter), for the round robin.
+  std::unordered_map<std::string, std::uint64_t> source_chosen_;
+  std::uint64_t choices_ = 0;
   TlsObserver tls_observer_;
 };
 

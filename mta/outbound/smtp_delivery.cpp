@@ -3,10 +3,12 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <optional>
 #include <stdexcept>
+#include <utility>
 
 #include "core/log_line.hpp"
 #include "mta/io/asio_helpers.hpp"
@@ -45,10 +47,15 @@ std::chrono::steady_clock::duration timeout_for(SmtpClientSession::Wait wait,
   return config.command_timeout;
 }
 
-// delivery.source_ipv4 or source_ipv6, by the destination's family; none: the kernel chooses.
-const std::optional<core::IpAddress>& source_address_for(const conf::DeliveryConfig& config,
-                                                         const core::IpAddress& destination) {
-  return destination.is_v6() ? config.source_ipv6 : config.source_ipv4;
+// The attempt's source address when of the destination's family, else the first configured
+// one of that family; none: the kernel chooses.
+std::optional<core::IpAddress> source_address_for(const DeliveryRequest& request,
+                                                  const conf::DeliveryConfig& config,
+                                                  const core::IpAddress& destination) {
+  if (request.source && request.source->is_v6() == destination.is_v6()) return request.source;
+  for (const auto& source : conf::configured_sources(config))
+    if (source.is_v6() == destination.is_v6()) return source;
+  return std::nullopt;
 }
 
 // Performs the TLS handshake the session asked for (STARTTLS got its 220), after checking
@@ -329,8 +336,14 @@ asio::awaitable<void> release_connection(std::unique_ptr<OpenConnection> open,
 ConnectionKey key_for(const DeliveryRequest& request, const Outbound& out,
                       const resolver::Candidate& candidate, TlsPolicy policy,
                       const std::string& helo_name) {
-  return {out.destination, candidate.address,    candidate.port,    policy,
-          helo_name,       request.implicit_tls, request.auth_table};
+  return {out.destination,
+          candidate.address,
+          candidate.port,
+          policy,
+          helo_name,
+          request.implicit_tls,
+          request.auth_table,
+          request.source ? request.source->str() : std::string()};
 }
 
 // Whether one of the session's replies (the failure, or a recipient's refusal) is a throttling
@@ -371,7 +384,8 @@ asio::awaitable<ConnectionGrant> acquire(const DeliveryRequest& request, const O
                            request.connections->total,
                            {},
                            request.connections->site,
-                           request.connections->site_limit};
+                           request.connections->site_limit,
+                           request.source ? request.source->str() : std::string()};
   if (reuse_idle)
     for (const auto* candidate : admitted)
       wanted.keys.push_back(key_for(request, out, *candidate, policy, helo_name));
@@ -436,6 +450,30 @@ void note_sts_testing(const DeliveryRequest& request, const DaneRequirement& dan
                                           open.tls->verification);
 }
 
+// REQUIRETLS (RFC 8689 section 4.2.1): the next hops found unable to carry the message (no
+// verified TLS, or REQUIRETLS not offered) are passed over for the route's other hosts; the
+// message is returned to its sender only when none of them can carry it.
+class UnqualifiedHops {
+ public:
+  void note(const ConnectionKey& key, const core::Failure& why, DeliveryReport& report) {
+    hops_.emplace_back(key.address, key.port);
+    failure_ = why;
+    report.skipped.push_back(key.address.str() + ": " + why.reason);
+  }
+  bool contains(const resolver::Candidate& candidate) const {
+    return std::find(hops_.begin(), hops_.end(), std::pair(candidate.address, candidate.port)) !=
+           hops_.end();
+  }
+  // The refusal to report when every one of the route's `candidates` was unqualified.
+  const core::Failure* refusal_for_all(std::size_t candidates) const {
+    return failure_ && hops_.size() >= candidates ? &*failure_ : nullptr;
+  }
+
+ private:
+  std::vector<std::pair<core::IpAddress, std::uint16_t>> hops_;
+  std::optional<core::Failure> failure_;
+};
+
 }  // namespace
 
 namespace {
@@ -483,6 +521,7 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
     co_return report;
   }
   const auto admitted = admitted_candidates(candidates, out.destination, health, report);
+  UnqualifiedHops unqualified;
 
   auto grant = co_await acquire(request, out, admitted, tls_policy, helo_name, context, true);
   if (request.site_suspended) report.site_held_until = request.site_suspended();
@@ -502,19 +541,25 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
       if (open->session.protocol_error()) ++report.protocol_errors;
       if (result) throttled(request, result, result->failure, report);
     }
-    if (result && result->scope != FailureScope::connection) {
+    if (result && !result->next_hop_unqualified && result->scope != FailureScope::connection) {
       report_outcomes(request, *open, *result, report);
       co_await release_connection(std::move(open), request, config, context);
       co_return report;
     }
-    // The parked connection had died (or was out of step): the message goes once over a
-    // fresh connection.
-    open->connection.close();
-    open.reset();
-    if (report.throttle_rule && result && result->failure) {
-      report_failure(request, *result->failure, FailureScope::destination, report);
-      co_return report;
+    if (result && result->next_hop_unqualified) {
+      // Not this next hop (REQUIRETLS): the message goes over a fresh connection to another.
+      unqualified.note(open->key, *result->failure, report);
+      co_await quit_connection(*open);
+    } else {
+      // The parked connection had died (or was out of step): the message goes once over a
+      // fresh connection.
+      open->connection.close();
+      if (report.throttle_rule && result && result->failure) {
+        report_failure(request, *result->failure, FailureScope::destination, report);
+        co_return report;
+      }
     }
+    open.reset();
     grant = co_await acquire(request, out, admitted, tls_policy, helo_name, context, false);
   }
   if (report.site_held_until) co_return report;
@@ -538,6 +583,10 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
     const auto* candidate = admitted[planned->candidate];
     const queue::RemoteServer remote{candidate->host, candidate->address.str(), candidate->port};
     const auto relay = remote.relay();
+    if (unqualified.contains(*candidate)) {
+      plan.record(AttemptEnd::unusable, policy);
+      continue;
+    }
     report.remote = remote;
     if (planned->plaintext_retry) {
       policy = TlsPolicy::none;
@@ -579,7 +628,7 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
     open->fell_back = planned->plaintext_retry;
     if (dane.authenticates() && policy != TlsPolicy::none) open->tlsa = dane.tlsa;
     open->quit_timeout = config.command_timeout;
-    if (const auto& source = source_address_for(config, candidate->address)) {
+    if (const auto source = source_address_for(request, config, candidate->address)) {
       auto bound = open->connection.bind_source(to_asio(*source));
       if (!bound) {
         // Our own address is at fault, not the destination's: no health record.
@@ -625,6 +674,14 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
                             AddressHealth::Clock::now());
     else if (!problem)
       health.record_success(out.destination, candidate->address);
+    if (result && result->next_hop_unqualified) {
+      unqualified.note(open->key, *result->failure, report);
+      report.transcript = transcript_lines(open->session.transcript());
+      co_await quit_connection(*open);
+      slot = std::move(open->slot);
+      plan.record(AttemptEnd::unusable, policy);
+      continue;
+    }
     if (result && result->scope != FailureScope::connection) {
       report_outcomes(request, *open, *result, report);
       co_await release_connection(std::move(open), request, config, context);
@@ -650,6 +707,10 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
   }
   if (plan.stopped()) {
     report_failure(request, last_failure, FailureScope::destination, report);
+    co_return report;
+  }
+  if (const auto* refusal = unqualified.refusal_for_all(candidates.size())) {
+    report_failure(request, *refusal, FailureScope::message, report);
     co_return report;
   }
   report.destination_failed = true;

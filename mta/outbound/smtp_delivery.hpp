@@ -67,7 +67,9 @@ struct DeliveryReport {
   std::vector<queue::DeliveryOutcome> recipients;  // one per DeliveryRequest::recipients
   std::vector<std::string> transcript;             // of the last failed session, without content
   DeliveryTls tls;
-  std::vector<std::string> skipped;  // "ip: reason" of addresses skipped as unhealthy
+  // "ip: reason" of addresses skipped as unhealthy, or passed over as unable to carry the
+  // message (REQUIRETLS).
+  std::vector<std::string> skipped;
   // Every address failed at the connection level (or none could be tried): the destination
   // failed as a whole.
   bool destination_failed = false;
@@ -150,6 +152,10 @@ struct DeliveryRequest {
       site_lease = {};
   // The MTA-STS policy in force for the recipient domain; nullptr: none (or not applicable).
   const sts::DomainPolicy* sts = nullptr;
+  // The source address the attempt sends from (the delivery engine's choice among
+  // delivery.source_addresses), bound for candidates of its family; a candidate of the other
+  // family uses the first configured source of its family, else the kernel's choice.
+  std::optional<core::IpAddress> source = {};
 };
 
 // State shared by all deliveries of a running instance (one per io_context thread): the

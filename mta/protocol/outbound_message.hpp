@@ -50,6 +50,9 @@ struct MessageResult {
   std::optional<core::Failure> failure;    // the message as a whole was not delivered
   FailureScope scope = FailureScope::none;
   SmtpReply final_reply;  // the reply to the end of data; code 0 when none was received
+  // The message was not offered because this next hop cannot carry it (REQUIRETLS without
+  // verified TLS, or not offered): another MX host may (RFC 8689 section 4.2.1).
+  bool next_hop_unqualified = false;
 
   // True only when the server took responsibility for the message for this recipient.
   bool delivered(std::size_t recipient) const {

@@ -442,6 +442,9 @@ bool SmtpClientSession::prepare_content(const OutboundMessage& message) {
   converted_.clear();
   signature_.clear();
   std::optional<core::Failure> failure;
+  result_.next_hop_unqualified =
+      message.require_tls &&
+      !(tls_active_ && certificate_must_verify(context_.tls_policy) && capabilities_.requiretls);
   if (message.require_tls && !(tls_active_ && certificate_must_verify(context_.tls_policy))) {
     failure = core::Failure::permanent(
         550, {5, 7, 30},

@@ -69,7 +69,10 @@ QueueRunner::QueueRunner(asio::io_context& io, std::shared_ptr<const conf::Confi
 void QueueRunner::declare_sites() {
   std::vector<std::string> names;
   for (const auto& site : config_->shaping) names.push_back(site.site);
-  metrics_.declare_sites(names);
+  std::vector<std::string> sources;
+  for (const auto& source : conf::configured_sources(config_->delivery))
+    sources.push_back(source.str());
+  metrics_.declare_sites(names, sources);
 }
 
 void QueueRunner::reconfigure(std::shared_ptr<const conf::Config> config,
@@ -356,9 +359,15 @@ void QueueRunner::update_health_gauges() {
 }
 
 void QueueRunner::update_site_gauges() {
-  for (const auto& site : agent_.sites(*config_))
+  for (const auto& site : agent_.sites(*config_)) {
     metrics_.set_site_state(site.view.site, static_cast<double>(site.view.open_connections),
                             site.suspended_until.has_value(), site.view.rate_limit);
+    for (const auto& share : site.sources)
+      if (!share.view.source.empty())
+        metrics_.set_site_source_state(site.view.site, share.view.source,
+                                       static_cast<double>(share.view.open_connections),
+                                       share.suspended_until.has_value());
+  }
   metrics_.set_site_state("other", static_cast<double>(agent_.connections_outside_sites(*config_)),
                           false, 0);
 }

@@ -37,16 +37,44 @@ std::size_t TrafficShaper::connection_limit(const conf::ShapingSite& site, const
       1, static_cast<std::size_t>(std::ceil(static_cast<double>(base) * factor)));
 }
 
-std::size_t TrafficShaper::connection_limit(const conf::ShapingSite& site,
-                                            Clock::time_point now) const {
-  const auto found = sites_.find(site.site);
-  return found == sites_.end() ? site.max_connections : connection_limit(site, found->second, now);
+const TrafficShaper::Site* TrafficShaper::find(const conf::ShapingSite& site,
+                                               std::string_view source) const {
+  const auto found = sites_.find(key_of(site, source));
+  return found == sites_.end() ? nullptr : &found->second;
 }
 
-double TrafficShaper::rate_limit(const conf::ShapingSite& site, Clock::time_point now) const {
-  const auto found = sites_.find(site.site);
-  return found == sites_.end() ? static_cast<double>(site.max_messages_per_minute)
-                               : rate_limit(site, found->second, now);
+bool TrafficShaper::known(const conf::ShapingSite& site, std::string_view source) const {
+  return find(site, source) != nullptr;
+}
+
+std::size_t TrafficShaper::connection_limit(const conf::ShapingSite& site, Clock::time_point now,
+                                            std::string_view source) const {
+  const auto* state = find(site, source);
+  return state ? connection_limit(site, *state, now) : site.max_connections;
+}
+
+double TrafficShaper::rate_limit(const conf::ShapingSite& site, Clock::time_point now,
+                                 std::string_view source) const {
+  const auto* state = find(site, source);
+  return state ? rate_limit(site, *state, now) : static_cast<double>(site.max_messages_per_minute);
+}
+
+bool TrafficShaper::keeps_slot(const conf::ShapingSite& site, const std::string& message_id,
+                               std::string_view source) const {
+  const auto* state = find(site, source);
+  return state && state->reservations.contains(message_id);
+}
+
+TrafficShaper::Clock::time_point TrafficShaper::next_slot(const conf::ShapingSite& site,
+                                                          const std::string& message_id,
+                                                          Clock::time_point now,
+                                                          std::string_view source) const {
+  const auto* state = find(site, source);
+  if (!state || rate_limit(site, *state, now) <= 0) return now;
+  if (const auto kept = state->reservations.find(message_id); kept != state->reservations.end())
+    return kept->second;
+  if (!state->bucket) return now;
+  return state->bucket->next_free(now);
 }
 
 double TrafficShaper::last_minute(const Site& state, Clock::time_point now) {
@@ -75,25 +103,27 @@ SiteAdmission TrafficShaper::go(Site& state, Clock::time_point at, Clock::time_p
 }
 
 std::optional<TrafficShaper::Clock::time_point> TrafficShaper::suspended_until(
-    const conf::ShapingSite& site, Clock::time_point now) const {
-  const auto found = sites_.find(site.site);
-  if (found == sites_.end()) return std::nullopt;
-  return found->second.throttle.suspended_until(now);
+    const conf::ShapingSite& site, Clock::time_point now, std::string_view source) const {
+  const auto* state = find(site, source);
+  if (!state) return std::nullopt;
+  return state->throttle.suspended_until(now);
 }
 
-std::string TrafficShaper::suspension_reason(const conf::ShapingSite& site,
-                                             Clock::time_point now) const {
-  const auto until = suspended_until(site, now);
+std::string TrafficShaper::suspension_reason(const conf::ShapingSite& site, Clock::time_point now,
+                                             std::string_view source) const {
+  const auto until = suspended_until(site, now, source);
   if (!until) return {};
-  return "site " + site.site +
-         " is suspended after the reply: " + sites_.find(site.site)->second.throttle.last_reply();
+  const auto whom = source.empty() ? site.site : site.site + " from " + std::string(source);
+  return "site " + whom +
+         " is suspended after the reply: " + find(site, source)->throttle.last_reply();
 }
 
 SiteAdmission TrafficShaper::admit(const conf::ShapingSite& site, const std::string& message_id,
-                                   Clock::time_point now) {
-  auto& state = sites_[site.site];
+                                   Clock::time_point now, std::string_view source) {
+  auto& state = sites_[key_of(site, source)];
   if (const auto until = state.throttle.suspended_until(now))
-    return SiteAdmission{SiteAdmission::Kind::later, *until, suspension_reason(site, now), true};
+    return SiteAdmission{SiteAdmission::Kind::later, *until, suspension_reason(site, now, source),
+                         true};
   const auto rate = rate_limit(site, state, now);
   if (rate <= 0) {
     state.bucket.reset();
@@ -125,15 +155,17 @@ SiteAdmission TrafficShaper::admit(const conf::ShapingSite& site, const std::str
   return SiteAdmission{SiteAdmission::Kind::later, back,
                        "site " + site.site + " is limited to " +
                            std::to_string(static_cast<long long>(std::lround(rate))) +
-                           " messages a minute",
+                           " messages a minute" +
+                           (source.empty() ? std::string() : " from " + std::string(source)),
                        false, slot};
 }
 
 TrafficShaper::Clock::time_point TrafficShaper::throttled(const conf::ShapingSite& site,
                                                           const conf::ThrottleRule& rule,
                                                           std::string reply, std::size_t open,
-                                                          Clock::time_point now) {
-  auto& state = sites_[site.site];
+                                                          Clock::time_point now,
+                                                          std::string_view source) {
+  auto& state = sites_[key_of(site, source)];
   if (state.throttle.rate_factor(now) >= 1)
     state.rate_base = std::max(1.0, last_minute(state, now));
   if (state.throttle.connection_factor(now) >= 1)
@@ -142,8 +174,9 @@ TrafficShaper::Clock::time_point TrafficShaper::throttled(const conf::ShapingSit
 }
 
 bool TrafficShaper::impose_suspension(const conf::ShapingSite& site, Clock::time_point until,
-                                      std::string reply, std::size_t open, Clock::time_point now) {
-  auto& state = sites_[site.site];
+                                      std::string reply, std::size_t open, Clock::time_point now,
+                                      std::string_view source) {
+  auto& state = sites_[key_of(site, source)];
   const bool rate_whole = state.throttle.rate_factor(now) >= 1;
   const bool connections_whole = state.throttle.connection_factor(now) >= 1;
   if (!state.throttle.impose_suspension(until, std::move(reply), now)) return false;
@@ -152,16 +185,17 @@ bool TrafficShaper::impose_suspension(const conf::ShapingSite& site, Clock::time
   return true;
 }
 
-SiteView TrafficShaper::view(const conf::ShapingSite& site, std::size_t open,
-                             Clock::time_point now) const {
+SiteView TrafficShaper::view(const conf::ShapingSite& site, std::size_t open, Clock::time_point now,
+                             std::string_view source) const {
   SiteView out;
   out.site = site.site;
+  out.source = source;
   out.open_connections = open;
   out.connection_limit = site.max_connections;
   out.rate_limit = static_cast<double>(site.max_messages_per_minute);
-  const auto found = sites_.find(site.site);
-  if (found == sites_.end()) return out;
-  const auto& state = found->second;
+  const auto* found = find(site, source);
+  if (!found) return out;
+  const auto& state = *found;
   out.connection_limit = connection_limit(site, state, now);
   out.rate_limit = rate_limit(site, state, now);
   out.messages_last_minute = last_minute(state, now);
@@ -169,6 +203,36 @@ SiteView TrafficShaper::view(const conf::ShapingSite& site, std::size_t open,
   out.last_reply = state.throttle.last_reply();
   out.last_action = state.throttle.last_action();
   out.throttle_replies = state.throttle.replies();
+  return out;
+}
+
+SiteView whole_site(std::string site, std::span<const SiteView> shares) {
+  SiteView out;
+  out.site = std::move(site);
+  if (shares.empty()) return out;
+  bool unlimited_connections = false;
+  bool unlimited_rate = false;
+  bool all_suspended = true;
+  for (const auto& share : shares) {
+    out.open_connections += share.open_connections;
+    out.connection_limit += share.connection_limit;
+    out.rate_limit += share.rate_limit;
+    out.messages_last_minute += share.messages_last_minute;
+    out.throttle_replies += share.throttle_replies;
+    unlimited_connections = unlimited_connections || share.connection_limit == 0;
+    unlimited_rate = unlimited_rate || share.rate_limit <= 0;
+    if (!share.suspended_until)
+      all_suspended = false;
+    else if (!out.suspended_until || *share.suspended_until < *out.suspended_until)
+      out.suspended_until = share.suspended_until;
+    if (!share.last_reply.empty()) {
+      out.last_reply = share.last_reply;
+      out.last_action = share.last_action;
+    }
+  }
+  if (unlimited_connections) out.connection_limit = 0;
+  if (unlimited_rate) out.rate_limit = 0;
+  if (!all_suspended) out.suspended_until.reset();
   return out;
 }
 

@@ -4,6 +4,10 @@
 // go now, what is the connection limit now, what a throttling reply does. The configured
 // limits come in with each call (a reload applies at once); the time too, so every rule is a
 // unit test with a fake clock. The delivery engine asks it; it does no I/O.
+// With several source addresses (delivery.source_addresses) a site's state is kept per source
+// address, as providers count per sending IP: every call names the source address its
+// connections come from ("" when the kernel chooses: the site as a whole), and a site's limits
+// and throttling replies hold for that source address's share alone.
 #pragma once
 
 #include <array>
@@ -12,7 +16,10 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "conf/shaping_site.hpp"
@@ -41,6 +48,7 @@ inline constexpr std::chrono::seconds kLongestShapingWait{1};
 // What an operator sees of a site (`mxrelay route`, the metrics, `queue summary`).
 struct SiteView {
   std::string site;
+  std::string source;  // the source address of this share of the site; "" for the whole
   std::size_t open_connections = 0;
   std::size_t connection_limit = 0;  // in force now; 0: none
   double rate_limit = 0;             // messages per minute in force now; 0: none
@@ -51,6 +59,11 @@ struct SiteView {
   unsigned long long throttle_replies = 0;
 };
 
+// A site as a whole from its source addresses' shares: connections, limits and messages
+// added up (a share without a limit: none), suspended while every share is (until the first
+// ends), the replies counted together, the last reply one share's.
+SiteView whole_site(std::string site, std::span<const SiteView> shares);
+
 class TrafficShaper {
  public:
   using Clock = std::chrono::steady_clock;
@@ -58,26 +71,41 @@ class TrafficShaper {
   // message_id: the queued message, so that a message sent away to wait for its rate slot
   // finds that slot kept when it comes back.
   SiteAdmission admit(const conf::ShapingSite& site, const std::string& message_id,
-                      Clock::time_point now);
+                      Clock::time_point now, std::string_view source = {});
   // Until when the site is suspended, if it is now.
   std::optional<Clock::time_point> suspended_until(const conf::ShapingSite& site,
-                                                   Clock::time_point now) const;
+                                                   Clock::time_point now,
+                                                   std::string_view source = {}) const;
   // Why a message of the suspended site waits ("" when it is not suspended).
-  std::string suspension_reason(const conf::ShapingSite& site, Clock::time_point now) const;
+  std::string suspension_reason(const conf::ShapingSite& site, Clock::time_point now,
+                                std::string_view source = {}) const;
   // The site's connection limit now (0: none); open: its connections open now.
-  std::size_t connection_limit(const conf::ShapingSite& site, Clock::time_point now) const;
+  std::size_t connection_limit(const conf::ShapingSite& site, Clock::time_point now,
+                               std::string_view source = {}) const;
   // The site's messages per minute now (0: none).
-  double rate_limit(const conf::ShapingSite& site, Clock::time_point now) const;
+  double rate_limit(const conf::ShapingSite& site, Clock::time_point now,
+                    std::string_view source = {}) const;
+  // When a new message could leave by the rate now (now without a rate limit), or the slot
+  // kept for `message_id` when it was sent away to wait; nothing is reserved.
+  Clock::time_point next_slot(const conf::ShapingSite& site, const std::string& message_id,
+                              Clock::time_point now, std::string_view source = {}) const;
+  // Whether a slot is kept for `message_id` on this share.
+  bool keeps_slot(const conf::ShapingSite& site, const std::string& message_id,
+                  std::string_view source = {}) const;
+  // Whether this share has any state (a message admitted, a reply).
+  bool known(const conf::ShapingSite& site, std::string_view source = {}) const;
   // A reply that matched `rule`; open: the site's connections open now. Returns when the
   // message that got it may be tried again.
   Clock::time_point throttled(const conf::ShapingSite& site, const conf::ThrottleRule& rule,
-                              std::string reply, std::size_t open, Clock::time_point now);
+                              std::string reply, std::size_t open, Clock::time_point now,
+                              std::string_view source = {});
   // Another relay of the cluster got a suspending reply from the site: suspend it here too
   // until `until` (then recover as after a suspension of this relay's own); open: the site's
   // connections open now. False when it is suspended that long already.
   bool impose_suspension(const conf::ShapingSite& site, Clock::time_point until, std::string reply,
-                         std::size_t open, Clock::time_point now);
-  SiteView view(const conf::ShapingSite& site, std::size_t open, Clock::time_point now) const;
+                         std::size_t open, Clock::time_point now, std::string_view source = {});
+  SiteView view(const conf::ShapingSite& site, std::size_t open, Clock::time_point now,
+                std::string_view source = {}) const;
 
  private:
   struct Site {
@@ -100,7 +128,14 @@ class TrafficShaper {
   static void count_admission(Site& state, Clock::time_point now);
   static SiteAdmission go(Site& state, Clock::time_point at, Clock::time_point now);
 
-  std::map<std::string, Site, std::less<>> sites_;
+  // By site and source address.
+  using Key = std::pair<std::string, std::string>;
+  static Key key_of(const conf::ShapingSite& site, std::string_view source) {
+    return {site.site, std::string(source)};
+  }
+  const Site* find(const conf::ShapingSite& site, std::string_view source) const;
+
+  std::map<Key, Site> sites_;
 };
 
 }  // namespace mxrelay::mta

@@ -437,12 +437,13 @@ class SmtpSink(Fixture):
     eight_bit_mime=False leaves 8BITMIME out of its EHLO reply. rate_limit=(N, SECONDS)
     answers MAIL with 451 4.7.650 once N messages arrived in the last SECONDS, and
     max_concurrent=M greets connections beyond M open ones with 421 4.7.0 (throttles()).
+    throttle_peers=[IP, ...] answers every MAIL from those client IPs with 451 4.7.650.
     requiretls=True offers REQUIRETLS under TLS and records the MAIL parameter."""
 
     def __init__(self, workdir, name, addresses, port, replies=None, *, tls=None,
                  implicit_tls=False, auth=None, auth_without_tls=False, auth_mechanisms=None,
                  raw=False, eight_bit_mime=True, rate_limit=None, max_concurrent=None,
-                 requiretls=False):
+                 requiretls=False, throttle_peers=()):
         self.name = name
         self.dir = Path(workdir) / f"sink-{name}"
         self.dir.mkdir(parents=True, exist_ok=True)
@@ -475,6 +476,8 @@ class SmtpSink(Fixture):
             argv += ["--max-concurrent", max_concurrent]
         if requiretls:
             argv += ["--requiretls"]
+        for peer in throttle_peers:
+            argv += ["--throttle-peer", peer]
         self.process = Process(name, argv, self.dir / "sink.log")
 
     def raw_bytes(self):

@@ -36,6 +36,7 @@ Limits like a large provider's, for the traffic shaping tests (each refusal is r
 {"event": "throttled", "peer": ..., "limit": "rate" or "connections", "reply": ...}):
   --rate-limit N:SECONDS          accept at most N messages in any SECONDS; above it MAIL gets
                                   451 4.7.650 ... temporarily rate limited (Microsoft's words)
+  --throttle-peer IP              every MAIL from this client IP gets that 451 4.7.650 reply
   --max-concurrent M              greet a connection beyond M open ones with 421 4.7.0 Too
                                   many connections and close it
 Every connect event carries "open": the connections open with it.
@@ -158,11 +159,12 @@ class RateLimit:
 class Handler:
     """aiosmtpd hooks: answer the configured override for a stage, else accept and record."""
 
-    def __init__(self, recorder, replies, rate_limit=None, requiretls=False):
+    def __init__(self, recorder, replies, rate_limit=None, requiretls=False, throttle_peers=()):
         self._recorder = recorder
         self._replies = replies
         self._rate_limit = rate_limit
         self._requiretls = requiretls
+        self._throttle_peers = set(throttle_peers)
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name = hostname
@@ -174,7 +176,8 @@ class Handler:
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         if "mail" in self._replies:
             return self._replies["mail"]
-        if self._rate_limit and self._rate_limit.full():
+        throttled_peer = session.peer[0] in self._throttle_peers
+        if throttled_peer or (self._rate_limit and self._rate_limit.full()):
             reply = (f"451 4.7.650 The mail server [{session.peer[0]}] has been temporarily "
                      "rate limited due to IP reputation.")
             self._recorder.write(event="throttled", peer=endpoint(session.peer), limit="rate",
@@ -357,7 +360,8 @@ async def serve(args):
     replies = dict(args.reply)
     rate_limit = RateLimit(*args.rate_limit) if args.rate_limit else None
     handler = (SevenBitHandler if args.no_8bitmime else Handler)(recorder, replies, rate_limit,
-                                                                 args.requiretls)
+                                                                 args.requiretls,
+                                                                 args.throttle_peer)
     options, listener_tls = smtp_options(args, recorder)
     servers = []
     for address in args.listen:
@@ -443,6 +447,8 @@ def main():
                         "SECONDS, then 451 4.7.650")
     parser.add_argument("--requiretls", action="store_true",
                         help="offer REQUIRETLS under TLS and take the MAIL parameter")
+    parser.add_argument("--throttle-peer", action="append", default=[],
+                        help="client IP whose every MAIL gets 451 4.7.650 (repeatable)")
     parser.add_argument("--max-concurrent", type=int,
                         help="greet connections beyond this many with 421 4.7.0")
     args = parser.parse_args()

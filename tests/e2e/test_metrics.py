@@ -85,6 +85,7 @@ LABEL_VALUES = {
     "le": r"[0-9.e+]+|\+Inf",
     "site": r"[a-z0-9_-]+",
     "source": r"cache|fetch|none",
+    "source_address": r"[0-9a-f.:]+",
     "problem": WORD,
     "mode": r"enforce|testing",
     "reaction": r"suspend|halve_rate|halve_connections",

@@ -3,7 +3,8 @@ FROM ... REQUIRETLS to relay A; A sends it to relay B over verified TLS (B's cer
 a test CA, A's transport entry naming B), with REQUIRETLS; B delivers it over verified TLS to
 the MX of the recipient domain, a sink that offers REQUIRETLS. A message for a domain whose
 MX does not offer REQUIRETLS is not delivered there: it bounces with 5.7.30, and the report
-returns only the message's header section. NSD serves the names; every certificate is issued
+returns only the message's header section; when a domain's first MX does not offer it and
+its second does, the message goes to the second (RFC 8689 section 4.2.1). NSD serves the names; every certificate is issued
 by the test CA, which both relays get as delivery.tls_ca_file."""
 
 import smtplib
@@ -60,6 +61,7 @@ class RequireTlsTest(E2eTestCase):
             f"relay-b A {b}",
             f"ok MX 10 mx.ok", f"mx.ok A {self.final_address}",
             f"no MX 10 mx.no", f"mx.no A {self.plain_address}",
+            "mixed MX 10 mx.no", "mixed MX 20 mx.ok",
             f"sender MX 10 mx.sender", f"mx.sender A {self.bounces_address}",
         ]) + "\n"
 
@@ -104,6 +106,20 @@ class RequireTlsTest(E2eTestCase):
         self.assertIn("text/rfc822-headers", report["data"])
         self.assertIn("Subject: must not leave in the clear", report["data"])
         self.assertNotIn("the secret body", report["data"])
+
+
+    def test_the_next_mx_is_tried_when_the_first_lacks_requiretls(self):
+        self.submit(f"dave@mixed.{ZONE}", "second MX")
+        (message,) = self.final.wait_for_messages(1, timeout=30)
+        self.assertTrue(message["requiretls"], "REQUIRETLS was not passed on")
+        self.assertEqual(message["rcpt_tos"], [f"dave@mixed.{ZONE}"])
+        sent = self.relay_a.wait_for_log(event="delivery", status="sent")
+        self.assertIn(self.final_address, sent["_line"])
+        passed_over = self.relay_a.wait_for_log(event="address_skipped")
+        self.assertIn(f"{self.plain_address}: ", passed_over["detail"])
+        self.assertIn("does not offer", passed_over["detail"])
+        self.assertEqual(self.plain.messages(), [])
+        self.assertEqual(self.bounces.messages(), [])
 
 
 class _Shifted:

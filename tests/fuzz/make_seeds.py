@@ -169,11 +169,17 @@ THROTTLE = {
     "short": b"4",
 }
 
+LOG_SCAN = {
+    "payloads": b"\x01\x02first message\x00second\x00third one, a little longer",
+    "magic": b"MXLG\x4d\x00\x00\x00\x05\x00\x00\x00" + b"\x00" * 8 + b"hello",
+    "zeros": b"\x00" * 64,
+}
+
 
 def main():
     for harness, seeds in [("smtp_server_session", SERVER), ("smtp_client_session", CLIENT),
                            ("smtp_arguments", ARGUMENTS), ("eight_bit_downgrade", DOWNGRADE),
-                           ("spool_record", SPOOL), ("dsn_report", DSN), ("config", CONFIG),
+                           ("spool_record", SPOOL), ("log_scan", LOG_SCAN), ("dsn_report", DSN), ("config", CONFIG),
                            ("dns_route", DNS), ("spf", SPF),
                            ("mta_sts", MTA_STS), ("throttle_reply", THROTTLE)]:
         folder = HERE / "corpus" / harness

@@ -4,7 +4,8 @@
 #   --seconds N  how long each harness runs (default 3600, the hour of a full run; CI uses 30)
 #   --jobs J     harnesses run side by side (default 1)
 #   HARNESS      smtp_server_session, smtp_client_session, smtp_arguments, eight_bit_downgrade,
-#                spool_record, dsn_report, config, dns_route, spf (default: all)
+#                spool_record, log_scan, dsn_report, config, dns_route, spf, mta_sts,
+#                throttle_reply (default: all)
 # Each harness starts from its committed seeds (tests/fuzz/corpus/NAME) plus what earlier runs
 # found (build-fuzz/fuzz-work/NAME); a crash leaves its input in build-fuzz/fuzz-artifacts/NAME
 # and makes the script exit non-zero. Turn each such input into a regression: copy it to
@@ -24,7 +25,7 @@ while (($#)); do
   esac
 done
 ((${#harnesses[@]})) || harnesses=(smtp_server_session smtp_client_session smtp_arguments
-                                   eight_bit_downgrade spool_record dsn_report config dns_route spf
+                                   eight_bit_downgrade spool_record log_scan dsn_report config dns_route spf
                                    mta_sts throttle_reply)
 
 build="$root/build-fuzz"

@@ -1,10 +1,12 @@
-// tests/mta/mta_sts: the MTA-STS cache file format and the cache folder.
+// tests/mta/mta_sts: the MTA-STS cache file format, the cache folder and its in-memory layer.
 #include "mta/mta_sts/policy_cache.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <fstream>
+
+#include "mta/mta_sts/policy_memory.hpp"
 
 namespace mxrelay::mta::sts {
 namespace {
@@ -62,6 +64,47 @@ TEST_F(PolicyCacheDir, AnUndecodableFileIsNoPolicyAndABadNameIsRefused) {
   EXPECT_FALSE(cache.load("example.org"));
   EXPECT_FALSE(cache.store("../escape", sample()));
   EXPECT_FALSE(cache.load("../escape"));
+}
+
+TEST_F(PolicyCacheDir, WithAMemoryAFileIsReadOnceAndAStoreUpdatesTheMemory) {
+  PolicyMemory memory;
+  const PolicyCache cache(root_, &memory);
+  EXPECT_FALSE(cache.load("example.org"));
+  // The absence is remembered: a file written behind the cache's back is not seen...
+  ASSERT_TRUE(PolicyCache(root_).store("example.org", sample()));
+  EXPECT_FALSE(cache.load("example.org"));
+  // ...until the memory is forgotten (a reload).
+  memory.forget_all();
+  ASSERT_TRUE(cache.load("Example.org"));
+  // Read once: removing the file does not change the answer.
+  std::filesystem::remove(root_ / "example.org");
+  const auto remembered = cache.load("example.org");
+  ASSERT_TRUE(remembered);
+  EXPECT_EQ(remembered->id, "id42");
+  auto newer = sample();
+  newer.id = "id43";
+  ASSERT_TRUE(cache.store("example.org", newer));
+  EXPECT_EQ(cache.load("example.org")->id, "id43");
+  EXPECT_EQ(PolicyCache(root_).load("example.org")->id, "id43");
+  EXPECT_EQ(memory.size(), 1u);
+}
+
+TEST(PolicyMemory, ForgetsTheLongestRememberedBeyondItsCapacity) {
+  PolicyMemory memory(2);
+  memory.remember("a.example", sample());
+  memory.remember("b.example", std::nullopt);
+  memory.remember("a.example", std::nullopt);  // an update, not a new entry
+  EXPECT_EQ(memory.size(), 2u);
+  memory.remember("c.example", sample());
+  EXPECT_EQ(memory.size(), 2u);
+  EXPECT_EQ(memory.find("a.example"), nullptr);
+  ASSERT_NE(memory.find("b.example"), nullptr);
+  EXPECT_FALSE(*memory.find("b.example"));
+  ASSERT_NE(memory.find("c.example"), nullptr);
+  EXPECT_EQ((*memory.find("c.example"))->id, "id42");
+  PolicyMemory none(0);
+  none.remember("a.example", sample());
+  EXPECT_EQ(none.find("a.example"), nullptr);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // tests/mta/protocol: REQUIRETLS (RFC 8689) in both sessions. The client sends a REQUIRETLS
 // message only over verified TLS to a server that offers REQUIRETLS, with the MAIL parameter,
-// and fails it for good with 5.7.30 otherwise; "TLS-Required: No" is read from the header.
+// and fails it for good with 5.7.30 otherwise (marking the next hop unqualified, so that the
+// delivery tries the next MX host); "TLS-Required: No" is read from the header.
 #include <gtest/gtest.h>
 
 #include <optional>
@@ -20,6 +21,7 @@ const std::string body = "Subject: secret\r\n\r\nhello\r\n";
 struct Outcome {
   std::string sent;  // the transaction's first bytes (MAIL ...), "" when none went out
   std::optional<core::Failure> failure;
+  bool next_hop_unqualified = false;
 };
 
 // Greeting, EHLO, STARTTLS when `tls` (the handshake verified or not by `policy`), EHLO
@@ -55,9 +57,9 @@ Outcome run(TlsPolicy policy, bool tls, const std::string& keywords) {
   step = session.next();
   if (step.kind == Kind::message_done) {
     auto result = session.take_result();
-    return {"", result.failure};
+    return {"", result.failure, result.next_hop_unqualified};
   }
-  return {std::string(step.bytes), std::nullopt};
+  return {std::string(step.bytes), std::nullopt, false};
 }
 
 TEST(RequireTls, OnlyOverVerifiedTlsToAServerThatOffersIt) {
@@ -81,6 +83,7 @@ TEST(RequireTls, OnlyOverVerifiedTlsToAServerThatOffersIt) {
     ASSERT_TRUE(refused.failure) << row.name;
     EXPECT_TRUE(refused.failure->is_permanent()) << row.name;
     EXPECT_EQ(refused.failure->status.str(), "5.7.30") << row.name;
+    EXPECT_TRUE(refused.next_hop_unqualified) << row.name;
     EXPECT_NE(refused.failure->reason.find(row.reason), std::string::npos)
         << row.name << ": " << refused.failure->reason;
   }
