@@ -174,6 +174,16 @@ struct ClusterConfig {
   bool operator==(const ClusterConfig&) const = default;
 };
 
+// [tls_report]: SMTP TLS Reporting (RFC 8460): daily aggregate reports of the outbound TLS
+// sessions to the domains that publish an _smtp._tls TXT record.
+struct TlsReportConfig {
+  bool enabled = false;
+  std::string organization_name;  // "": server.hostname
+  std::string contact;            // local@domain; "": postmaster@server.hostname
+
+  bool operator==(const TlsReportConfig&) const = default;
+};
+
 // An [auth.NAME] table: SMTP AUTH credentials that transport entries name with auth = "NAME".
 struct AuthCredentials {
   std::string username;
@@ -223,6 +233,7 @@ struct Config {
   MetricsConfig metrics;
   LogConfig log;
   ClusterConfig cluster;
+  TlsReportConfig tls_report;
   // "" when none; a relative transport_file is joined to the config file's folder here.
   std::filesystem::path transport_file;
   TransportMap transport;                                    // [transport] of both files
@@ -234,6 +245,13 @@ struct Config {
   // The name outbound sessions greet with: delivery.helo_name, else server.hostname.
   const std::string& outbound_helo_name() const {
     return delivery.helo_name.empty() ? server.hostname : delivery.helo_name;
+  }
+  // tls_report.organization_name and contact with their defaults applied.
+  std::string tls_report_organization() const {
+    return tls_report.organization_name.empty() ? server.hostname : tls_report.organization_name;
+  }
+  std::string tls_report_contact() const {
+    return tls_report.contact.empty() ? "postmaster@" + server.hostname : tls_report.contact;
   }
 };
 

@@ -176,6 +176,19 @@ void read_server(const TomlSection& server, const std::filesystem::path& base_di
   read_bare_newlines(server, out);
 }
 
+// A local@domain address (its domain made canonical), or "" for what empty_means says.
+void read_mailbox_or_empty(const TomlSection& section, std::string_view key,
+                           std::string_view empty_means, std::string& out) {
+  auto item = section.string(key);
+  if (!item || item->value.empty()) return;
+  if (auto address = parse_mailbox_address(item->value))
+    out = *address;
+  else
+    section.report(item->node->source(), key,
+                   "invalid address " + quoted_value(item->value) + " (use local@domain, or \"\" " +
+                       std::string(empty_means) + ")");
+}
+
 void read_queue(const TomlSection& queue, QueueConfig& out) {
   queue.reject_unknown_keys({"dir", "retry_intervals", "max_age", "delay_warning", "postmaster"});
   if (auto dir = queue.string("dir")) {
@@ -187,14 +200,7 @@ void read_queue(const TomlSection& queue, QueueConfig& out) {
   read_durations(queue, "retry_intervals", out.retry_intervals);
   read_duration(queue, "max_age", out.max_age);
   read_duration_or_zero(queue, "delay_warning", out.delay_warning);
-  auto postmaster = queue.string("postmaster");
-  if (!postmaster || postmaster->value.empty()) return;
-  if (auto address = parse_mailbox_address(postmaster->value))
-    out.postmaster = *address;
-  else
-    queue.report(postmaster->node->source(), "postmaster",
-                 "invalid address " + quoted_value(postmaster->value) +
-                     " (use local@domain, or \"\" to drop failed DSNs)");
+  read_mailbox_or_empty(queue, "postmaster", "to drop failed DSNs", out.postmaster);
 }
 
 // One [[dns.stub]] entry; `seen` maps zones to the line that defined them.
@@ -364,10 +370,17 @@ void read_log(const TomlSection& log, LogConfig& out) {
   read_enum(log, "format", kLogFormatNames, out.format);
 }
 
+void read_tls_report(const TomlSection& section, TlsReportConfig& out) {
+  section.reject_unknown_keys({"enabled", "organization_name", "contact"});
+  if (auto enabled = section.boolean("enabled")) out.enabled = *enabled;
+  if (auto name = section.string("organization_name")) out.organization_name = name->value;
+  read_mailbox_or_empty(section, "contact", "for postmaster@server.hostname", out.contact);
+}
+
 // Everything but the transport map; files named in it are relative to base_dir.
 void read_document(const TomlSection& root, const std::filesystem::path& base_dir, Config& out) {
   root.reject_unknown_keys({"server", "queue", "dns", "delivery", "metrics", "log", "auth", "dkim",
-                            "shaping", "cluster", "transport", "transport_file"});
+                            "shaping", "cluster", "tls_report", "transport", "transport_file"});
   read_server(root.section("server"), base_dir, out.server);
   read_queue(root.section("queue"), out.queue);
   read_dns(root.section("dns"), out.dns);
@@ -378,6 +391,7 @@ void read_document(const TomlSection& root, const std::filesystem::path& base_di
   read_dkim_entries(root, base_dir, out.dkim);
   read_shaping_sites(root, out.shaping);
   read_cluster(root.section("cluster"), out.cluster);
+  read_tls_report(root.section("tls_report"), out.tls_report);
 }
 
 }  // namespace

@@ -1,7 +1,7 @@
 // mta: the mxrelay program: command-line parsing and the serve, check, route, queue, reload,
-// passwd, dkim, doctor, sendmail and version commands (run through a link named sendmail, it is
-// `mxrelay sendmail`). Start-up failures (bad config, port in use) end with a message and
-// exit 1.
+// tls-report, passwd, dkim, doctor, sendmail and version commands (run through a link named
+// sendmail, it is `mxrelay sendmail`). Start-up failures (bad config, port in use) end with a
+// message and exit 1.
 #include <openssl/crypto.h>
 #include <algorithm>
 #include <array>
@@ -68,6 +68,9 @@ constexpr const char* kUsage =
     "       mxrelay queue [-c FILE] flush [ID... | --domain DOMAIN]\n"
     "       mxrelay queue [-c FILE] hold|release|delete|bounce ID... | ALL\n"
     "       mxrelay reload [-c FILE]            re-read the configuration of the running relay\n"
+    "       mxrelay tls-report [-c FILE] send-now [--json]  close the TLS-RPT period now and\n"
+    "                                           send its reports (RFC 8460)\n"
+    "       mxrelay tls-report [-c FILE] show [--json]  the period's counts, reports waiting\n"
     "       mxrelay passwd FILE USER            add or replace USER in an AUTH credentials file\n"
     "                                           (password asked twice, or read from stdin)\n"
     "       mxrelay dkim keygen DOMAIN SELECTOR [--ed25519] [--bits N] [--out FILE]\n"
@@ -320,6 +323,40 @@ int queue_command(const Arguments& args) {
   return done == ids->size() ? 0 : 1;
 }
 
+// `tls-report send-now`: one line per rua tried, "DOMAIN RUA RESULT [DETAIL]"; exit 1 when
+// one failed.
+int tls_report_command(const Arguments& args) {
+  const std::string action = args.positional.size() == 1 ? args.positional[0] : "";
+  if (action != "send-now" && action != "show") {
+    std::cerr << kUsage;
+    return 2;
+  }
+  auto config = load_or_report(args.config);
+  if (!config) return 1;
+  auto reply =
+      control(*config, {{"command", action == "show" ? "tls_report_show" : "tls_report_send_now"}});
+  if (!reply) return 1;
+  if (args.json || action == "show") {
+    std::cout << boost::json::serialize(*reply) << "\n";
+    return 0;
+  }
+  bool failed = false;
+  const auto& reports = reply->at("reports").as_array();
+  for (const auto& item : reports) {
+    const auto& entry = item.as_object();
+    const auto result = std::string(entry.at("result").as_string());
+    failed = failed || result == "failed";
+    std::cout << core::escape_control_characters(std::string(entry.at("domain").as_string())) << " "
+              << core::escape_control_characters(std::string(entry.at("rua").as_string())) << " "
+              << result;
+    if (const auto detail = std::string(entry.at("detail").as_string()); !detail.empty())
+      std::cout << " (" << core::escape_control_characters(detail) << ")";
+    std::cout << "\n";
+  }
+  if (reports.empty()) std::cout << "no TLS report to send\n";
+  return failed ? 1 : 0;
+}
+
 int serve(const Arguments& args) {
   auto config = load_or_report(args.config);
   if (!config) return 1;
@@ -358,6 +395,7 @@ int main(int argc, char** argv) {
     if (args->command == "route") return route(*args);
     if (args->command == "queue") return queue_command(*args);
     if (args->command == "reload") return reload(*args);
+    if (args->command == "tls-report") return tls_report_command(*args);
     if (args->command == "version" || args->command == "--version") {
       std::cout << "mxrelay " << MXRELAY_VERSION << "\n"
                 << "libunbound " << resolver::libunbound_version() << "\n"

@@ -178,6 +178,14 @@ Metrics::Metrics()
           *registry_, "mxrelay_mta_sts_failures_total",
           "Delivery candidates that failed their MTA-STS policy, by mode (enforce: not "
           "delivered there; testing: delivered, reported).")),
+      tls_report_sessions_(counter_family(
+          *registry_, "mxrelay_tls_report_sessions_total",
+          "Outbound TLS sessions counted for TLS reporting (RFC 8460), by result (success or "
+          "the result type).")),
+      tls_reports_sent_(counter_family(
+          *registry_, "mxrelay_tls_reports_sent_total",
+          "TLS reports (RFC 8460) delivered to a rua, by transport (mailto, https) and outcome "
+          "(sent, failed).")),
       destination_connections_(BuildGauge()
                                    .Name("mxrelay_destination_connections")
                                    .Help("Outbound connections open, by destination (transport "
@@ -315,6 +323,9 @@ void Metrics::declare_alerted_series() {
        {"txt_invalid", "txt_lookup", "fetch_failed", "webpki", "policy_invalid"})
     mta_sts_problems_.Add({{"problem", problem}});
   for (const char* mode : {"enforce", "testing"}) mta_sts_failures_.Add({{"mode", mode}});
+  for (const char* transport : {"mailto", "https"})
+    for (const char* outcome : {"sent", "failed"})
+      tls_reports_sent_.Add({{"transport", transport}, {"outcome", outcome}});
   // The verdicts with the codes a route ends with most (the DNS temporary failure and "no
   // usable address" among them, which MxrelayRoutesDeferred watches).
   for (const auto& [verdict, dsn] : {std::pair{"deliver", "2.0.0"}, std::pair{"defer", "4.4.3"},
@@ -441,6 +452,18 @@ void Metrics::mta_sts_problem(const char* problem) {
 
 void Metrics::mta_sts_failure(const char* mode) {
   mta_sts_failures_.Add({{"mode", mode}}).Increment();
+}
+
+void Metrics::declare_tls_report_results(const std::vector<std::string_view>& results) {
+  for (const auto result : results) tls_report_sessions_.Add({{"result", std::string(result)}});
+}
+
+void Metrics::tls_report_session(std::string_view result) {
+  tls_report_sessions_.Add({{"result", std::string(result)}}).Increment();
+}
+
+void Metrics::tls_report_sent(const char* transport, const char* outcome) {
+  tls_reports_sent_.Add({{"transport", transport}, {"outcome", outcome}}).Increment();
 }
 
 void Metrics::set_destination_connections(const std::string& destination, double connections) {

@@ -96,6 +96,12 @@ class Metrics : public resolver::ResolverObserver, public queue::SpoolObserver {
   void mta_sts_lookup(const char* source);
   void mta_sts_problem(const char* problem);
   void mta_sts_failure(const char* mode);
+  // TLS-RPT (RFC 8460): sessions counted by result ("success" or a result type, as a label:
+  // "certificate_expired"; declared up front by the reporter), and reports sent by
+  // transport (mailto, https) and outcome (sent, failed).
+  void declare_tls_report_results(const std::vector<std::string_view>& results);
+  void tls_report_session(std::string_view result);
+  void tls_report_sent(const char* transport, const char* outcome);
   // Outbound connections open now to a destination (a transport-map entry's key, or "mx"
   // for routes found by MX resolution: a bounded set).
   void set_destination_connections(const std::string& destination, double connections);
@@ -185,6 +191,8 @@ class Metrics : public resolver::ResolverObserver, public queue::SpoolObserver {
   prometheus::Family<prometheus::Counter>& mta_sts_lookups_;
   prometheus::Family<prometheus::Counter>& mta_sts_problems_;
   prometheus::Family<prometheus::Counter>& mta_sts_failures_;
+  prometheus::Family<prometheus::Counter>& tls_report_sessions_;
+  prometheus::Family<prometheus::Counter>& tls_reports_sent_;
   prometheus::Family<prometheus::Gauge>& destination_connections_;
   prometheus::Family<prometheus::Gauge>& unhealthy_addresses_;
   prometheus::Family<prometheus::Counter>& outbound_auth_failures_;

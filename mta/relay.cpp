@@ -99,11 +99,15 @@ Relay::Relay(std::filesystem::path config_file, conf::Config config)
       queue_runner_(io_, config_, spool_,
                     make_next_hop_resolver(io_.get_executor(), *config_, &metrics_), metrics_,
                     disk_),
+      tls_report_(io_, config_, spool_, disk_, metrics_,
+                  [this](queue::Envelope envelope, std::uint64_t size) {
+                    queue_runner_.enqueue(std::move(envelope), size);
+                  }),
       listener_(io_, config_, spool_, disk_, metrics_,
                 [this](queue::Envelope envelope, std::uint64_t size) {
                   queue_runner_.enqueue(std::move(envelope), size);
                 }),
-      control_(io_, queue_runner_, control_socket_path(config_->queue.dir),
+      control_(io_, queue_runner_, tls_report_, control_socket_path(config_->queue.dir),
                [this] { return reload(); }),
       signals_(io_, SIGTERM, SIGINT, SIGHUP),
       health_([this] { return probe_health(); }) {
@@ -117,6 +121,9 @@ Relay::Relay(std::filesystem::path config_file, conf::Config config)
     queue_runner_.set_cluster(cluster_);
     cluster_->start();
   }
+  queue_runner_.set_tls_observer(
+      [this](const tlsrpt::Observation& observation) { tls_report_.record(observation); });
+  tls_report_.start();
   queue_runner_.recover();
   control_.start();
   listener_.start();
@@ -158,6 +165,7 @@ asio::awaitable<void> Relay::shut_down(int signal) {
       .kv("sessions_aborted", static_cast<long long>(sessions_aborted))
       .kv("attempts_abandoned", static_cast<long long>(attempts_abandoned))
       .emit();
+  tls_report_.stop();
   if (cluster_) cluster_->stop();
   io_.stop();
 }
@@ -229,6 +237,7 @@ std::expected<void, std::vector<std::string>> Relay::reload() {
   config_ = config;
   core::set_log_format(config->log.format);
   queue_runner_.reconfigure(config, std::move(next_hop));
+  tls_report_.reconfigure(config);
   listener_.reconfigure(config, std::move(secrets));
   metrics_.declare_auth_transports(auth_transports(*config));
   metrics_.config_reloaded(true);

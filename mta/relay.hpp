@@ -1,7 +1,7 @@
 // mta: one running relay process: owns the event loop, the disk thread pool, metrics, the
-// spool, the resolver, the delivery engine, the SMTP listener and the control socket, wires
-// them together, and handles the process's signals: SIGTERM/SIGINT stop it gracefully
-// (server.shutdown_grace), SIGHUP (and the control socket's "reload") re-read the
+// spool, the resolver, the delivery engine, TLS reporting, the SMTP listener and the control
+// socket, wires them together, and handles the process's signals: SIGTERM/SIGINT stop it
+// gracefully (server.shutdown_grace), SIGHUP (and the control socket's "reload") re-read the
 // configuration without losing anything queued. With a [cluster], it connects to the cluster's
 // Redis at start (the section's changes need a restart).
 #pragma once
@@ -24,6 +24,7 @@
 #include "mta/inbound/smtp_listener.hpp"
 #include "mta/metrics.hpp"
 #include "mta/queue_runner/queue_runner.hpp"
+#include "mta/tls_report/tls_reporter.hpp"
 #include "queue/spool.hpp"
 #include "resolver/next_hop_resolver.hpp"
 
@@ -60,6 +61,7 @@ class Relay {
   std::shared_ptr<ClusterLimits> cluster_;  // none without a [cluster]
   queue::Spool spool_;
   QueueRunner queue_runner_;
+  tlsrpt::TlsReporter tls_report_;
   SmtpListener listener_;
   ControlServer control_;
   boost::asio::signal_set signals_;

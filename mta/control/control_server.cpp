@@ -82,9 +82,15 @@ std::filesystem::path control_socket_path(const std::filesystem::path& spool_dir
   return spool_dir / "control.sock";
 }
 
-ControlServer::ControlServer(asio::io_context& io, QueueRunner& queue, std::filesystem::path path,
+ControlServer::ControlServer(asio::io_context& io, QueueRunner& queue,
+                             tlsrpt::TlsReporter& tls_report, std::filesystem::path path,
                              Reload reload)
-    : io_(io), queue_(queue), path_(std::move(path)), reload_(std::move(reload)), acceptor_(io) {}
+    : io_(io),
+      queue_(queue),
+      tls_report_(tls_report),
+      path_(std::move(path)),
+      reload_(std::move(reload)),
+      acceptor_(io) {}
 
 void ControlServer::start() {
   ::unlink(path_.c_str());
@@ -164,6 +170,8 @@ asio::awaitable<json::object> ControlServer::execute(const json::object& request
     auto count = queue_.flush(id, optional_text(request, "domain"));
     co_return json::object{{"ok", true}, {"count", count}};
   }
+  if (command == "tls_report_send_now") co_return co_await tls_report_.send_now();
+  if (command == "tls_report_show") co_return tls_report_.show();
   if (command == "reload") {
     auto reloaded = reload_();
     if (reloaded) co_return json::object{{"ok", true}};

@@ -1,9 +1,8 @@
-// mta/mta_sts: the HTTPS fetch of an MTA-STS policy (RFC 8461 section 3.3) with Boost.Beast:
-// GET https://mta-sts.DOMAIN/.well-known/mta-sts.txt, the host name resolved through the
-// relay's own resolver (A and AAAA, each address tried in turn), the certificate verified
-// for that name against the system CAs plus delivery.tls_ca_file, TLS 1.2 or later, no
-// redirects (a 3xx is a failure), 200 with a text/plain body of at most 64 KiB, and one
-// deadline for each address's connect, handshake, request and response.
+// mta/mta_sts: the HTTPS fetch of an MTA-STS policy (RFC 8461 section 3.3) through the shared
+// HTTPS client (mta/io/https_client.hpp: the relay's resolver, the certificate verified for
+// the name against the system CAs plus delivery.tls_ca_file, TLS 1.2 or later, one deadline
+// per address): GET https://mta-sts.DOMAIN/.well-known/mta-sts.txt, no redirects (a 3xx is a
+// failure), 200 with a text/plain body of at most 64 KiB.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -13,6 +12,7 @@
 #include <filesystem>
 #include <string>
 
+#include "mta/io/https_client.hpp"
 #include "resolver/unbound_client.hpp"
 
 namespace mxrelay::mta::sts {
@@ -20,13 +20,9 @@ namespace mxrelay::mta::sts {
 inline constexpr std::size_t kMaxPolicyBytes = 64 * 1024;
 inline constexpr auto kFetchTimeout = std::chrono::seconds(30);
 
-struct FetchFailure {
-  // webpki: the certificate of the policy host did not verify (TLS-RPT sts-webpki-invalid);
-  // every other kind is sts-policy-fetch-error.
-  enum class Kind { dns, connect, webpki, http };
-  Kind kind = Kind::connect;
-  std::string reason;
-};
+// webpki: the certificate of the policy host did not verify (TLS-RPT sts-webpki-invalid);
+// every other kind is sts-policy-fetch-error.
+using FetchFailure = HttpsFailure;
 
 // host is "mta-sts.DOMAIN"; ca_file empty: the system's CAs only.
 boost::asio::awaitable<std::expected<std::string, FetchFailure>> fetch_policy_body(

@@ -169,6 +169,7 @@ asio::awaitable<std::expected<ClientTlsInfo, std::string>> ClientConnection::run
     return tls_->async_handshake(ssl::stream_base::client, asio::as_tuple(asio::use_awaitable));
   });
   const long verify_result = SSL_get_verify_result(handle);
+  verify_result_ = verify_result;
   if (!error) co_return std::unexpected(std::string("handshake timed out"));
   if (*error) {
     if (verify_result != X509_V_OK)
@@ -189,6 +190,12 @@ asio::awaitable<std::expected<ClientTlsInfo, std::string>> ClientConnection::run
                                             X509_verify_cert_error_string(verify_result) + ")";
   }
   co_return info;
+}
+
+std::string ClientConnection::local_address() const {
+  boost::system::error_code error;
+  const auto endpoint = socket_.local_endpoint(error);
+  return error ? std::string() : endpoint.address().to_string();
 }
 
 void ClientConnection::close() {

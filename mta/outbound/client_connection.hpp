@@ -79,6 +79,10 @@ class ClientConnection {
       boost::asio::ssl::context& context, const std::string& host_name,
       std::span<const resolver::TlsaRecord> tlsa, std::chrono::steady_clock::duration timeout);
   void close();
+  // OpenSSL's X509_V_ERR_* result of the last handshake (X509_V_OK, 0, before any).
+  long verify_result() const { return verify_result_; }
+  // The local address of the connected socket; "" when unknown.
+  std::string local_address() const;
 
  private:
   // Runs the prepared handshake (dane: authenticated by TLSA records) and describes it.
@@ -87,6 +91,7 @@ class ClientConnection {
 
   boost::asio::ip::tcp::socket socket_;
   std::optional<boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>> tls_;
+  long verify_result_ = 0;
 };
 
 }  // namespace mxrelay::mta

@@ -17,6 +17,7 @@
 #include "mta/outbound/source_choice.hpp"
 #include "mta/protocol/tls_required_header.hpp"
 #include "mta/shaping/site_matcher.hpp"
+#include "mta/tls_report/policy_key.hpp"
 #include "queue/retry_schedule.hpp"
 #include "resolver/candidate_hosts.hpp"
 
@@ -160,6 +161,7 @@ boost::asio::awaitable<DestinationOutcome> DeliveryAgent::deliver(
     co_return out;
   }
   count(report);
+  report_tls(request, sts_lookup, report);
   if (site && report.throttle_rule) {
     const auto resume = note_throttle(*site, source_name, request, report);
     // Another source address's share of the site may take the message at once.
@@ -207,6 +209,31 @@ boost::asio::awaitable<sts::PolicyLookup> DeliveryAgent::mta_sts_policy(
         .kv("max_age", static_cast<long long>(lookup.policy->policy.max_age))
         .emit();
   co_return lookup;
+}
+
+void DeliveryAgent::report_tls(const DestinationRequest& request, const sts::PolicyLookup& sts,
+                               const DeliveryReport& report) {
+  if (!tls_observer_) return;
+  const auto& domain = request.decision.a_label;
+  // A policy that could not be had is the domain's failure, counted once per delivery; its
+  // sessions ran without a policy and are not counted again.
+  if (!sts.policy) {
+    if (const auto result = tlsrpt::classify_sts_problem(sts::to_string(sts.problem))) {
+      tls_observer_({tlsrpt::sts_policy_key(domain, nullptr), *result, {}, {}, {}});
+      return;
+    }
+  }
+  for (const auto& session : report.tls_sessions) {
+    tlsrpt::Observation observation;
+    observation.policy = session.dane ? tlsrpt::tlsa_policy_key(domain, session.tlsa)
+                         : sts.policy ? tlsrpt::sts_policy_key(domain, &sts.policy->policy)
+                                      : tlsrpt::no_policy_key(domain);
+    observation.result = session.result;
+    observation.sending_ip = session.sending_ip;
+    observation.receiving_mx = session.receiving_mx;
+    observation.receiving_ip = session.receiving_ip;
+    tls_observer_(observation);
+  }
 }
 
 bool DeliveryAgent::relaxed_by_header(const DestinationRequest& request) {

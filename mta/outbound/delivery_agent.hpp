@@ -30,6 +30,7 @@
 #include "mta/mta_sts/policy_source.hpp"
 #include "mta/outbound/smtp_delivery.hpp"
 #include "mta/shaping/traffic_shaper.hpp"
+#include "mta/tls_report/report_store.hpp"
 #include "queue/delivery_delays.hpp"
 #include "queue/delivery_outcome.hpp"
 #include "queue/message_record.hpp"
@@ -88,6 +89,10 @@ class DeliveryAgent {
   // The cluster whose limits the sites share (none: this relay's own limits only).
   void set_cluster(std::shared_ptr<ClusterLimits> cluster) { cluster_ = std::move(cluster); }
   bool has_cluster() const { return cluster_ != nullptr; }
+  // TLS reporting: every counted session (and refused candidate, and MTA-STS policy that
+  // could not be had) of every delivery, under the recipient domain's policy.
+  using TlsObserver = std::function<void(const tlsrpt::Observation&)>;
+  void set_tls_observer(TlsObserver observer) { tls_observer_ = std::move(observer); }
   // Applies the suspensions other relays of the cluster published for the sites of `config`.
   boost::asio::awaitable<void> poll_cluster(std::shared_ptr<const conf::Config> config);
 
@@ -156,6 +161,8 @@ class DeliveryAgent {
   boost::asio::awaitable<sts::PolicyLookup> mta_sts_policy(const conf::Config& config,
                                                            resolver::NextHopResolver& resolver,
                                                            const DestinationRequest& request);
+  void report_tls(const DestinationRequest& request, const sts::PolicyLookup& sts,
+                  const DeliveryReport& report);
   void log(const DestinationRequest& request, const Destination& destination,
            const DeliveryRequest& delivery, const DeliveryReport& report);
 
@@ -173,6 +180,7 @@ class DeliveryAgent {
   // When each source address was last chosen (a counter), for the round robin.
   std::unordered_map<std::string, std::uint64_t> source_chosen_;
   std::uint64_t choices_ = 0;
+  TlsObserver tls_observer_;
 };
 
 }  // namespace mxrelay::mta

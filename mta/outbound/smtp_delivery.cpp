@@ -336,14 +336,10 @@ asio::awaitable<void> release_connection(std::unique_ptr<OpenConnection> open,
 ConnectionKey key_for(const DeliveryRequest& request, const Outbound& out,
                       const resolver::Candidate& candidate, TlsPolicy policy,
                       const std::string& helo_name) {
-  return {out.destination,
-          candidate.address,
-          candidate.port,
-          policy,
-          helo_name,
-          request.implicit_tls,
-          request.auth_table,
-          request.source ? request.source->str() : std::string()};
+  return {out.destination,    candidate.address,
+          candidate.port,     policy,
+          helo_name,          request.implicit_tls,
+          request.auth_table, request.source ? request.source->str() : std::string()};
 }
 
 // Whether one of the session's replies (the failure, or a recipient's refusal) is a throttling
@@ -397,6 +393,44 @@ asio::awaitable<ConnectionGrant> acquire(const DeliveryRequest& request, const O
 bool sts_admits(const DeliveryRequest& request, const OpenConnection& open) {
   return !sts::apply_policy(request.sts, open.key.tls, !open.tlsa.empty(), open.remote.host)
               .failure;
+}
+
+// TLS-RPT: why DANE refused a candidate (see dane_policy.hpp: 4.7.5 for a failed TLSA lookup,
+// 4.7.4 for dane-only without DNSSEC or without a usable record).
+tlsrpt::Refusal dane_refusal(const DaneRequirement& dane) {
+  if (dane.failure && dane.failure->status.detail == 5) return tlsrpt::Refusal::tlsa_lookup_failed;
+  if (dane.note.find("unusable") != std::string::npos) return tlsrpt::Refusal::tlsa_unusable;
+  return tlsrpt::Refusal::dane_insecure;
+}
+
+void note_refusal(tlsrpt::Refusal refusal, bool dane, const resolver::Candidate& candidate,
+                  DeliveryReport& report) {
+  if (const auto result = tlsrpt::classify_refusal(refusal))
+    report.tls_sessions.push_back(
+        {*result, dane, {}, candidate.host, candidate.address.str(), std::string()});
+}
+
+// TLS-RPT: the outcome of a new session once its setup ended (ready, or failed).
+// sts_unlisted: a testing policy does not list the MX host.
+void note_session(const DeliveryRequest& request, const DaneRequirement& dane, TlsPolicy policy,
+                  bool sts_unlisted, SmtpClientSession::Step::Kind setup,
+                  const OpenConnection& open, DeliveryReport& report) {
+  const auto& failure = open.session.connection_failure();
+  tlsrpt::SessionFacts facts;
+  facts.tls_wanted = policy != TlsPolicy::none;
+  facts.verification_wanted =
+      (request.sts && request.sts->policy.mode != sts::Mode::none) || dane.authenticates();
+  facts.dane = dane.authenticates();
+  facts.hello_done =
+      setup == SmtpClientSession::Step::Kind::ready || (failure && failure->status.subject == 7);
+  facts.tls_established = open.tls.has_value();
+  facts.tls_verified = open.tls && open.tls->verified;
+  facts.handshake_failed = open.session.tls_failed();
+  facts.verify_error = open.connection.verify_result();
+  facts.mx_unlisted = sts_unlisted;
+  if (const auto result = tlsrpt::classify_session(facts))
+    report.tls_sessions.push_back({*result, dane.authenticates(), dane.tlsa, open.remote.host,
+                                   open.remote.address, open.connection.local_address()});
 }
 
 // Under a testing policy, a session that enforce would have refused (no TLS, or a
@@ -540,6 +574,7 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
   auto policy = tls_policy;
   DaneRequirement dane;
   bool sts_enforced = false;
+  bool sts_unlisted = false;
   while (const auto planned = plan.next()) {
     const auto* candidate = admitted[planned->candidate];
     const queue::RemoteServer remote{candidate->host, candidate->address.str(), candidate->port};
@@ -560,6 +595,7 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
           throw std::logic_error("a dane delivery needs the resolver and the route");
         dane = co_await dane_requirement(*request.dns, tls_policy, *request.route, *candidate);
         if (dane.failure) {
+          note_refusal(dane_refusal(dane), true, *candidate, report);
           last_failure = *dane.failure;
           plan.record(AttemptEnd::unusable, policy);
           continue;
@@ -568,12 +604,14 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
       }
       auto rule = sts::apply_policy(request.sts, policy, dane.authenticates(), candidate->host);
       if (rule.failure) {
+        note_refusal(tlsrpt::Refusal::sts_mx_not_listed, false, *candidate, report);
         ++report.sts_enforced_failures;
         last_failure = *rule.failure;
         plan.record(AttemptEnd::unusable, policy);
         continue;
       }
-      if (!rule.testing_failure.empty())
+      sts_unlisted = !rule.testing_failure.empty();
+      if (sts_unlisted)
         report.sts_testing_failures.push_back(candidate->host + ": " + rule.testing_failure);
       policy = rule.session_policy;
       sts_enforced = rule.enforced;
@@ -613,6 +651,8 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
     auto setup = co_await drive(*open, config, context.tls_contexts(), policy);
     report.tls_outcomes.push_back(tls_outcome(*open));
     note_sts_testing(request, dane, *open, report);
+    if (!planned->plaintext_retry)
+      note_session(request, dane, policy, sts_unlisted, setup, *open, report);
     std::optional<MessageResult> result;
     if (setup == SmtpClientSession::Step::Kind::ready)
       result = co_await send_message(*open, out.message, config, context.tls_contexts(), report);

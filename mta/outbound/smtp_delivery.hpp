@@ -34,6 +34,7 @@
 #include "mta/outbound/connection_pool.hpp"
 #include "mta/outbound/destination_backoff.hpp"
 #include "mta/protocol/tls_policy_rules.hpp"
+#include "mta/tls_report/tls_result.hpp"
 #include "queue/delivery_outcome.hpp"
 #include "queue/message_record.hpp"
 #include "resolver/route.hpp"
@@ -49,6 +50,16 @@ struct DeliveryTls {
   std::string version;       // "TLSv1.3"; "" without TLS
   std::string cipher;        // "TLS_AES_256_GCM_SHA384"
   std::string verification;  // "verified" or "unverified (reason)"; "" without TLS
+};
+
+// TLS-RPT (RFC 8460): one new session's outcome, or one candidate refused before connecting.
+struct TlsSessionRecord {
+  tlsrpt::Result result = tlsrpt::Result::success;
+  bool dane = false;                       // DANE applied to the candidate (policy type tlsa)
+  std::vector<resolver::TlsaRecord> tlsa;  // its usable TLSA records
+  std::string receiving_mx;
+  std::string receiving_ip;
+  std::string sending_ip;  // "" when not connected
 };
 
 struct DeliveryReport {
@@ -91,6 +102,7 @@ struct DeliveryReport {
   // testing policy would have refused ("mx.example: MX host ... is not listed").
   unsigned sts_enforced_failures = 0;
   std::vector<std::string> sts_testing_failures;
+  std::vector<TlsSessionRecord> tls_sessions;
 };
 
 // Why the cluster gives no lease for a new connection to a site, and when to try again.

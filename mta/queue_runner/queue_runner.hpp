@@ -62,6 +62,10 @@ class QueueRunner {
   void set_cluster(std::shared_ptr<ClusterLimits> cluster) {
     agent_.set_cluster(std::move(cluster));
   }
+  // TLS reporting: the delivery engine's counted TLS sessions.
+  void set_tls_observer(DeliveryAgent::TlsObserver observer) {
+    agent_.set_tls_observer(std::move(observer));
+  }
   void start();
   void stop();
   std::size_t attempts_in_flight() const { return queue_.attempts_running(); }

@@ -976,8 +976,9 @@ def ca_signed_certificate(ca, directory, name, alt_names=()):
 class HttpsServer(Fixture):
     """Python's http.server over ssl in this process on address:port with (cert, key).
     `routes` maps (Host without port, path) to (status, headers dict, body bytes); anything
-    else is a 404. Records every request as (method, host, path, body) in requests();
-    change what is served with set_route()."""
+    else is a 404. Records every request as (method, host, path, body, headers) in
+    requests() (headers: a dict with lower-case names); change what is served with
+    set_route()."""
 
     name = "https"
 
@@ -998,7 +999,8 @@ class HttpsServer(Fixture):
                 body = self.rfile.read(length) if length else b""
                 host = (self.headers.get("Host") or "").rsplit(":", 1)[0].lower()
                 with server_self._lock:
-                    server_self._requests.append((self.command, host, self.path, body))
+                    headers = {k.lower(): v for k, v in self.headers.items()}
+                    server_self._requests.append((self.command, host, self.path, body, headers))
                     route = server_self._routes.get((host, self.path))
                 status, headers, payload = route or (404, {"Content-Type": "text/plain"},
                                                      b"not found\n")
