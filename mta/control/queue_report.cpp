@@ -27,6 +27,7 @@ json::object to_json(const QueueEntryDetail& detail) {
   auto out = to_json(detail.view);
   out["client"] = detail.client_address;
   out["helo"] = detail.helo;
+  out["requiretls"] = detail.require_tls;
   out["headers"] = detail.headers;
   out["transcript"] = detail.transcript;
   return out;
@@ -75,6 +76,8 @@ std::string render_queue_entry(const json::object& d) {
   field("size: ", std::to_string(json_number(d, "size")));
   field("client: ", "[" + json_text(d, "client") + "] helo=" + json_text(d, "helo"));
   field("sender: ", "<" + json_text(d, "sender") + ">");
+  if (json_flag(d, "requiretls"))
+    field("requiretls: ", "yes (verified TLS on every hop, RFC 8689)");
   for (const auto& r : d.at("recipients").as_array()) {
     const auto& recipient = r.as_object();
     field("recipient: ",

@@ -452,6 +452,7 @@ asio::awaitable<std::expected<QueueEntryDetail, std::string>> QueueRunner::show(
   if (!decoded) co_return std::unexpected("spool record unreadable: " + decoded.error());
   detail.client_address = decoded->envelope.client_address;
   detail.helo = decoded->envelope.helo;
+  detail.require_tls = decoded->envelope.require_tls;
   detail.headers = header_section(decoded->body);
   co_return detail;
 }

@@ -36,8 +36,9 @@ struct QueueEntryDetail {
   QueueEntryView view;
   std::string client_address;
   std::string helo;
-  std::string headers;     // the message header section as stored
-  std::string transcript;  // of the latest failed attempt
+  bool require_tls = false;  // sent with REQUIRETLS (RFC 8689)
+  std::string headers;       // the message header section as stored
+  std::string transcript;    // of the latest failed attempt
 };
 
 class QueueRunner {

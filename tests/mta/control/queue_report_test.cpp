@@ -59,6 +59,9 @@ TEST(QueueReport, ShowHasEnvelopeStateHeadersAndEscapedTranscript) {
   EXPECT_NE(text.find("Subject: quarterly report\nX-Odd: a\\x0db\n"), std::string::npos) << text;
   EXPECT_NE(text.find("S: 550 5.7.1 \\x1b[31mno"), std::string::npos) << text;
   EXPECT_EQ(text.find('\x1b'), std::string::npos);
+  EXPECT_EQ(text.find("requiretls:"), std::string::npos);
+  detail.require_tls = true;
+  EXPECT_NE(render_queue_entry(to_json(detail)).find("\nrequiretls: yes"), std::string::npos);
 }
 
 }  // namespace
