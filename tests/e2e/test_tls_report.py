@@ -23,6 +23,7 @@ import email
 import email.policy
 import gzip
 import json
+import time
 import unittest
 
 from harness import (
@@ -332,6 +333,28 @@ class TlsReportTest(E2eTestCase):
         wait_until(lambda: len(self.posts()) == 1, 20.0, "one report POST")
         entry = self.policy_of(self.report_from_post(self.posts()[0]))
         self.assertEqual(entry["summary"]["total-successful-session-count"], 1)
+
+    def test_a_period_of_an_earlier_utc_day_closes_and_is_sent_on_its_own(self):
+        # Counters from yesterday (the relay was down over midnight): the relay's own timer
+        # closes that day's period at its midnight and sends it, with no send-now.
+        self.send("good", "yesterday")
+        self.trusted.wait_for_messages(1)
+        self.relay.stop()
+        state_file = self.relay.spool_dir / "tls-report" / "state.json"
+        state = json.loads(state_file.read_text())
+        today = int(time.time()) // 86400 * 86400
+        state["begin"] = today - 86400
+        state_file.write_text(json.dumps(state))
+        self.relay.start()
+        # The timer ticks once a minute.
+        wait_until(lambda: len(self.posts()) == 1, 100.0, "the report POST of yesterday")
+        report = self.report_from_post(self.posts()[0])
+        self.assertEqual(report["date-range"]["start-datetime"],
+                         time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(today - 86400)))
+        self.assertEqual(report["date-range"]["end-datetime"],
+                         time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(today)))
+        self.assertEqual(self.policy_of(report)["summary"]["total-successful-session-count"], 1)
+        self.assertEqual(len(self.reports.wait_for_messages(1, timeout=30)), 1)
 
 
 if __name__ == "__main__":
