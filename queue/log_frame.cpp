@@ -54,14 +54,20 @@ bool unwritten_from(std::string_view segment, std::size_t at) {
 
 }  // namespace
 
-std::string encode_log_frame(const LogKey& key, std::uint8_t kind, std::string_view payload) {
+std::string encode_log_frame_header(const LogKey& key, std::uint8_t kind, std::uint32_t size,
+                                    std::uint32_t payload_crc) {
   std::string out(kMagic);
-  out.reserve(kLogFrameHeader + payload.size());
   out.push_back(static_cast<char>(kind));
   out.append(3, '\0');
-  put_u32(out, static_cast<std::uint32_t>(payload.size()));
-  put_u32(out, crc32(payload));
+  put_u32(out, size);
+  put_u32(out, payload_crc);
   put_u32(out, header_crc(key, out));
+  return out;
+}
+
+std::string encode_log_frame(const LogKey& key, std::uint8_t kind, std::string_view payload) {
+  auto out = encode_log_frame_header(key, kind, static_cast<std::uint32_t>(payload.size()),
+                                     crc32(payload));
   out.append(payload);
   return out;
 }

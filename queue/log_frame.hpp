@@ -29,6 +29,10 @@ using LogKey = std::array<unsigned char, 8>;
 constexpr std::uint32_t kLogFrameMaxPayload = 1u << 30;
 
 std::string encode_log_frame(const LogKey& key, std::uint8_t kind, std::string_view payload);
+// The header alone of a frame whose payload has `size` bytes and the CRC-32 `payload_crc`
+// (queue::crc32 of the payload), for writers that send header and payload separately.
+std::string encode_log_frame_header(const LogKey& key, std::uint8_t kind, std::uint32_t size,
+                                    std::uint32_t payload_crc);
 
 struct LogFrame {
   std::uint8_t kind = 0;

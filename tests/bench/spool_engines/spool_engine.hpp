@@ -29,10 +29,10 @@ std::unique_ptr<SpoolEngine> make_file_per_message_engine(const std::string& dir
 // RocksDB 7.8: one Put per message with WriteOptions::sync (concurrent writers share a WAL
 // sync), one Delete per removal without sync.
 std::unique_ptr<SpoolEngine> make_rocksdb_engine(const std::string& dir);
-// An append-only segment log of our own: each record (checksummed) is appended by a committer
-// thread that writes every pending record at once and makes them durable with one fdatasync;
-// removals are appended without waiting. zero_filled: each segment is written full of zeros
-// when opened, so that a sync need not also write a new file size or extent.
+// queue::SegmentLog, the segment log of our own: each record appended by its committer thread,
+// every pending record written at once and made durable with one fdatasync; removals appended
+// without waiting. zero_filled: each segment is written full of zeros when opened, so that a
+// sync need not also write a new file size or extent.
 std::unique_ptr<SpoolEngine> make_segment_log_engine(const std::string& dir, bool zero_filled);
 
 }  // namespace mxrelay::bench
