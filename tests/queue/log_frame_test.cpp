@@ -49,7 +49,8 @@ TEST(LogFrame, FramesAreReadBackInOrderWithKindAndOffset) {
 
 TEST(LogFrame, AZeroFilledRestIsUnwrittenNotDamage) {
   const auto written = frames({"a", "b"});
-  const auto scan = scan_log(written + std::string(4096, '\0'));
+  const auto segment = written + std::string(4096, '\0');
+  const auto scan = scan_log(segment);
   EXPECT_EQ(payloads_of(scan), (std::vector<std::string>{"a", "b"}));
   EXPECT_TRUE(scan.damage.empty());
   EXPECT_EQ(scan.end, written.size());
@@ -123,7 +124,8 @@ TEST(LogFrame, AnAbsurdLengthIsDamageAndAFrameInsideAPayloadIsNotReadAsOne) {
   const auto outer = encode_log_frame('M', inner);
   EXPECT_EQ(payloads_of(scan_log(outer)), std::vector<std::string>{inner});
   // Garbage before a good frame: one damaged range, then the frame.
-  const auto scan = scan_log("garbage!" + encode_log_frame('M', "after"));
+  const auto segment = "garbage!" + encode_log_frame('M', "after");
+  const auto scan = scan_log(segment);
   EXPECT_EQ(payloads_of(scan), std::vector<std::string>{"after"});
   ASSERT_EQ(scan.damage.size(), 1u);
   EXPECT_EQ(scan.damage[0].length, 8u);
