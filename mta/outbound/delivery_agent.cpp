@@ -492,12 +492,14 @@ std::vector<SiteStatus> DeliveryAgent::sites(const conf::Config& config) const {
 std::optional<ClusterShareStatus> DeliveryAgent::cluster_site(
     const conf::ShapingSite& site, const std::vector<std::string>& sources) const {
   if (!cluster_) return std::nullopt;
+  // While Redis is unavailable the last poll's counts are not the cluster's any more.
+  const bool shared = cluster_->available();
   std::vector<const ShareState*> shares;
-  for (const auto& source : sources)
+  for (const auto& source : shared ? sources : std::vector<std::string>{})
     if (const auto found = cluster_shares_.find(share_name(site.site, source));
         found != cluster_shares_.end())
       shares.push_back(&found->second);
-  return cluster_status(cluster_->available(), shares);
+  return cluster_status(shared, shares);
 }
 
 std::size_t DeliveryAgent::connections_outside_sites(const conf::Config& config) const {

@@ -336,10 +336,14 @@ asio::awaitable<void> release_connection(std::unique_ptr<OpenConnection> open,
 ConnectionKey key_for(const DeliveryRequest& request, const Outbound& out,
                       const resolver::Candidate& candidate, TlsPolicy policy,
                       const std::string& helo_name) {
-  return {out.destination,    candidate.address,
-          candidate.port,     policy,
-          helo_name,          request.implicit_tls,
-          request.auth_table, request.source ? request.source->str() : std::string()};
+  return {out.destination,
+          candidate.address,
+          candidate.port,
+          policy,
+          helo_name,
+          request.implicit_tls,
+          request.auth_table,
+          request.source ? request.source->str() : std::string()};
 }
 
 // Whether one of the session's replies (the failure, or a recipient's refusal) is a throttling
