@@ -302,9 +302,11 @@ int queue_command(const Arguments& args) {
       std::cout << boost::json::serialize(*reply) << "\n";
     else if (action == "list")
       std::cout << mta::render_queue_list(reply->at("entries").as_array());
-    else if (action == "summary")
+    else if (action == "summary") {
       std::cout << mta::render_queue_summary(reply->at("rows").as_array());
-    else if (action == "show")
+      if (const auto* cluster = reply->if_contains("cluster"); cluster && cluster->is_array())
+        std::cout << mta::render_cluster_summary(cluster->as_array());
+    } else if (action == "show")
       std::cout << mta::render_queue_entry(reply->at("entry").as_object());
     else
       std::cout << "flushed " << reply->at("count").as_int64() << " message(s)\n";

@@ -1,6 +1,7 @@
 // mta/cluster: the Redis key names and the suspension value.
 #include "mta/cluster/cluster_keys.hpp"
 
+#include <cctype>
 #include <charconv>
 
 namespace mxrelay::mta {
@@ -36,6 +37,24 @@ std::string rate_key(std::string_view prefix, std::string_view site) {
 
 std::string suspension_key(std::string_view prefix, std::string_view site) {
   return key(prefix, "suspend", site);
+}
+
+std::string health_key(std::string_view prefix) {
+  return std::string(prefix) + "health";
+}
+
+std::string health_field(std::string_view destination, std::string_view address) {
+  std::string out;
+  for (const unsigned char c : destination) out += static_cast<char>(std::tolower(c));
+  out += '|';
+  out += address;
+  return out;
+}
+
+std::optional<HealthField> parse_health_field(std::string_view field) {
+  const auto bar = field.rfind('|');
+  if (bar == 0 || bar == std::string_view::npos || bar + 1 == field.size()) return std::nullopt;
+  return HealthField{std::string(field.substr(0, bar)), std::string(field.substr(bar + 1))};
 }
 
 std::string format_suspension(const SuspensionRecord& record) {

@@ -30,6 +30,26 @@ std::string unexpected_reply(const std::expected<RedisReply, std::string>& reply
 
 }  // namespace
 
+std::vector<RemoteHealthHold> decode_health_holds(const RedisReply& reply, std::string_view node,
+                                                  std::chrono::steady_clock::time_point now) {
+  std::vector<RemoteHealthHold> out;
+  if (reply.type != RedisReply::Type::array) return out;
+  const auto& items = reply.elements;
+  for (std::size_t i = 0; i + 2 < items.size(); i += 3) {
+    if (items[i].type != RedisReply::Type::string ||
+        items[i + 1].type != RedisReply::Type::string ||
+        items[i + 2].type != RedisReply::Type::integer || items[i + 2].integer <= 0)
+      continue;
+    auto field = parse_health_field(items[i].text);
+    auto record = parse_suspension(items[i + 1].text);
+    if (!field || !record || record->node == node) continue;
+    out.push_back(RemoteHealthHold{std::move(field->destination), std::move(field->address),
+                                   now + std::chrono::milliseconds(items[i + 2].integer),
+                                   std::move(record->reply), std::move(record->node)});
+  }
+  return out;
+}
+
 std::chrono::steady_clock::time_point steady_until(
     std::int64_t until_unix_ms, std::chrono::system_clock::time_point system_now,
     std::chrono::steady_clock::time_point steady_now) {
@@ -59,6 +79,9 @@ ClusterLimits::ClusterLimits(asio::any_io_executor executor, ClusterOptions opti
       acquire_script_(std::string(acquire_lease_script())),
       renew_script_(std::string(renew_leases_script())),
       rate_script_(std::string(reserve_rate_script())),
+      publish_health_script_(std::string(publish_health_script())),
+      health_holds_script_(std::string(health_holds_script())),
+      share_state_script_(std::string(share_state_script())),
       renew_timer_(executor) {}
 
 void ClusterLimits::start() {
@@ -227,6 +250,80 @@ asio::awaitable<std::vector<RemoteSuspension>> ClusterLimits::poll_suspensions(
     out.push_back(RemoteSuspension{sites[i],
                                    steady_until(record->until_unix_ms, system_now, steady_now),
                                    std::move(record->reply), std::move(record->node)});
+  }
+  co_return out;
+}
+
+asio::awaitable<void> ClusterLimits::publish_health_hold(std::string destination,
+                                                         std::string address, Clock::duration hold,
+                                                         std::string reason) {
+  const auto self = shared_from_this();
+  const auto left = std::chrono::ceil<std::chrono::milliseconds>(hold);
+  if (left <= std::chrono::milliseconds::zero() || !redis_->up()) co_return;
+  std::vector<std::string> keys{health_key(options_.config.key_prefix)};
+  std::vector<std::string> args{health_field(destination, address), options_.node,
+                                std::to_string(left.count()), std::move(reason)};
+  auto reply =
+      co_await publish_health_script_.run(*redis_, std::move(keys), std::move(args), deadline());
+  if (reply && !reply->is_error())
+    note(true, "");
+  else
+    note(false, unexpected_reply(reply));
+}
+
+asio::awaitable<void> ClusterLimits::clear_health_hold(std::string destination,
+                                                       std::string address) {
+  const auto self = shared_from_this();
+  if (!redis_->up()) co_return;
+  std::vector<std::string> command{"HDEL", health_key(options_.config.key_prefix),
+                                   health_field(destination, address)};
+  auto reply = co_await redis_->command(std::move(command), deadline());
+  if (reply && !reply->is_error())
+    note(true, "");
+  else
+    note(false, unexpected_reply(reply));
+}
+
+asio::awaitable<std::optional<std::vector<RemoteHealthHold>>> ClusterLimits::poll_health_holds() {
+  const auto self = shared_from_this();
+  if (!redis_->up()) co_return std::nullopt;
+  std::vector<std::string> keys{health_key(options_.config.key_prefix)};
+  auto reply = co_await health_holds_script_.run(*redis_, std::move(keys), {}, deadline());
+  if (!reply || reply->type != RedisReply::Type::array) {
+    note(false, unexpected_reply(reply));
+    co_return std::nullopt;
+  }
+  note(true, "");
+  co_return decode_health_holds(*reply, options_.node, Clock::now());
+}
+
+asio::awaitable<std::optional<std::vector<ShareState>>> ClusterLimits::share_states(
+    std::vector<std::string> shares) {
+  const auto self = shared_from_this();
+  if (!redis_->up()) co_return std::nullopt;
+  std::vector<ShareState> out;
+  if (shares.empty()) co_return out;
+  std::vector<std::string> keys;
+  for (const auto& share : shares) {
+    keys.push_back(lease_key(options_.config.key_prefix, share));
+    keys.push_back(suspension_key(options_.config.key_prefix, share));
+  }
+  auto reply = co_await share_state_script_.run(*redis_, std::move(keys), {}, deadline());
+  if (!reply || reply->type != RedisReply::Type::array ||
+      reply->elements.size() != 2 * shares.size()) {
+    note(false, unexpected_reply(reply));
+    co_return std::nullopt;
+  }
+  note(true, "");
+  for (std::size_t i = 0; i < shares.size(); ++i) {
+    ShareState state{std::move(shares[i]), 0, std::nullopt};
+    const auto& count = reply->elements[2 * i];
+    if (count.type == RedisReply::Type::integer && count.integer > 0)
+      state.connections = static_cast<std::size_t>(count.integer);
+    const auto& suspension = reply->elements[2 * i + 1];
+    if (suspension.type == RedisReply::Type::string)
+      state.suspension = parse_suspension(suspension.text);
+    out.push_back(std::move(state));
   }
   co_return out;
 }

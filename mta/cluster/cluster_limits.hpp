@@ -2,8 +2,10 @@
 // asks for them: a connection lease per site (held while the connection is open, renewed in the
 // background so that a crashed relay's leases expire), a message's slot in the site's shared
 // rate bucket, and a site's suspension, published by the relay that got the throttling reply
-// and polled by the others. Whenever Redis is unreachable (down, or a reply later than
-// cluster.timeout) each call falls back at once to this relay's share of the limits
+// and polled by the others; the circuit breakers a relay opens for remote addresses, held
+// by the others until they end or an address proves healthy; each share's connections and
+// suspension across the cluster, for the operator. Whenever Redis is unreachable (down, or a reply
+// later than cluster.timeout) each call falls back at once to this relay's share of the limits
 // (cluster_fallback), kept here; the change is logged once (event=cluster_unavailable,
 // event=cluster_available) and reported to the availability handler (the metrics gauge).
 #pragma once
@@ -18,10 +20,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "conf/config.hpp"
 #include "mta/cluster/cluster_fallback.hpp"
+#include "mta/cluster/cluster_keys.hpp"
 #include "mta/cluster/redis_connection.hpp"
 #include "mta/cluster/redis_script.hpp"
 #include "mta/shaping/token_bucket.hpp"
@@ -51,6 +55,27 @@ struct RemoteSuspension {
   std::chrono::steady_clock::time_point until;
   std::string reply;
   std::string node;
+};
+
+// A circuit breaker another relay of the cluster opened.
+struct RemoteHealthHold {
+  std::string destination;
+  std::string address;
+  std::chrono::steady_clock::time_point until;
+  std::string reason;
+  std::string node;
+};
+
+// health_holds_script()'s reply as the holds of relays other than `node`, their ends on this
+// relay's steady clock; entries that are not holds are left out. Pure.
+std::vector<RemoteHealthHold> decode_health_holds(const RedisReply& reply, std::string_view node,
+                                                  std::chrono::steady_clock::time_point now);
+
+// A share of a site (share_name()) across the cluster.
+struct ShareState {
+  std::string share;
+  std::size_t connections = 0;  // the leases of every relay, not expired
+  std::optional<SuspensionRecord> suspension;
 };
 
 // A suspension record's end on this relay's steady clock. Pure.
@@ -96,6 +121,20 @@ class ClusterLimits : public std::enable_shared_from_this<ClusterLimits> {
   boost::asio::awaitable<std::vector<RemoteSuspension>> poll_suspensions(
       std::vector<std::string> sites);
 
+  // This relay opened the circuit breaker of `address` of `destination` for `hold`: the others
+  // skip it too until then (they learn it at their next poll).
+  boost::asio::awaitable<void> publish_health_hold(std::string destination, std::string address,
+                                                   Clock::duration hold, std::string reason);
+  // The address proved healthy here: its hold ends for every relay.
+  boost::asio::awaitable<void> clear_health_hold(std::string destination, std::string address);
+  // The holds other relays published that last beyond now; nullopt when Redis gave no answer
+  // (the holds are not known now).
+  boost::asio::awaitable<std::optional<std::vector<RemoteHealthHold>>> poll_health_holds();
+  // These shares' connections and suspensions across the cluster; nullopt when Redis gave no
+  // answer.
+  boost::asio::awaitable<std::optional<std::vector<ShareState>>> share_states(
+      std::vector<std::string> shares);
+
   // Leases held by this relay for `site` (shared or not).
   std::size_t leases(const std::string& site) const;
 
@@ -118,6 +157,9 @@ class ClusterLimits : public std::enable_shared_from_this<ClusterLimits> {
   RedisScript acquire_script_;
   RedisScript renew_script_;
   RedisScript rate_script_;
+  RedisScript publish_health_script_;
+  RedisScript health_holds_script_;
+  RedisScript share_state_script_;
   std::map<std::string, ConnectionLease> held_;  // by member
   std::map<std::string, std::size_t, std::less<>> held_per_site_;
   std::map<std::string, TokenBucket, std::less<>> fallback_buckets_;  // by site

@@ -63,4 +63,49 @@ return math.ceil(leaves - now)
   return script;
 }
 
+std::string_view publish_health_script() {
+  static const std::string script = std::string(kNow) + R"lua(
+local hold = tonumber(ARGV[3])
+local held = redis.call('HGETALL', KEYS[1])
+for i = 1, #held, 2 do
+  local ends = tonumber(string.match(held[i + 1], '^%S+ (%d+) '))
+  if not ends or ends <= now then redis.call('HDEL', KEYS[1], held[i]) end
+end
+redis.call('HSET', KEYS[1], ARGV[1],
+           ARGV[2] .. ' ' .. string.format('%d', math.floor(now + hold)) .. ' ' .. ARGV[4])
+if redis.call('PTTL', KEYS[1]) < hold then redis.call('PEXPIRE', KEYS[1], math.ceil(hold)) end
+return 1
+)lua";
+  return script;
+}
+
+std::string_view health_holds_script() {
+  static const std::string script = std::string(kNow) + R"lua(
+local out = {}
+local held = redis.call('HGETALL', KEYS[1])
+for i = 1, #held, 2 do
+  local ends = tonumber(string.match(held[i + 1], '^%S+ (%d+) '))
+  if ends and ends > now then
+    out[#out + 1] = held[i]
+    out[#out + 1] = held[i + 1]
+    out[#out + 1] = math.floor(ends - now)
+  end
+end
+return out
+)lua";
+  return script;
+}
+
+std::string_view share_state_script() {
+  static const std::string script = std::string(kNow) + R"lua(
+local out = {}
+for i = 1, #KEYS, 2 do
+  out[#out + 1] = redis.call('ZCOUNT', KEYS[i], '(' .. string.format('%.3f', now), '+inf')
+  out[#out + 1] = redis.call('GET', KEYS[i + 1])
+end
+return out
+)lua";
+  return script;
+}
+
 }  // namespace mxrelay::mta

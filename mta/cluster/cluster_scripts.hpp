@@ -23,4 +23,18 @@ std::string_view renew_leases_script();
 // returns the ms until it (0: now).
 std::string_view reserve_rate_script();
 
+// A circuit breaker a relay opened. KEYS[1]: the health hash; ARGV: the field
+// ("DESTINATION|ADDRESS"), the relay's name, the hold in ms, the reason. Drops the holds that
+// ended, sets the field to "NODE UNTIL REASON" and makes the hash last at least as long as the
+// hold; returns 1.
+std::string_view publish_health_script();
+
+// The holds in force. KEYS[1]: the health hash. Returns field, value and ms left of each hold
+// that has not ended, one after the other.
+std::string_view health_holds_script();
+
+// The shares' state across the cluster. KEYS: a lease set and a suspension key per share.
+// Returns per share the leases not expired, then the suspension's value (nil: none).
+std::string_view share_state_script();
+
 }  // namespace mxrelay::mta

@@ -163,9 +163,11 @@ asio::awaitable<json::object> ControlServer::execute(const json::object& request
     co_return json::object{{"ok", true}, {"sites", sites_to_json(queue_.sites())}};
   if (command == "summary")
     co_return json::object{{"ok", true},
-                           {"rows", queue_summary(queue_.list(), [this](const std::string& domain) {
-                              return queue_.site_of_domain(domain);
-                            })}};
+                           {"rows", queue_summary(queue_.list(),
+                                                  [this](const std::string& domain) {
+                                                    return queue_.site_of_domain(domain);
+                                                  })},
+                           {"cluster", cluster_summary(queue_.sites())}};
   if (command == "flush") {
     auto count = queue_.flush(id, optional_text(request, "domain"));
     co_return json::object{{"ok", true}, {"count", count}};

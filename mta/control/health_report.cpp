@@ -26,6 +26,9 @@ std::string describe(const json::object& entry) {
                      text_of(entry, "destination") + "): breaker " + text_of(entry, "state") +
                      " after " + std::to_string(number_of(entry, "consecutive_failures")) +
                      " consecutive failures";
+  if (!text_of(entry, "held_by").empty())
+    line = "  " + text_of(entry, "address") + " (destination " + text_of(entry, "destination") +
+           "): breaker opened by relay " + text_of(entry, "held_by") + " of the cluster";
   if (text_of(entry, "state") == "open")
     line += ", next probe in " + std::to_string(number_of(entry, "retry_in_seconds")) + "s";
   return line + "\n    last: " + text_of(entry, "last_problem") + ": " +
@@ -45,6 +48,7 @@ json::array health_to_json(const std::vector<UnhealthyAddress>& unhealthy) {
         {"last_problem", std::string(to_string(address.last_problem))},
         {"last_reason", address.last_reason},
         {"retry_in_seconds", static_cast<std::int64_t>(retry_in)},
+        {"held_by", address.held_by.empty() ? json::value(nullptr) : json::value(address.held_by)},
     });
   }
   return out;

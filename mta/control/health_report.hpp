@@ -16,7 +16,8 @@
 namespace mxrelay::mta {
 
 // [{"destination","address","state","consecutive_failures","last_problem","last_reason",
-//   "retry_in_seconds"}, ...]
+//   "retry_in_seconds","held_by" (the relay of the cluster whose breaker it is; null: this
+//   relay's)}, ...]
 boost::json::array health_to_json(const std::vector<UnhealthyAddress>& unhealthy);
 
 // The entries that concern this route: its destination (the domain or the name looked up)

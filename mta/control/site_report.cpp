@@ -69,8 +69,23 @@ std::expected<json::object, std::string> site_state(const conf::Config& config,
   return std::unexpected("the relay does not know site " + site + " (reload it?)");
 }
 
+// {"limits": "cluster" or "fallback", "connections" (null: not known), "suspended_until"
+// (Unix time or null), "suspended_by", "suspension_reply"}, or null without a [cluster].
+json::value cluster_json(const std::optional<ClusterShareStatus>& cluster) {
+  if (!cluster) return nullptr;
+  json::object out{{"limits", cluster->shared ? "cluster" : "fallback"},
+                   {"connections", nullptr},
+                   {"suspended_until", nullptr},
+                   {"suspended_by", cluster->suspended_by},
+                   {"suspension_reply", cluster->suspension_reply}};
+  if (cluster->connections) out["connections"] = *cluster->connections;
+  if (cluster->suspended_until) out["suspended_until"] = unix_of(*cluster->suspended_until);
+  return out;
+}
+
 json::object share_json(const SiteView& view,
-                        const std::optional<std::chrono::system_clock::time_point>& suspended) {
+                        const std::optional<std::chrono::system_clock::time_point>& suspended,
+                        const std::optional<ClusterShareStatus>& cluster) {
   json::object entry{{"site", view.site},
                      {"open_connections", view.open_connections},
                      {"connection_limit", view.connection_limit},
@@ -81,6 +96,7 @@ json::object share_json(const SiteView& view,
                      {"last_action", view.last_action},
                      {"throttle_replies", view.throttle_replies}};
   if (suspended) entry["suspended_until"] = unix_of(*suspended);
+  entry["cluster"] = cluster_json(cluster);
   return entry;
 }
 
@@ -89,10 +105,10 @@ json::object share_json(const SiteView& view,
 json::array sites_to_json(const std::vector<SiteStatus>& sites) {
   json::array out;
   for (const auto& site : sites) {
-    auto entry = share_json(site.view, site.suspended_until);
+    auto entry = share_json(site.view, site.suspended_until, site.cluster);
     json::array sources;
     for (const auto& share : site.sources) {
-      auto item = share_json(share.view, share.suspended_until);
+      auto item = share_json(share.view, share.suspended_until, share.cluster);
       item.erase("site");
       item["source"] =
           share.view.source.empty() ? json::value(nullptr) : json::value(share.view.source);
@@ -141,6 +157,47 @@ json::array queue_summary(const std::vector<queue::QueueEntryView>& entries,
   return out;
 }
 
+json::value cluster_summary(const std::vector<SiteStatus>& sites) {
+  json::array out;
+  for (const auto& site : sites) {
+    auto cluster = cluster_json(site.cluster);
+    if (!cluster.is_object()) continue;
+    cluster.as_object()["site"] = site.view.site;
+    out.push_back(std::move(cluster));
+  }
+  if (out.empty()) return nullptr;
+  return out;
+}
+
+namespace {
+
+// "N connection(s) open across the cluster", the suspension, or that the fallback is in force.
+std::string cluster_text(const json::object& cluster) {
+  if (json_text(cluster, "limits") != "cluster")
+    return "Redis unavailable: this relay keeps to its fallback share of the limits";
+  std::string out = "the cluster's limits, ";
+  const auto* connections = cluster.if_contains("connections");
+  out += connections && connections->is_number()
+             ? std::to_string(json_number(cluster, "connections")) + " connection(s) open"
+             : std::string("connections not known yet");
+  if (json_number(cluster, "suspended_until") > 0)
+    out += ", suspended by " + json_text(cluster, "suspended_by") + " until " +
+           utc_time_text(json_number(cluster, "suspended_until")) + " UTC (" +
+           json_text(cluster, "suspension_reply") + ")";
+  return out;
+}
+
+}  // namespace
+
+std::string render_cluster_summary(const json::array& sites) {
+  std::string out = "\nACROSS THE CLUSTER\n";
+  for (const auto& value : sites)
+    if (value.is_object())
+      out += "  " + json_text(value.as_object(), "site") + ": " + cluster_text(value.as_object()) +
+             "\n";
+  return out;
+}
+
 std::string render_queue_summary(const json::array& rows) {
   std::string out = "SITE                 MESSAGES  NEXT ATTEMPT (UTC)   LAST REASON\n";
   for (const auto& value : rows) {
@@ -177,6 +234,8 @@ void print_source_shares(std::ostream& out, const json::object& state) {
     out << "\n";
     if (!json_text(share, "last_reply").empty())
       out << "    last throttling reply: " << json_text(share, "last_reply") << "\n";
+    if (const auto* cluster = share.if_contains("cluster"); cluster && cluster->is_object())
+      out << "    across the cluster: " << cluster_text(cluster->as_object()) << "\n";
   }
 }
 
@@ -213,6 +272,8 @@ void print_route_site(std::ostream& out, const conf::Config& config,
     out << "  last throttling reply (" << json_number(*state, "throttle_replies")
         << " so far, action " << json_text(*state, "last_action")
         << "): " << json_text(*state, "last_reply") << "\n";
+  if (const auto* cluster = state->if_contains("cluster"); cluster && cluster->is_object())
+    out << "  across the cluster: " << cluster_text(cluster->as_object()) << "\n";
   print_source_shares(out, *state);
 }
 

@@ -18,8 +18,16 @@
 namespace mxrelay::mta {
 
 // [{"site","open_connections","connection_limit","rate_limit","messages_last_minute",
-//   "suspended_until" (Unix time or null),"last_reply","last_action","throttle_replies"}, ...]
+//   "suspended_until" (Unix time or null),"last_reply","last_action","throttle_replies",
+//   "cluster","sources"}, ...]; "cluster" (null without a [cluster]): {"limits" ("cluster", or
+//   "fallback" while Redis is unavailable),"connections" (every relay's; null: not known),
+//   "suspended_until","suspended_by","suspension_reply"}.
 boost::json::array sites_to_json(const std::vector<SiteStatus>& sites);
+// The sites' "cluster" members, each with its "site", for `queue summary`; null without a
+// [cluster].
+boost::json::value cluster_summary(const std::vector<SiteStatus>& sites);
+// The text of cluster_summary(), after the queue's rows.
+std::string render_cluster_summary(const boost::json::array& sites);
 
 // Queued messages counted per site and last reason, with the earliest next attempt of each:
 // [{"site","reason","messages","next_attempt"}, ...], most messages first. A message counts

@@ -4,7 +4,9 @@
 // after `failure_threshold` consecutive failures the address is skipped (open) for
 // `cool_down`, then one delivery may probe it (half-open); the probe's success closes the
 // breaker, its failure opens it again. Healthy addresses are not stored; at most
-// `max_tracked` failing ones are, the longest-quiet dropped first.
+// `max_tracked` failing ones are, the longest-quiet dropped first. With a [cluster], the
+// breakers other relays opened are held here too (apply_cluster_holds): such an address is
+// skipped until the other relay's cool-down ends, as if it had failed here.
 #pragma once
 
 #include <chrono>
@@ -53,6 +55,16 @@ struct UnhealthyAddress {
   HealthProblem last_problem = HealthProblem::connect_failed;
   std::string last_reason;
   std::chrono::steady_clock::duration retry_in{};  // until the next probe; 0 in half-open
+  std::string held_by;  // the relay of the cluster whose breaker it is; "" for this relay's
+};
+
+// A breaker another relay of the cluster opened, as its last poll found it.
+struct ClusterHold {
+  std::string destination;
+  core::IpAddress address;
+  std::chrono::steady_clock::time_point until;
+  std::string reason;
+  std::string node;
 };
 
 class AddressHealth {
@@ -65,9 +77,17 @@ class AddressHealth {
 
   Admission admit(std::string_view destination, const core::IpAddress& address,
                   Clock::time_point now);
-  void record_success(std::string_view destination, const core::IpAddress& address);
-  void record_failure(std::string_view destination, const core::IpAddress& address,
+  // Whether the address was held (open or half-open): a hold the cluster may share ends.
+  bool record_success(std::string_view destination, const core::IpAddress& address);
+  // Whether this failure opened the breaker (the address is skipped from now on).
+  bool record_failure(std::string_view destination, const core::IpAddress& address,
                       HealthProblem problem, std::string reason, Clock::time_point now);
+  // The holds the other relays of the cluster publish now (all of them, as one poll found
+  // them): each is held here until its end unless this relay's own breaker is open; a hold
+  // learned earlier and gone from `holds` (cleared or expired) ends. Returns the holds that
+  // are news (not held from the cluster before, or longer now).
+  std::vector<ClusterHold> apply_cluster_holds(const std::vector<ClusterHold>& holds,
+                                               Clock::time_point now);
 
   // When the last failure was recorded; nullopt for a healthy address.
   std::optional<Clock::time_point> last_failure(std::string_view destination,
@@ -86,11 +106,15 @@ class AddressHealth {
     Clock::time_point last_failure{};
     Clock::time_point opened_at{};
     Clock::time_point probe_started{};
+    std::string held_by;  // a hold learned from the cluster: the relay that opened it
+    Clock::time_point held_until{};
   };
   using Key = std::pair<std::string, core::IpAddress>;
 
   static Key key_of(std::string_view destination, const core::IpAddress& address);
   void evict_if_full();
+  // When an open breaker lets a probe through.
+  Clock::time_point open_until(const Record& record) const;
   UnhealthyAddress describe(const Key& key, const Record& record, Clock::time_point now) const;
 
   AddressHealthSettings settings_;

@@ -43,6 +43,28 @@ constexpr std::size_t kClusterSlotsBeforePruning = 10000;
 constexpr auto kStaleClusterSlot = std::chrono::minutes(10);
 }  // namespace
 
+ClusterShareStatus cluster_status(bool shared, const std::vector<const ShareState*>& shares) {
+  ClusterShareStatus out;
+  out.shared = shared;
+  if (shares.empty()) return out;
+  std::size_t connections = 0;
+  const SuspensionRecord* longest = nullptr;
+  for (const auto* share : shares) {
+    connections += share->connections;
+    if (share->suspension &&
+        (!longest || share->suspension->until_unix_ms > longest->until_unix_ms))
+      longest = &*share->suspension;
+  }
+  out.connections = connections;
+  if (longest) {
+    out.suspended_until =
+        std::chrono::system_clock::time_point(std::chrono::milliseconds(longest->until_unix_ms));
+    out.suspended_by = longest->node;
+    out.suspension_reply = longest->reply;
+  }
+  return out;
+}
+
 DeliveryAgent::DeliveryAgent(boost::asio::any_io_executor executor, Metrics& metrics,
                              const conf::DeliveryConfig& config)
     : executor_(std::move(executor)), metrics_(metrics), context_(config) {
@@ -148,6 +170,7 @@ boost::asio::awaitable<DestinationOutcome> DeliveryAgent::deliver(
   }
   auto report = co_await mta::deliver(executor_, candidates, delivery, config.delivery, helo,
                                       context_, tls_policy);
+  share_health(destination.name, config, report);
   if (site && report.site_held_until) {
     const bool suspended = report.site_held_reason.empty();
     metrics_.site_deferral(site->site, suspended ? "suspended" : "connection_limit");
@@ -265,6 +288,36 @@ DeliveryAgent::Destination DeliveryAgent::destination_of(
     if (entry->max_connections) out.limits.per_destination = *entry->max_connections;
   }
   return out;
+}
+
+void DeliveryAgent::share_health(const std::string& destination, const conf::Config& config,
+                                 const DeliveryReport& report) {
+  if (!cluster_) return;
+  for (const auto& [address, reason] : report.health_opened)
+    asio::co_spawn(executor_,
+                   cluster_->publish_health_hold(destination, address.str(),
+                                                 config.delivery.health_cool_down, reason),
+                   asio::detached);
+  for (const auto& address : report.health_cleared)
+    asio::co_spawn(executor_, cluster_->clear_health_hold(destination, address.str()),
+                   asio::detached);
+}
+
+void DeliveryAgent::apply_health_holds(const std::vector<RemoteHealthHold>& holds) {
+  std::vector<ClusterHold> learned;
+  for (const auto& hold : holds)
+    if (const auto address = core::IpAddress::parse(hold.address))
+      learned.push_back(
+          ClusterHold{hold.destination, *address, hold.until, hold.reason, hold.node});
+  for (const auto& hold :
+       context_.health().apply_cluster_holds(learned, AddressHealth::Clock::now()))
+    core::LogLine("address_held_by_cluster", core::Severity::warning)
+        .kv("domain", hold.destination)
+        .kv("address", hold.address.str())
+        .kv("node", hold.node)
+        .kv("until", static_cast<long long>(queue::to_unix(wall_clock(hold.until))))
+        .kv("reason", hold.reason)
+        .emit();
 }
 
 void DeliveryAgent::note_destination_outcome(const Destination& destination,
@@ -395,6 +448,11 @@ asio::awaitable<void> DeliveryAgent::poll_cluster(std::shared_ptr<const conf::Co
       names.push_back(share_name(site.site, source));
       shares.emplace(names.back(), std::pair{&site, source});
     }
+  auto states = co_await cluster_->share_states(names);
+  cluster_shares_.clear();
+  if (states)
+    for (auto& state : *states) cluster_shares_.insert_or_assign(state.share, std::move(state));
+  if (const auto holds = co_await cluster_->poll_health_holds()) apply_health_holds(*holds);
   const auto seen = co_await cluster_->poll_suspensions(std::move(names));
   for (const auto& remote : seen) {
     const auto found = shares.find(remote.site);
@@ -440,7 +498,9 @@ std::vector<SiteStatus> DeliveryAgent::sites(const conf::Config& config) const {
           context_.pool().site_connections(site.site, source) == 0)
         continue;
       SourceStatus share{
-          shaper_.view(site, context_.pool().site_connections(site.site, source), now, source), {}};
+          shaper_.view(site, context_.pool().site_connections(site.site, source), now, source),
+          {},
+          cluster_site(site, {source})};
       if (share.view.suspended_until)
         share.suspended_until = wall_clock(*share.view.suspended_until);
       status.sources.push_back(std::move(share));
@@ -450,9 +510,23 @@ std::vector<SiteStatus> DeliveryAgent::sites(const conf::Config& config) const {
     status.view = whole_site(site.site, shares);
     if (status.view.suspended_until)
       status.suspended_until = wall_clock(*status.view.suspended_until);
+    status.cluster = cluster_site(site, sources);
     out.push_back(std::move(status));
   }
   return out;
+}
+
+std::optional<ClusterShareStatus> DeliveryAgent::cluster_site(
+    const conf::ShapingSite& site, const std::vector<std::string>& sources) const {
+  if (!cluster_) return std::nullopt;
+  // While Redis is unavailable the last poll's counts are not the cluster's any more.
+  const bool shared = cluster_->available();
+  std::vector<const ShareState*> shares;
+  for (const auto& source : shared ? sources : std::vector<std::string>{})
+    if (const auto found = cluster_shares_.find(share_name(site.site, source));
+        found != cluster_shares_.end())
+      shares.push_back(&found->second);
+  return cluster_status(shared, shares);
 }
 
 std::size_t DeliveryAgent::connections_outside_sites(const conf::Config& config) const {

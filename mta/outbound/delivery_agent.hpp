@@ -60,10 +60,21 @@ struct DestinationOutcome {
   std::optional<std::chrono::system_clock::time_point> throttled_until;
 };
 
-// One source address's share of a shaping site, with wall-clock times.
+// A share of a site across the cluster, as the last poll (about a second ago) found it.
+struct ClusterShareStatus {
+  bool shared = false;  // the cluster's limits are in force; else this relay's fallback share
+  std::optional<std::size_t> connections;  // every relay's; not known while Redis is not
+  std::optional<std::chrono::system_clock::time_point> suspended_until;
+  std::string suspended_by;  // the relay that got the suspending reply
+  std::string suspension_reply;
+};
+
+// One source address's share of a shaping site, with wall-clock times; `cluster` with a
+// [cluster] only.
 struct SourceStatus {
   SiteView view;
   std::optional<std::chrono::system_clock::time_point> suspended_until;
+  std::optional<ClusterShareStatus> cluster;
 };
 
 // A shaping site as an operator sees it, with wall-clock times: the whole (whole_site()) and
@@ -72,7 +83,13 @@ struct SiteStatus {
   SiteView view;
   std::optional<std::chrono::system_clock::time_point> suspended_until;
   std::vector<SourceStatus> sources;
+  std::optional<ClusterShareStatus> cluster;  // all its shares together
 };
+
+// The site's state across the cluster from the states of its shares (`shared`: the cluster's
+// limits are in force; `shares` empty: not known): every relay's connections of every share,
+// and the suspension that lasts longest. Pure.
+ClusterShareStatus cluster_status(bool shared, const std::vector<const ShareState*>& shares);
 
 class DeliveryAgent {
  public:
@@ -93,7 +110,9 @@ class DeliveryAgent {
   // could not be had) of every delivery, under the recipient domain's policy.
   using TlsObserver = std::function<void(const tlsrpt::Observation&)>;
   void set_tls_observer(TlsObserver observer) { tls_observer_ = std::move(observer); }
-  // Applies the suspensions other relays of the cluster published for the sites of `config`.
+  // Applies the suspensions other relays of the cluster published for the sites of `config`
+  // and the circuit breakers they opened, and keeps the shares' state across the cluster
+  // (for sites()). Called about once a second; nothing here waits for it.
   boost::asio::awaitable<void> poll_cluster(std::shared_ptr<const conf::Config> config);
 
   // config and resolver: the snapshot the attempt started with.
@@ -128,6 +147,16 @@ class DeliveryAgent {
   static Destination destination_of(const conf::Config& config,
                                     const resolver::TransportDecision& decision,
                                     const std::string& domain);
+  // Publishes to the cluster (in the background) the breakers the delivery opened, and ends
+  // the holds of the addresses it found healthy.
+  void share_health(const std::string& destination, const conf::Config& config,
+                    const DeliveryReport& report);
+  // The circuit breakers other relays opened, held here until they end.
+  void apply_health_holds(const std::vector<RemoteHealthHold>& holds);
+  // The state of these source addresses' shares of `site` across the cluster; none without a
+  // [cluster].
+  std::optional<ClusterShareStatus> cluster_site(const conf::ShapingSite& site,
+                                                 const std::vector<std::string>& sources) const;
   // Per-destination back-off bookkeeping after an attempt; logs a back-off that starts.
   void note_destination_outcome(const Destination& destination, const DeliveryReport& report);
   // The site throttled us: slow it down; returns when the message may be tried again.
@@ -175,6 +204,9 @@ class DeliveryAgent {
   TrafficShaper shaper_;
   std::unordered_map<std::string, std::string> domain_sites_;  // for `queue summary`
   std::shared_ptr<ClusterLimits> cluster_;
+  // The shares' state across the cluster at the last poll, by share name; empty when Redis
+  // did not answer it.
+  std::unordered_map<std::string, ShareState> cluster_shares_;
   // Cluster rate slots of messages sent away to wait for them, by message ID.
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> cluster_slots_;
   // When each source address was last chosen (a counter), for the round robin.

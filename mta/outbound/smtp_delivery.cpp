@@ -640,10 +640,12 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
       slot = std::move(open->slot);
       last_failure =
           core::Failure::temporary(451, {4, 4, 1}, "connect to " + relay + ": " + connected.second);
-      health.record_failure(out.destination, candidate->address,
-                            connected.first == IoStatus::timeout ? HealthProblem::connect_timeout
-                                                                 : HealthProblem::connect_failed,
-                            last_failure.reason, AddressHealth::Clock::now());
+      if (health.record_failure(out.destination, candidate->address,
+                                connected.first == IoStatus::timeout
+                                    ? HealthProblem::connect_timeout
+                                    : HealthProblem::connect_failed,
+                                last_failure.reason, AddressHealth::Clock::now()))
+        report.health_opened.emplace_back(candidate->address, last_failure.reason);
       plan.record(AttemptEnd::unusable, policy);
       continue;
     }
@@ -664,12 +666,13 @@ asio::awaitable<DeliveryReport> deliver(asio::any_io_executor executor,
     const auto problem = problem_of(open->session, result);
     const auto& failure = result ? result->failure : open->session.connection_failure();
     const bool throttling = throttled(request, result, failure, report);
-    if (problem && !credentials_failed && !throttling)
-      health.record_failure(out.destination, candidate->address, *problem,
-                            failure ? failure->str() : "connection lost",
-                            AddressHealth::Clock::now());
-    else if (!problem)
-      health.record_success(out.destination, candidate->address);
+    if (problem && !credentials_failed && !throttling) {
+      auto reason = failure ? failure->str() : std::string("connection lost");
+      if (health.record_failure(out.destination, candidate->address, *problem, reason,
+                                AddressHealth::Clock::now()))
+        report.health_opened.emplace_back(candidate->address, std::move(reason));
+    } else if (!problem && health.record_success(out.destination, candidate->address))
+      report.health_cleared.push_back(candidate->address);
     if (result && result->next_hop_unqualified) {
       unqualified.note(open->key, *result->failure, report);
       report.transcript = transcript_lines(open->session.transcript());

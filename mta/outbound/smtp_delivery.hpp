@@ -70,6 +70,10 @@ struct DeliveryReport {
   // "ip: reason" of addresses skipped as unhealthy, or passed over as unable to carry the
   // message (REQUIRETLS).
   std::vector<std::string> skipped;
+  // Addresses whose circuit breaker this delivery opened (with the failure), and held ones it
+  // found healthy again: what a cluster shares with its other relays.
+  std::vector<std::pair<core::IpAddress, std::string>> health_opened;
+  std::vector<core::IpAddress> health_cleared;
   // Every address failed at the connection level (or none could be tried): the destination
   // failed as a whole.
   bool destination_failed = false;

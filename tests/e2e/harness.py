@@ -1160,6 +1160,18 @@ class E2eTestCase(unittest.TestCase):
         fixture.start()
         return fixture
 
+    def start_cluster_relays(self, redis, config, extra_toml, names=("a", "b")):
+        """One relay per name (work directory WORKDIR/NAME) with `config` and a [cluster] of
+        two on `redis`, each started once Redis answers it; returns them in order."""
+        relays = []
+        for name in names:
+            relay_config = dict(config, cluster={"redis": redis.endpoint, "expected_nodes": 2})
+            relay = self.start(Mxrelay(self.workdir / name, self.block, relay_config,
+                                       extra_toml=extra_toml))
+            relay.wait_for_log(event="cluster_available")
+            relays.append(relay)
+        return relays
+
     def run(self, result=None):
         result = result if result is not None else self.defaultTestResult()
         problems_before = len(result.failures) + len(result.errors)

@@ -7,8 +7,7 @@ Redis is back and they share it again."""
 import concurrent.futures
 import unittest
 
-from harness import (E2eTestCase, Mxrelay, Nsd, Redis, SmtpSink, free_port, render_zone,
-                     send_numbered)
+from harness import E2eTestCase, Nsd, Redis, SmtpSink, free_port, render_zone, send_numbered
 
 SENDER = "sender@client.example"
 DOMAINS = ("alpha.shaping.example", "beta.shaping.example")
@@ -38,19 +37,15 @@ class ClusterTest(E2eTestCase):
         port = free_port(addresses[0])
         self.peer = self.start(SmtpSink(self.workdir, "peer", addresses, port, **peer_options))
         self.redis = self.start(Redis(self.workdir, self.block.host(30)))
-        self.relays = []
-        for name in ("a", "b"):
-            relay = self.start(Mxrelay(
-                self.workdir / name, self.block,
-                {"dns": {"stub": self.nsd.stubs()},
-                 "delivery": {"port": port, "max_connections_per_destination": 10,
-                              "connection_idle_time": "1s"},
-                 "queue": {"retry_intervals": ["1s"]},
-                 "cluster": {"redis": self.redis.endpoint, "expected_nodes": 2}},
-                extra_toml=site_toml(suspend_for)))
-            relay.wait_for_log(event="cluster_available")
+        self.relays = self.start_cluster_relays(
+            self.redis,
+            {"dns": {"stub": self.nsd.stubs()},
+             "delivery": {"port": port, "max_connections_per_destination": 10,
+                          "connection_idle_time": "1s"},
+             "queue": {"retry_intervals": ["1s"]}},
+            site_toml(suspend_for))
+        for relay in self.relays:
             relay.wait_for_sample("mxrelay_cluster_redis_up", 1)
-            self.relays.append(relay)
 
     def send_through_both(self, count, subject):
         """count messages through each relay, to both domains, in parallel sessions."""

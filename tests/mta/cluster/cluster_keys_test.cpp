@@ -1,5 +1,6 @@
-// tests/mta/cluster: the Redis key names, the suspension value both ways, a suspension's end
-// on the steady clock, the reconnection back-off, and error replies by code.
+// tests/mta/cluster: the Redis key names, the suspension value both ways, the health hash's
+// fields and the holds read from it, a suspension's end on the steady clock, the reconnection
+// back-off, and error replies by code.
 #include "mta/cluster/cluster_keys.hpp"
 
 #include <gtest/gtest.h>
@@ -17,6 +18,67 @@ TEST(ClusterKeys, Names) {
   EXPECT_EQ(lease_key("mxrelay:", "microsoft"), "mxrelay:conns:microsoft");
   EXPECT_EQ(rate_key("mxrelay:", "google"), "mxrelay:rate:google");
   EXPECT_EQ(suspension_key("relays{eu}:", "yahoo"), "relays{eu}:suspend:yahoo");
+}
+
+TEST(ClusterKeys, HealthFields) {
+  EXPECT_EQ(health_key("relays{eu}:"), "relays{eu}:health");
+  EXPECT_EQ(health_field("MX.Example", "2001:db8::1"), "mx.example|2001:db8::1");
+  struct Row {
+    const char* field;
+    std::optional<std::pair<std::string, std::string>> expected;
+  } rows[] = {
+      {"mx.example|127.0.0.9", std::pair{"mx.example", "127.0.0.9"}},
+      {"odd|name|::1", std::pair{"odd|name", "::1"}},
+      {"|127.0.0.9", std::nullopt},
+      {"mx.example|", std::nullopt},
+      {"mx.example", std::nullopt},
+  };
+  for (const auto& row : rows) {
+    const auto parsed = parse_health_field(row.field);
+    ASSERT_EQ(parsed.has_value(), row.expected.has_value()) << row.field;
+    if (!parsed) continue;
+    EXPECT_EQ(parsed->destination, row.expected->first);
+    EXPECT_EQ(parsed->address, row.expected->second);
+  }
+}
+
+RedisReply bulk(std::string text) {
+  return RedisReply{RedisReply::Type::string, std::move(text), 0, {}};
+}
+
+RedisReply number(std::int64_t value) {
+  return RedisReply{RedisReply::Type::integer, "", value, {}};
+}
+
+TEST(ClusterKeys, HealthHoldsOfOtherRelays) {
+  const std::chrono::steady_clock::time_point now{};
+  RedisReply reply{RedisReply::Type::array, "", 0, {}};
+  reply.elements = {
+      bulk("mx.example|127.0.0.9"),
+      bulk("b 1764870000123 421 4.3.2 busy"),
+      number(2500),
+      bulk("mx.example|127.0.0.10"),
+      bulk("a 1764870000123 ours"),
+      number(2500),  // this relay
+      bulk("no-address"),
+      bulk("b 1764870000123 x"),
+      number(2500),
+      bulk("mx.example|127.0.0.11"),
+      bulk("not a record"),
+      number(2500),
+      bulk("mx.example|127.0.0.12"),
+      bulk("b 1764870000123 ended"),
+      number(0),
+      bulk("mx.example|127.0.0.13"),  // incomplete
+  };
+  const auto holds = decode_health_holds(reply, "a", now);
+  ASSERT_EQ(holds.size(), 1u);
+  EXPECT_EQ(holds[0].destination, "mx.example");
+  EXPECT_EQ(holds[0].address, "127.0.0.9");
+  EXPECT_EQ(holds[0].node, "b");
+  EXPECT_EQ(holds[0].reason, "421 4.3.2 busy");
+  EXPECT_EQ(holds[0].until, now + milliseconds(2500));
+  EXPECT_TRUE(decode_health_holds(number(1), "a", now).empty());
 }
 
 TEST(ClusterKeys, SuspensionValues) {

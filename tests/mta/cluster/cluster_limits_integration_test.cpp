@@ -1,7 +1,9 @@
 // tests/mta/cluster: ClusterLimits against a real redis-server on loopback, two relays ("a"
 // and "b") in one io_context: leases under a shared limit, held leases given back when their
 // handle goes, leases that expire unless renewed, the shared rate bucket, suspensions seen by
-// the other relay's poll, and the fallback to each relay's share while Redis is stopped or too
+// the other relay's poll, circuit-breaker holds one relay publishes and the other's poll finds
+// until they expire or are cleared, the shares' connections and suspension across the cluster,
+// and the fallback to each relay's share while Redis is stopped or too
 // slow, then back when it returns.
 #include <fcntl.h>
 #include <signal.h>
@@ -112,6 +114,18 @@ class ClusterLimitsTest : public ::testing::Test {
     limits_.push_back(limits);
     EXPECT_TRUE(wait_until([&] { return limits->available(); }, 5s)) << node << " never came up";
     return limits;
+  }
+
+  // One command straight to Redis (to look at its keys).
+  RedisReply redis_command(std::vector<std::string> args) {
+    auto connection =
+        RedisConnection::create(io_.get_executor(), RedisEndpoint{"127.0.0.1", port_, 1s}, {});
+    connection->start();
+    EXPECT_TRUE(wait_until([&] { return connection->up(); }, 5s));
+    auto reply = run(connection->command(std::move(args), Clock::now() + 1s));
+    connection->stop();
+    EXPECT_TRUE(reply) << reply.error();
+    return reply ? *reply : RedisReply{};
   }
 
   // Runs the loop until `work` is done.
@@ -246,6 +260,69 @@ TEST_F(ClusterLimitsTest, ASuspensionPublishedByOneRelayIsSeenByTheOthersPoll) {
   ASSERT_EQ(run(a->poll_suspensions({"yahoo"})).size(), 1u);
   pass(200ms);
   EXPECT_TRUE(run(a->poll_suspensions({"yahoo"})).empty());
+}
+
+TEST_F(ClusterLimitsTest, AHealthHoldOneRelayPublishesIsSeenUntilItEndsOrIsCleared) {
+  auto a = relay("a");
+  auto b = relay("b");
+  const auto none = run(b->poll_health_holds());
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+  const auto published = Clock::now();
+  run(a->publish_health_hold("MX.Example", "127.0.0.9", 10min, "421 4.3.2 busy"));
+  run(a->publish_health_hold("mx.example", "127.0.0.10", 300ms, "refused"));
+  auto seen = run(b->poll_health_holds());
+  ASSERT_TRUE(seen);
+  ASSERT_EQ(seen->size(), 2u);
+  const auto& long_hold = (*seen)[0].address == "127.0.0.9" ? (*seen)[0] : (*seen)[1];
+  EXPECT_EQ(long_hold.destination, "mx.example");
+  EXPECT_EQ(long_hold.node, "a");
+  EXPECT_EQ(long_hold.reason, "421 4.3.2 busy");
+  EXPECT_LT(long_hold.until - (published + 10min), 50ms);
+  EXPECT_LT((published + 10min) - long_hold.until, 200ms);
+  // Its own holds are not the others': the relay that published them does not learn them.
+  EXPECT_EQ(run(a->poll_health_holds())->size(), 0u);
+  // The short one expires.
+  pass(400ms);
+  seen = run(b->poll_health_holds());
+  ASSERT_TRUE(seen);
+  ASSERT_EQ(seen->size(), 1u);
+  EXPECT_EQ((*seen)[0].address, "127.0.0.9");
+  // A success elsewhere clears it for every relay.
+  run(b->clear_health_hold("mx.example", "127.0.0.9"));
+  EXPECT_EQ(run(b->poll_health_holds())->size(), 0u);
+  // Publishing drops the holds that ended (the hash stays bounded), and the hash expires.
+  run(b->publish_health_hold("mx.example", "127.0.0.11", 200ms, "refused"));
+  pass(300ms);
+  run(b->publish_health_hold("mx.example", "127.0.0.12", 200ms, "refused"));
+  EXPECT_EQ(redis_command({"HLEN", "test:health"}).integer, 1);
+  pass(300ms);
+  EXPECT_EQ(redis_command({"EXISTS", "test:health"}).integer, 0);
+}
+
+TEST_F(ClusterLimitsTest, ShareStatesCountEveryRelaysLeasesAndNameTheSuspension) {
+  auto a = relay("a");
+  auto b = relay("b");
+  ASSERT_TRUE(run(a->acquire_connection("peer", 5)));
+  ASSERT_TRUE(run(a->acquire_connection("peer", 5)));
+  ASSERT_TRUE(run(b->acquire_connection("peer", 5)));
+  ASSERT_TRUE(run(b->acquire_connection("peer@127.0.0.2", 5)));
+  run(a->publish_suspension("peer@127.0.0.2", Clock::now() + 1min, "451 4.7.650 slow"));
+  const auto states = run(b->share_states({"peer", "peer@127.0.0.2", "other"}));
+  ASSERT_TRUE(states);
+  ASSERT_EQ(states->size(), 3u);
+  EXPECT_EQ((*states)[0].share, "peer");
+  EXPECT_EQ((*states)[0].connections, 3u);
+  EXPECT_FALSE((*states)[0].suspension);
+  EXPECT_EQ((*states)[1].connections, 1u);
+  ASSERT_TRUE((*states)[1].suspension);
+  EXPECT_EQ((*states)[1].suspension->node, "a");
+  EXPECT_EQ((*states)[1].suspension->reply, "451 4.7.650 slow");
+  EXPECT_EQ((*states)[2].connections, 0u);
+  redis_.stop();
+  EXPECT_TRUE(wait_until([&] { return !b->available(); }, 1s));
+  EXPECT_FALSE(run(b->share_states({"peer"})));
+  EXPECT_FALSE(run(b->poll_health_holds()));
 }
 
 TEST_F(ClusterLimitsTest, WithRedisStoppedEachRelayKeepsToItsShareThenSharesAgain) {

@@ -1,5 +1,6 @@
 // tests/mta/control: `mxrelay queue summary` from plain queue entries: one row per site and
-// reason with the earliest next attempt, most messages first, held and unattempted mail named.
+// reason with the earliest next attempt, most messages first, held and unattempted mail named;
+// a site's state across the cluster from its shares', as JSON and text.
 #include "mta/control/site_report.hpp"
 
 #include <gtest/gtest.h>
@@ -66,6 +67,59 @@ TEST(SiteReport, QueueSummaryCountsPerSiteAndReason) {
   EXPECT_EQ(
       render_queue_summary(boost::json::array{}),
       "SITE                 MESSAGES  NEXT ATTEMPT (UTC)   LAST REASON\n(the queue is empty)\n");
+}
+
+TEST(SiteReport, ClusterStatusFromTheShares) {
+  const ShareState idle{"peer", 0, std::nullopt};
+  const ShareState busy{"peer@127.0.0.1", 3, SuspensionRecord{"a", 2000, "451 4.7.650 slow"}};
+  const ShareState later{"peer@127.0.0.2", 1, SuspensionRecord{"b", 9000, "421 go away"}};
+  struct Row {
+    bool shared;
+    std::vector<const ShareState*> shares;
+    std::optional<std::size_t> connections;
+    std::string suspended_by;
+  } rows[] = {
+      {true, {}, std::nullopt, ""},  // not polled yet, or Redis did not answer
+      {false, {}, std::nullopt, ""},   {true, {&idle}, 0, ""},
+      {true, {&idle, &busy}, 3, "a"},  {true, {&busy, &later}, 4, "b"},  // the longest suspension
+      {true, {&later, &busy}, 4, "b"},
+  };
+  for (const auto& row : rows) {
+    const auto status = cluster_status(row.shared, row.shares);
+    EXPECT_EQ(status.shared, row.shared);
+    EXPECT_EQ(status.connections, row.connections);
+    EXPECT_EQ(status.suspended_by, row.suspended_by);
+    EXPECT_EQ(status.suspended_until.has_value(), !row.suspended_by.empty());
+  }
+}
+
+TEST(SiteReport, ClusterSummaryNamesTheLimitsInForce) {
+  EXPECT_TRUE(cluster_summary({SiteStatus{}}).is_null());  // no [cluster]
+  SiteStatus shared;
+  shared.view.site = "peer";
+  shared.cluster = ClusterShareStatus{
+      true, 3, std::chrono::system_clock::time_point(std::chrono::seconds(1764870000)), "relay-a",
+      "451 4.7.650 slow"};
+  SiteStatus fallback;
+  fallback.view.site = "other";
+  fallback.cluster = ClusterShareStatus{false, std::nullopt, std::nullopt, "", ""};
+  const auto summary = cluster_summary({shared, fallback});
+  ASSERT_TRUE(summary.is_array());
+  const auto& rows = summary.as_array();
+  ASSERT_EQ(rows.size(), 2u);
+  EXPECT_EQ(rows[0].at("site").as_string(), "peer");
+  EXPECT_EQ(rows[0].at("limits").as_string(), "cluster");
+  EXPECT_EQ(rows[0].at("connections").to_number<std::int64_t>(), 3);
+  EXPECT_EQ(rows[0].at("suspended_until").to_number<std::int64_t>(), 1764870000);
+  EXPECT_EQ(rows[1].at("limits").as_string(), "fallback");
+  EXPECT_TRUE(rows[1].at("connections").is_null());
+  const auto text = render_cluster_summary(rows);
+  EXPECT_NE(text.find("peer: the cluster's limits, 3 connection(s) open, suspended by relay-a"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("other: Redis unavailable: this relay keeps to its fallback share"),
+            std::string::npos)
+      << text;
 }
 
 }  // namespace

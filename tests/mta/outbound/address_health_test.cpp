@@ -110,5 +110,94 @@ TEST(AddressHealth, MemoryIsBoundedByDroppingTheQuietest) {
   EXPECT_EQ(left[1].address, core::IpAddress::v4({127, 0, 1, 5}));
 }
 
+// What record_failure/record_success report (what a cluster is told) and what the holds other
+// relays publish do here.
+enum class ClusterEvent { fail, succeed, admit, poll_held, poll_empty };
+struct ClusterStep {
+  Clock::duration at;
+  ClusterEvent event;
+  bool reported = false;                // fail: opened; succeed: was held; poll: the hold is news
+  Admission expected = Admission::use;  // admit only
+  std::string held_by_after;            // of the address's breaker; "" for none or ours
+  Clock::duration hold_until{};         // poll_held: the published hold's end
+};
+
+TEST(AddressHealth, ClusterHoldTable) {
+  using enum ClusterEvent;
+  const std::vector<ClusterStep> steps = {
+      {0s, poll_held, true, {}, "b", 40s},         // relay b's breaker: skipped here until 40s
+      {1s, poll_held, false, {}, "b", 40s},        // the same hold again: no news
+      {2s, admit, false, Admission::skip, "b"},    // never failed here, still skipped
+      {3s, poll_held, true, {}, "b", 50s},         // b extended it: news
+      {45s, admit, false, Admission::skip, "b"},   // until its end, not this cool-down
+      {50s, admit, false, Admission::probe, "b"},  // then one probe
+      {51s, succeed, true, {}, ""},                // the probe succeeded: the shared hold ends
+      {52s, admit, false, Admission::use, ""},
+      {53s, poll_held, true, {}, "b", 90s},  // b opens it again
+      {54s, poll_empty, false, {}, ""},      // and clears it: the hold ends here too
+      {55s, admit, false, Admission::use, ""},
+      {56s, fail, false, {}, ""},             // below the threshold: nothing to share
+      {57s, fail, true, {}, ""},              // opens our breaker: shared
+      {58s, poll_held, false, {}, "", 200s},  // our own open breaker stands
+      {59s, poll_empty, false, {}, ""},       // and is not ended by the cluster
+      {60s, admit, false, Admission::skip, ""},
+      {117s, admit, false, Admission::probe, ""},  // our cool-down (60 s) is over
+      {118s, fail, true, {}, ""},                  // the probe failed: opened again, shared
+      {120s, succeed, true, {}, ""},
+      {121s, poll_held, true, {}, "b", 150s},
+      {122s, fail, true, {}, ""},  // a failure here makes the hold ours
+      {123s, poll_empty, false, {}, ""},
+      {124s, admit, false, Admission::skip, ""},
+      {200s, succeed, true, {}, ""},
+      {201s, succeed, false, {}, ""},  // nothing held: nothing to clear
+  };
+  AddressHealth health({2, 60s, 100});
+  const Clock::time_point start{};
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    SCOPED_TRACE("step " + std::to_string(i));
+    const auto& step = steps[i];
+    const auto now = start + step.at;
+    switch (step.event) {
+      case fail:
+        EXPECT_EQ(health.record_failure("dest.example", bad, HealthProblem::connect_failed,
+                                        "refused", now),
+                  step.reported);
+        break;
+      case succeed:
+        EXPECT_EQ(health.record_success("dest.example", bad), step.reported);
+        break;
+      case admit:
+        EXPECT_EQ(health.admit("dest.example", bad, now), step.expected);
+        break;
+      case poll_held: {
+        const std::vector<ClusterHold> holds{
+            {"Dest.example", bad, start + step.hold_until, "421 busy", "b"}};
+        EXPECT_EQ(health.apply_cluster_holds(holds, now).size(), step.reported ? 1u : 0u);
+        break;
+      }
+      case poll_empty:
+        EXPECT_TRUE(health.apply_cluster_holds({}, now).empty());
+        break;
+    }
+    const auto unhealthy = health.unhealthy(now);
+    EXPECT_EQ(unhealthy.empty() ? std::string() : unhealthy.front().held_by, step.held_by_after);
+  }
+}
+
+TEST(AddressHealth, ClusterHoldsShowTheirRelayReasonAndEnd) {
+  AddressHealth health({3, 60s, 100});
+  const Clock::time_point now{};
+  const std::vector<ClusterHold> holds{{"a.example", bad, now + 25s, "421 4.3.2 busy", "relay-b"},
+                                       {"a.example", good, now - 1s, "ended", "relay-b"}};
+  ASSERT_EQ(health.apply_cluster_holds(holds, now).size(), 1u);
+  const auto unhealthy = health.unhealthy(now + 5s);
+  ASSERT_EQ(unhealthy.size(), 1u);
+  EXPECT_EQ(unhealthy[0].address, bad);
+  EXPECT_EQ(unhealthy[0].held_by, "relay-b");
+  EXPECT_EQ(unhealthy[0].last_reason, "421 4.3.2 busy");
+  EXPECT_EQ(unhealthy[0].retry_in, 20s);
+  EXPECT_EQ(health.admit("a.example", good, now), Admission::use);
+}
+
 }  // namespace
 }  // namespace mxrelay::mta
