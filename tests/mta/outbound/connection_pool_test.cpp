@@ -1,7 +1,8 @@
 // Tests of ConnectionPool without a network: slots under the total and per-destination
 // limits, waiting in arrival order, reuse of parked connections by key, idle expiry, and
 // eviction of another destination's idle connection when the total limit is reached, and a
-// shaping site's limit shared by its destinations, and the cluster lease a slot keeps.
+// shaping site's limit shared by its destinations (and held per source address), and the
+// cluster lease a slot keeps.
 #include "mta/outbound/connection_pool.hpp"
 
 #include <gtest/gtest.h>
@@ -207,6 +208,55 @@ TEST(ConnectionPool, AnIdleConnectionOfTheSiteCountsAndMakesRoomForAnotherDestin
   ASSERT_EQ(h.grants.size(), 2u);
   EXPECT_EQ(std::get<ConnectionSlot>(*h.grants[1]).destination(), "hotmail.com");
   EXPECT_EQ(h.pool.site_connections("microsoft"), 1u);
+}
+
+ConnectionRequest source_request(const std::string& source, std::vector<ConnectionKey> keys = {}) {
+  auto out = site_request("outlook.com", 1, std::move(keys));
+  out.source = source;
+  return out;
+}
+
+ConnectionKey source_key(const std::string& source) {
+  auto out = key("outlook.com", 5);
+  out.source = source;
+  return out;
+}
+
+TEST(ConnectionPool, ASiteLimitHoldsPerSourceAddress) {
+  Harness h;
+  h.acquire(source_request("127.0.0.5"));
+  h.acquire(source_request("127.0.0.5"));
+  h.acquire(source_request("127.0.0.6"));
+  h.settle();
+  ASSERT_EQ(h.grants.size(), 2u);
+  EXPECT_EQ(h.pool.waiting(), 1u);
+  EXPECT_EQ(h.pool.site_connections("microsoft"), 2u);
+  EXPECT_EQ(h.pool.site_connections("microsoft", "127.0.0.5"), 1u);
+  EXPECT_EQ(h.pool.site_connections("microsoft", "127.0.0.6"), 1u);
+  h.grants.back().reset();  // 127.0.0.6's: no room for the waiting 127.0.0.5 request
+  h.settle();
+  EXPECT_EQ(h.grants.size(), 2u);
+  h.grants.front().reset();
+  h.settle();
+  ASSERT_EQ(h.grants.size(), 3u);
+  EXPECT_EQ(h.pool.site_connections("microsoft", "127.0.0.5"), 1u);
+}
+
+TEST(ConnectionPool, AnIdleConnectionIsReusedOnlyFromItsOwnSourceAddress) {
+  Harness h;
+  h.acquire(source_request("127.0.0.5"));
+  h.settle();
+  h.pool.park(h.connection_from(0, source_key("127.0.0.5")), 60s);
+  h.acquire(source_request("127.0.0.6", {source_key("127.0.0.6")}));
+  h.settle();
+  ASSERT_EQ(h.grants.size(), 2u);
+  EXPECT_TRUE(std::holds_alternative<ConnectionSlot>(*h.grants[1]));
+  EXPECT_EQ(h.pool.idle_connections(), 1u);  // 127.0.0.5's share is not 127.0.0.6's
+  h.acquire(source_request("127.0.0.5", {source_key("127.0.0.5")}));
+  h.settle();
+  ASSERT_EQ(h.grants.size(), 3u);
+  EXPECT_TRUE(std::holds_alternative<std::unique_ptr<OpenConnection>>(*h.grants[2]));
+  EXPECT_EQ(h.pool.idle_connections(), 0u);
 }
 
 TEST(ConnectionPool, ReportsConnectionsPerLabel) {
