@@ -25,20 +25,22 @@ bool has_expected_length(const resolver::TlsaRecord& record) {
   }
 }
 
-DaneRequirement refused(std::string_view host, core::EnhancedStatus status, std::string note) {
+DaneRequirement refused(std::string_view host, core::EnhancedStatus status, std::string note,
+                        TlsaBasis basis) {
   auto reason = "DANE: " + note + " for host " + std::string(host);
   return {TlsPolicy::may,
           {},
           core::Failure::temporary(451, status, std::move(reason)),
-          std::move(note)};
+          std::move(note),
+          basis};
 }
 
 // dane falls back to `fallback`; dane-only refuses anything but DANE authentication.
 DaneRequirement without_dane(TlsPolicy policy, std::string_view host, TlsPolicy fallback,
-                             std::string note) {
+                             std::string note, TlsaBasis basis = TlsaBasis::insecure) {
   if (policy == TlsPolicy::dane_only)
-    return refused(host, {4, 7, 4}, note + " (dane-only requires DANE authentication)");
-  return {fallback, {}, std::nullopt, std::move(note)};
+    return refused(host, {4, 7, 4}, note + " (dane-only requires DANE authentication)", basis);
+  return {fallback, {}, std::nullopt, std::move(note), basis};
 }
 
 bool is_address_answer_for(const resolver::DnsAnswer& answer, const std::string& host,
@@ -84,7 +86,8 @@ DaneRequirement decide_dane(TlsPolicy policy, const DaneDnssec& dnssec,
     return without_dane(policy, host, TlsPolicy::may, "MX RRset insecure: no DANE");
   if (!dnssec.address_secure)
     return without_dane(policy, host, TlsPolicy::may, "address RRset insecure: no DANE");
-  if (tlsa == nullptr) return refused(host, {4, 7, 5}, "TLSA RRset not looked up");
+  if (tlsa == nullptr)
+    return refused(host, {4, 7, 5}, "TLSA RRset not looked up", TlsaBasis::lookup_failed);
   const auto& dns = tlsa->dns;
   switch (dns.outcome) {
     case resolver::DnsOutcome::nodata:
@@ -99,15 +102,17 @@ DaneRequirement decide_dane(TlsPolicy policy, const DaneDnssec& dnssec,
     case resolver::DnsOutcome::error:
       return refused(host, {4, 7, 5},
                      std::string("TLSA lookup failed (") + resolver::to_string(dns.outcome) +
-                         (dns.why_bogus.empty() ? std::string() : ": " + dns.why_bogus) + ")");
+                         (dns.why_bogus.empty() ? std::string() : ": " + dns.why_bogus) + ")",
+                     TlsaBasis::lookup_failed);
   }
   if (!dns.secure)
     return without_dane(policy, host, TlsPolicy::may, "TLSA RRset insecure: no DANE");
-  DaneRequirement requirement{TlsPolicy::verify, {}, std::nullopt, "DANE TLSA records usable"};
+  DaneRequirement requirement{
+      TlsPolicy::verify, {}, std::nullopt, "DANE TLSA records usable", TlsaBasis::usable};
   std::ranges::copy_if(tlsa->records, std::back_inserter(requirement.tlsa), is_usable);
   if (requirement.authenticates()) return requirement;
   return without_dane(policy, host, TlsPolicy::encrypt,
-                      "TLSA records all unusable: TLS without authentication");
+                      "TLSA records all unusable: TLS without authentication", TlsaBasis::unusable);
 }
 
 }  // namespace mxrelay::mta

@@ -31,6 +31,14 @@ struct DaneDnssec {
   bool address_secure = false;  // the host's A or AAAA RRset holding the candidate's address
 };
 
+// What the candidate's TLSA records came to, the way TLS reporting (RFC 8460) tells them apart.
+enum class TlsaBasis {
+  insecure,       // no DANE: an RRset insecure, or no TLSA records
+  lookup_failed,  // the TLSA lookup failed (or was not made)
+  unusable,       // secure TLSA records, none usable
+  usable,         // DANE authenticates
+};
+
 struct DaneRequirement {
   // What SmtpClientSession and ClientConnection::handshake enforce: may, encrypt, or verify
   // (TLS required; authenticated by `tlsa` instead of the CA store).
@@ -38,6 +46,7 @@ struct DaneRequirement {
   std::vector<resolver::TlsaRecord> tlsa;  // the usable records; non-empty only with verify
   std::optional<core::Failure> failure;    // set: do not connect to this candidate (temporary)
   std::string note;                        // why, for logs: "TLSA RRset insecure: no DANE"
+  TlsaBasis basis = TlsaBasis::insecure;
 
   bool authenticates() const { return !tlsa.empty(); }
 };

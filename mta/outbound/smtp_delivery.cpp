@@ -395,11 +395,17 @@ bool sts_admits(const DeliveryRequest& request, const OpenConnection& open) {
               .failure;
 }
 
-// TLS-RPT: why DANE refused a candidate (see dane_policy.hpp: 4.7.5 for a failed TLSA lookup,
-// 4.7.4 for dane-only without DNSSEC or without a usable record).
+// TLS-RPT: why DANE refused a candidate.
 tlsrpt::Refusal dane_refusal(const DaneRequirement& dane) {
-  if (dane.failure && dane.failure->status.detail == 5) return tlsrpt::Refusal::tlsa_lookup_failed;
-  if (dane.note.find("unusable") != std::string::npos) return tlsrpt::Refusal::tlsa_unusable;
+  switch (dane.basis) {
+    case TlsaBasis::lookup_failed:
+      return tlsrpt::Refusal::tlsa_lookup_failed;
+    case TlsaBasis::unusable:
+      return tlsrpt::Refusal::tlsa_unusable;
+    case TlsaBasis::insecure:
+    case TlsaBasis::usable:
+      break;
+  }
   return tlsrpt::Refusal::dane_insecure;
 }
 

@@ -113,6 +113,30 @@ void check(const DaneRequirement& got, TlsPolicy session, std::size_t records,
   EXPECT_FALSE(got.note.empty());
 }
 
+TEST(DanePolicy, TheBasisTellsTlsReportingWhatTheTlsaRecordsCameTo) {
+  const DaneDnssec secure{true, true};
+  struct BasisRow {
+    const char* name;
+    DaneDnssec dnssec;
+    std::optional<TlsaAnswer> answer;
+    TlsaBasis basis;
+  };
+  const std::vector<BasisRow> basis_rows = {
+      {"MX insecure", {false, true}, std::nullopt, TlsaBasis::insecure},
+      {"no TLSA records", secure, tlsa(DnsOutcome::nodata, true), TlsaBasis::insecure},
+      {"not looked up", secure, std::nullopt, TlsaBasis::lookup_failed},
+      {"SERVFAIL", secure, tlsa(DnsOutcome::servfail, false), TlsaBasis::lookup_failed},
+      {"only PKIX usages", secure, tlsa(DnsOutcome::ok, true, {pkix_ee}), TlsaBasis::unusable},
+      {"DANE-EE", secure, tlsa(DnsOutcome::ok, true, {dane_ee}), TlsaBasis::usable},
+  };
+  for (const auto& row : basis_rows)
+    for (const auto policy : {TlsPolicy::dane, TlsPolicy::dane_only}) {
+      const TlsaAnswer* answer = row.answer ? &*row.answer : nullptr;
+      EXPECT_EQ(decide_dane(policy, row.dnssec, answer, "mx.example").basis, row.basis)
+          << row.name << " " << to_string(policy);
+    }
+}
+
 TEST(DanePolicy, EveryRowForDaneAndDaneOnly) {
   for (const auto& row : rows()) {
     SCOPED_TRACE(row.name);
