@@ -1,24 +1,14 @@
 // mta/queue_runner: rendering, storing and logging DSNs (see dsn_notifier.hpp).
 #include "mta/queue_runner/dsn_notifier.hpp"
 
-#include <cstdio>
-
 #include "core/log_line.hpp"
+#include "core/random_token.hpp"
 #include "mta/io/durable_store.hpp"
 #include "queue/dsn_report.hpp"
 #include "queue/queue_id.hpp"
 #include "queue/retry_schedule.hpp"
 
 namespace mxrelay::mta {
-
-namespace {
-std::string random_token(std::mt19937_64& random) {
-  char buf[33];
-  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(random()),
-                static_cast<unsigned long long>(random()));
-  return buf;
-}
-}  // namespace
 
 DsnNotifier::DsnNotifier(queue::Spool& spool, boost::asio::thread_pool& disk, Metrics& metrics)
     : spool_(spool), disk_(disk), metrics_(metrics) {}
@@ -42,8 +32,8 @@ DsnNotifier::notify(const conf::Config& config, const queue::QueueEntry& entry,
   queue::DsnContext context{
       hostname,
       config.queue.postmaster.empty() ? "postmaster@" + hostname : config.queue.postmaster,
-      queue::to_unix(now), "=_mxrelay_" + random_token(random_),
-      entry.envelope.id + "." + random_token(random_) + "@" + hostname};
+      queue::to_unix(now), "=_mxrelay_" + core::random_token(random_),
+      entry.envelope.id + "." + core::random_token(random_) + "@" + hostname};
   auto text = queue::render_dsn(context, entry.envelope, original, recipients);
   queue::Envelope report;
   report.id = queue::new_queue_id();

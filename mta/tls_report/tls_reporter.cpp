@@ -5,9 +5,9 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <cstdio>
 
 #include "core/log_line.hpp"
+#include "core/random_token.hpp"
 #include "mta/io/asio_helpers.hpp"
 #include "mta/io/durable_store.hpp"
 #include "mta/io/https_client.hpp"
@@ -96,16 +96,10 @@ void TlsReporter::roll_over() {
   if (now() >= boundary) close_period(boundary);
 }
 
-std::string TlsReporter::token() {
-  char buf[33];
-  std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(random_()),
-                static_cast<unsigned long long>(random_()));
-  return buf;
-}
-
 void TlsReporter::close_period(std::int64_t end) {
   const auto& hostname = config_->server.hostname;
-  store_.close(end, [&](const std::string&) { return token() + "@" + hostname; });
+  store_.close(end,
+               [&](const std::string&) { return core::random_token(random_) + "@" + hostname; });
   dirty_ = true;
   save();
 }
@@ -286,7 +280,7 @@ asio::awaitable<std::expected<void, std::string>> TlsReporter::mail(const Rua& r
   envelope.arrival_unix = when;
   envelope.helo = hostname;
   envelope.recipients = {rua.address};
-  auto unique = token();
+  auto unique = core::random_token(random_);
   ReportMail mail{hostname,
                   config_->tls_report_contact(),
                   rua.address,

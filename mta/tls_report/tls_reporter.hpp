@@ -74,7 +74,6 @@ class TlsReporter {
                                                                 const PendingReport& report,
                                                                 const std::string& gzipped);
   void save();
-  std::string token();
 
   boost::asio::io_context& io_;
   std::shared_ptr<const conf::Config> config_;
