@@ -9,12 +9,11 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <fstream>
 #include <random>
-#include <sstream>
 #include <stdexcept>
 
 #include "queue/checksum.hpp"
+#include "queue/spool_file_io.hpp"
 
 namespace mxrelay::queue {
 
@@ -27,13 +26,6 @@ constexpr std::size_t kSegmentHeader = 64;
 constexpr std::size_t kMaxIovecs = 1024;
 constexpr std::string_view kSuffix = ".seg";
 
-core::Failure disk_failure(std::string_view what, int error) {
-  auto reason = std::string(what) + ": " + std::strerror(error);
-  if (error == ENOSPC || error == EDQUOT)
-    return core::Failure::temporary(452, {4, 3, 1}, "Insufficient system storage (" + reason + ")");
-  return core::Failure::temporary(451, {4, 3, 0}, "Local error in processing (" + reason + ")");
-}
-
 std::string segment_header(const LogKey& key) {
   std::string header(kMagicLine);
   header.append(reinterpret_cast<const char*>(key.data()), key.size());
@@ -41,18 +33,14 @@ std::string segment_header(const LogKey& key) {
   return header;
 }
 
-// 0 or an errno value.
-int pwrite_all(int fd, std::string_view bytes, off_t at) {
-  while (!bytes.empty()) {
-    const auto n = ::pwrite(fd, bytes.data(), bytes.size(), at);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-    at += n;
-  }
-  return 0;
+// The key in a segment's first bytes.
+std::expected<LogKey, core::Failure> key_in(std::string_view bytes, std::uint64_t segment) {
+  if (bytes.size() < kSegmentHeader || !bytes.starts_with(kMagicLine))
+    return std::unexpected(core::Failure::temporary(
+        451, {4, 3, 0}, "segment " + std::to_string(segment) + " is not a spool log segment"));
+  LogKey key{};
+  std::memcpy(key.data(), bytes.data() + kMagicLine.size(), key.size());
+  return key;
 }
 
 // Writes `frames` one after the other from `at`; 0 or an errno value.
@@ -227,7 +215,7 @@ void SegmentLog::write_batch(std::vector<Pending>& batch) {
     if (current_.fd >= 0) ::close(current_.fd);
     current_.fd = -1;
     for (auto& pending : batch)
-      if (pending.done) pending.done(std::unexpected(disk_failure("spool log", error)));
+      if (pending.done) pending.done(std::unexpected(io_failure("spool log", error)));
     return;
   }
   current_.end = at;
@@ -259,30 +247,29 @@ std::expected<LogKey, core::Failure> SegmentLog::key_of(std::uint64_t segment) c
     std::lock_guard lock(mutex_);
     if (const auto found = keys_.find(segment); found != keys_.end()) return found->second;
   }
-  std::ifstream in(path_of(segment), std::ios::binary);
-  std::string header(kSegmentHeader, '\0');
-  if (!in.read(header.data(), static_cast<std::streamsize>(header.size())))
-    return std::unexpected(disk_failure("read segment " + std::to_string(segment), EIO));
-  if (!header.starts_with(kMagicLine))
-    return std::unexpected(core::Failure::temporary(
-        451, {4, 3, 0}, "segment " + std::to_string(segment) + " is not a spool log segment"));
-  LogKey key{};
-  std::memcpy(key.data(), header.data() + kMagicLine.size(), key.size());
+  std::size_t size = 0;
+  const auto opened = open_regular(path_of(segment), size);
+  if (!opened)
+    return std::unexpected(io_failure("open segment " + std::to_string(segment), opened.error()));
+  const FileDescriptor fd(*opened);
+  const auto header = read_at(fd.get(), 0, kSegmentHeader);
+  if (!header)
+    return std::unexpected(io_failure("read segment " + std::to_string(segment), header.error()));
+  auto key = key_in(*header, segment);
+  if (!key) return key;
   std::lock_guard lock(mutex_);
-  keys_[segment] = key;
+  keys_[segment] = *key;
   return key;
 }
 
 std::expected<SegmentLog::Scanned, core::Failure> SegmentLog::scan(std::uint64_t segment) const {
-  auto key = key_of(segment);
+  auto bytes = read_file(path_of(segment));
+  if (!bytes)
+    return std::unexpected(io_failure("read segment " + std::to_string(segment), bytes.error()));
+  const auto key = key_in(*bytes, segment);
   if (!key) return std::unexpected(key.error());
-  std::ifstream in(path_of(segment), std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (!in && !in.eof())
-    return std::unexpected(disk_failure("read segment " + std::to_string(segment), EIO));
   Scanned out;
-  out.bytes = std::make_unique<const std::string>(text.str());
+  out.bytes = std::make_unique<const std::string>(std::move(*bytes));
   const auto frames = std::string_view(*out.bytes).substr(kSegmentHeader);
   out.scan = scan_log(*key, frames);
   for (auto& frame : out.scan.frames) frame.offset += kSegmentHeader;
@@ -295,19 +282,13 @@ std::expected<std::string, core::Failure> SegmentLog::read(const Location& locat
   auto key = key_of(location.segment);
   if (!key) return std::unexpected(key.error());
   const auto path = path_of(location.segment);
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return std::unexpected(disk_failure("open " + path.string(), errno));
-  std::string frame(kLogFrameHeader + location.size, '\0');
-  std::size_t got = 0;
-  while (got < frame.size()) {
-    const auto n = ::pread(fd, frame.data() + got, frame.size() - got,
-                           static_cast<off_t>(location.offset + got));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    got += static_cast<std::size_t>(n);
-  }
-  ::close(fd);
-  const auto scanned = scan_log(*key, std::string_view(frame).substr(0, got));
+  std::size_t size = 0;
+  const auto opened = open_regular(path, size);
+  if (!opened) return std::unexpected(io_failure("open " + path.string(), opened.error()));
+  const FileDescriptor fd(*opened);
+  const auto frame = read_at(fd.get(), location.offset, kLogFrameHeader + location.size);
+  if (!frame) return std::unexpected(io_failure("read " + path.string(), frame.error()));
+  const auto scanned = scan_log(*key, *frame);
   if (scanned.frames.size() != 1 || scanned.frames[0].payload.size() != location.size)
     return std::unexpected(core::Failure::temporary(
         451, {4, 3, 0},
@@ -320,7 +301,7 @@ std::expected<void, core::Failure> SegmentLog::remove_segment(std::uint64_t segm
   if (segment == current_segment())
     throw std::logic_error("SegmentLog::remove_segment of the current segment");
   if (::unlink(path_of(segment).c_str()) != 0 && errno != ENOENT)
-    return std::unexpected(disk_failure("remove segment " + std::to_string(segment), errno));
+    return std::unexpected(io_failure("remove segment " + std::to_string(segment), errno));
   std::lock_guard lock(mutex_);
   keys_.erase(segment);
   return {};

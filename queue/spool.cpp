@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "queue/retry_schedule.hpp"
+#include "queue/spool_file_io.hpp"
 
 namespace mxrelay::queue {
 
@@ -25,96 +26,10 @@ constexpr std::size_t kHeaderReadSize = 4096;
 // Side files that belong to the record of the same id.
 constexpr std::string_view kSideSuffixes[] = {".rcpt", ".hold", ".log"};
 
-// Not an errno value: a spool path that is not a regular file (a FIFO, a device, a link, a
-// folder planted where a record should be).
-constexpr int kNotRegularFile = -1;
-
-std::string describe_error(int error) {
-  return error == kNotRegularFile ? "not a regular file" : std::strerror(error);
-}
-
-core::Failure io_failure(std::string_view what, int error) {
-  auto reason = std::string(what) + ": " + describe_error(error);
-  if (error == ENOSPC || error == EDQUOT)
-    return core::Failure::temporary(452, {4, 3, 1}, "Insufficient system storage (" + reason + ")");
-  return core::Failure::temporary(451, {4, 3, 0}, "Local error in processing (" + reason + ")");
-}
-
-// Closes the descriptor on every path.
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-  // Closes now and reports the result (close can report deferred write errors).
-  int close() {
-    int rc = ::close(fd_);
-    fd_ = -1;
-    return rc;
-  }
-
- private:
-  int fd_;
-};
-
-int write_all(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    auto n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    bytes.remove_prefix(static_cast<std::size_t>(n));
-  }
-  return 0;
-}
-
 int fsync_directory(const fs::path& dir) {
   FileDescriptor fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (fd.get() < 0) return errno;
   return ::fsync(fd.get()) == 0 ? 0 : errno;
-}
-
-// Up to `limit` bytes from the start of the open file.
-std::expected<std::string, int> read_prefix(int fd, std::size_t limit) {
-  std::string out(limit, '\0');
-  std::size_t done = 0;
-  while (done < out.size()) {
-    auto n = ::pread(fd, out.data() + done, out.size() - done, static_cast<off_t>(done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return std::unexpected(errno);
-    if (n == 0) break;
-    done += static_cast<std::size_t>(n);
-  }
-  out.resize(done);
-  return out;
-}
-
-// Opens a spool file for reading without trusting what is there: never blocks (O_NONBLOCK:
-// a FIFO would block open() for ever), never follows a symbolic link, and takes only a
-// regular file. Returns the descriptor (the caller owns it) and sets size; an error (errno
-// or kNotRegularFile) otherwise.
-std::expected<int, int> open_regular(const fs::path& path, std::size_t& size) {
-  FileDescriptor fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW));
-  if (fd.get() < 0) return std::unexpected(errno == ELOOP ? kNotRegularFile : errno);
-  struct stat st {};
-  if (::fstat(fd.get(), &st) != 0) return std::unexpected(errno);
-  if (!S_ISREG(st.st_mode)) return std::unexpected(kNotRegularFile);
-  size = static_cast<std::size_t>(st.st_size);
-  return fd.release();
-}
-
-std::expected<std::string, int> read_file(const fs::path& path) {
-  std::size_t size = 0;
-  auto opened = open_regular(path, size);
-  if (!opened) return std::unexpected(opened.error());
-  FileDescriptor fd(*opened);
-  return read_prefix(fd.get(), size);
 }
 
 void make_directory(const fs::path& dir) {
@@ -339,9 +254,9 @@ std::expected<SpooledMessage, std::string> Spool::recover_record(const std::stri
   const auto opened = open_regular(record_path(name), size);
   if (!opened) return std::unexpected("unreadable: " + describe_error(opened.error()));
   FileDescriptor fd(*opened);
-  auto bytes = read_prefix(fd.get(), std::min(size, kHeaderReadSize));
+  auto bytes = read_at(fd.get(), 0, std::min(size, kHeaderReadSize));
   if (bytes && bytes->find("\n\n") == std::string::npos && size > bytes->size())
-    bytes = read_prefix(fd.get(), size);
+    bytes = read_at(fd.get(), 0, size);
   if (!bytes) return std::unexpected(std::string("unreadable: ") + std::strerror(bytes.error()));
   auto header = decode_record_header(*bytes);
   if (!header) return std::unexpected(header.error());
