@@ -696,6 +696,26 @@ def transport_table(entries, table="transport"):
     return "\n".join(lines) + "\n"
 
 
+
+def peer_site_toml(max_connections, max_messages_per_connection, suspend_for,
+                   rate_per_minute=0, extra_rules=""):
+    """TOML text of the [[shaping]] site "peer" of the shaping tests (MX hosts under
+    .peer.shaping.example): its limits, and a 4.7.650 reply suspends it for `suspend_for`;
+    `extra_rules` are further [[shaping.on_reply]] tables."""
+    return f"""
+[[shaping]]
+site = "peer"
+mx_suffixes = [".peer.shaping.example"]
+max_connections = {max_connections}
+max_messages_per_connection = {max_messages_per_connection}
+max_messages_per_minute = {rate_per_minute}
+[[shaping.on_reply]]
+code = "4.7.650"
+action = "suspend"
+duration = "{suspend_for}"
+""" + extra_rules
+
+
 _METRIC_SAMPLE = re.compile(r"([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)")
 _METRIC_LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 

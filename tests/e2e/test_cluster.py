@@ -7,25 +7,12 @@ Redis is back and they share it again."""
 import concurrent.futures
 import unittest
 
-from harness import E2eTestCase, Nsd, Redis, SmtpSink, free_port, render_zone, send_numbered
+from harness import (E2eTestCase, Nsd, Redis, SmtpSink, free_port, peer_site_toml, render_zone,
+                     send_numbered)
 
 SENDER = "sender@client.example"
 DOMAINS = ("alpha.shaping.example", "beta.shaping.example")
 SITE_CONNECTIONS = 2
-
-
-def site_toml(suspend_for):
-    return f"""
-[[shaping]]
-site = "peer"
-mx_suffixes = [".peer.shaping.example"]
-max_connections = {SITE_CONNECTIONS}
-max_messages_per_connection = 10
-[[shaping.on_reply]]
-code = "4.7.650"
-action = "suspend"
-duration = "{suspend_for}"
-"""
 
 
 class ClusterTest(E2eTestCase):
@@ -43,7 +30,7 @@ class ClusterTest(E2eTestCase):
              "delivery": {"port": port, "max_connections_per_destination": 10,
                           "connection_idle_time": "1s"},
              "queue": {"retry_intervals": ["1s"]}},
-            site_toml(suspend_for))
+            peer_site_toml(SITE_CONNECTIONS, 10, suspend_for))
         for relay in self.relays:
             relay.wait_for_sample("mxrelay_cluster_redis_up", 1)
 

@@ -10,7 +10,8 @@ import concurrent.futures
 import time
 import unittest
 
-from harness import E2eTestCase, Mxrelay, Nsd, SmtpSink, free_port, render_zone, send_numbered
+from harness import (E2eTestCase, Mxrelay, Nsd, SmtpSink, free_port, peer_site_toml, render_zone,
+                     send_numbered)
 
 SENDER = "sender@client.example"
 DOMAINS = ("alpha.shaping.example", "beta.shaping.example")
@@ -20,22 +21,11 @@ SITE_CONNECTIONS = 3
 
 
 def site_toml(rate_per_minute, suspend_for):
-    return f"""
-[[shaping]]
-site = "peer"
-mx_suffixes = [".peer.shaping.example"]
-max_connections = {SITE_CONNECTIONS}
-max_messages_per_connection = 40
-max_messages_per_minute = {rate_per_minute}
-[[shaping.on_reply]]
-code = "4.7.650"
-action = "suspend"
-duration = "{suspend_for}"
-[[shaping.on_reply]]
+    return peer_site_toml(SITE_CONNECTIONS, 40, suspend_for, rate_per_minute, f"""[[shaping.on_reply]]
 text = ["too many connections"]
 action = "halve_connections"
 duration = "{suspend_for}"
-"""
+""")
 
 
 class ShapingTest(E2eTestCase):

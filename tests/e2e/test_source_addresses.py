@@ -8,25 +8,15 @@ the state of each source address."""
 import concurrent.futures
 import unittest
 
-from harness import (E2eTestCase, Mxrelay, Nsd, SmtpSink, free_port, read_json_lines,
-                     render_zone, send_numbered)
+from harness import (E2eTestCase, Mxrelay, Nsd, SmtpSink, free_port, peer_site_toml,
+                     read_json_lines, render_zone, send_numbered)
 
 SENDER = "sender@client.example"
 DOMAIN = "alpha.shaping.example"
 SITE_CONNECTIONS = 2
 CLIENT_SESSIONS = 8
 
-SITE_TOML = f"""
-[[shaping]]
-site = "peer"
-mx_suffixes = [".peer.shaping.example"]
-max_connections = {SITE_CONNECTIONS}
-max_messages_per_connection = 5
-[[shaping.on_reply]]
-code = "4.7.650"
-action = "suspend"
-duration = "5m"
-"""
+SITE_TOML = peer_site_toml(SITE_CONNECTIONS, 5, "5m")
 
 
 def peak_per_peer(events):
